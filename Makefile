@@ -1,0 +1,23 @@
+# eofm: the two commands of the quick start, and a few more.
+#   make demo   set everything up, then run eofm's main job on generated sample data
+#   make test   set everything up, then run the test suite
+PY := .venv/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test check clean-venv
+
+setup:
+	@bash tools/setup_env.sh
+
+demo: setup
+	$(PY) tools/train.py configs/smoke/simplecnn_1xb8-20it_synthetic-32px.py \
+		--work-dir work_dirs/demo
+
+test: setup
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+check: setup
+	$(PY) -m eofm.utils.collect_env --check
+
+clean-venv:
+	rm -rf .venv

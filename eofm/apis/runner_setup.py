@@ -1,0 +1,160 @@
+"""What ``tools/train.py`` and ``tools/test.py`` do to a config before the runner.
+
+The logic of the host libraries' own tools (mmdet, mmseg, mmrotate, mmpretrain),
+written once for configs of any scope, plus eofm's CPU distributed path.
+"""
+import os
+import os.path as osp
+import warnings
+
+import torch
+from mmengine.config import Config, DictAction  # noqa: F401 - re-exported for tools
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+from eofm.utils.dist import cpu_distributed_needed, setup_cpu_distributed
+
+__all__ = [
+    'load_config', 'merge_train_args', 'merge_test_args', 'enable_visualization',
+    'build_runner', 'set_local_rank'
+]
+
+
+def load_config(path, cfg_options=None):
+    """Read a config file with a clear error for a wrong path."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file {path} does not exist')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def _default_work_dir(cfg, config_path):
+    if cfg.get('work_dir', None) is None:
+        return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+    return cfg.work_dir
+
+
+def _prepare_launcher(cfg, launcher):
+    cfg.launcher = launcher
+    if cpu_distributed_needed(launcher):
+        setup_cpu_distributed(cfg, launcher)
+
+
+def merge_train_args(cfg, args):
+    """Apply ``tools/train.py``'s flags to ``cfg`` (in place) and return it."""
+    _prepare_launcher(cfg, args.launcher)
+    cfg.work_dir = args.work_dir if args.work_dir else _default_work_dir(cfg, args.config)
+
+    if args.amp:
+        if not torch.cuda.is_available():
+            warnings.warn('--amp ignored: no GPU is visible; CPU training runs in fp32 '
+                          '(bf16 and fp16 autocast are for GPUs)')
+        else:
+            wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+            if wrapper in ('AmpOptimWrapper', 'mmengine.AmpOptimWrapper'):
+                warnings.warn('AMP is already enabled in the config')
+            elif wrapper not in ('OptimWrapper', 'mmengine.OptimWrapper'):
+                raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper, the '
+                                 f'config has {wrapper!r}')
+            else:
+                cfg.optim_wrapper.type = 'AmpOptimWrapper'
+                cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+    if getattr(args, 'auto_scale_lr', False):
+        if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
+            raise KeyError('--auto-scale-lr needs `auto_scale_lr = dict('
+                           'base_batch_size=...)` in the config')
+        cfg.auto_scale_lr.enable = True
+
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise FileNotFoundError(f'--resume {args.resume}: no such checkpoint')
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    if getattr(args, 'no_validate', False):
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
+    return cfg
+
+
+def enable_visualization(cfg, show=False, show_dir=None, wait_time=2):
+    """Switch on the visualization hook of ``cfg`` for ``--show``/``--show-dir``.
+
+    Handles the hooks of every host library: mmdet / mmrotate ``DetVisualizationHook``
+    (``test_out_dir``), mmseg ``SegVisualizationHook`` (visualizer ``save_dir``) and
+    mmpretrain ``VisualizationHook`` (``enable``/``out_dir``).
+    """
+    hooks = cfg.get('default_hooks', {})
+    if 'visualization' not in hooks:
+        raise KeyError('--show/--show-dir need `default_hooks.visualization` in the '
+                       'config (for example dict(type=\'DetVisualizationHook\'))')
+    hook = hooks['visualization']
+    hook_type = str(hook.get('type', '')).split('.')[-1]
+    if hook_type == 'VisualizationHook':  # mmpretrain
+        hook['enable'] = True
+        if show:
+            hook['show'] = True
+            hook['wait_time'] = wait_time
+        if show_dir:
+            hook['out_dir'] = show_dir
+        return cfg
+    hook['draw'] = True
+    if show:
+        hook['show'] = True
+        hook['wait_time'] = wait_time
+    if show_dir:
+        if hook_type == 'SegVisualizationHook':
+            cfg.visualizer['save_dir'] = show_dir
+        else:  # DetVisualizationHook of mmdet and mmrotate, and eofm's hooks
+            hook['test_out_dir'] = show_dir
+    return cfg
+
+
+def merge_test_args(cfg, args):
+    """Apply ``tools/test.py``'s flags to ``cfg`` (in place) and return it."""
+    _prepare_launcher(cfg, args.launcher)
+    cfg.work_dir = args.work_dir if args.work_dir else _default_work_dir(cfg, args.config)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
+    cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        enable_visualization(cfg, args.show, args.show_dir, args.wait_time)
+    if args.out is not None:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--out must be a .pkl file, got {args.out}')
+        dump = dict(type='DumpResults', out_file_path=args.out)
+        evaluator = cfg.test_evaluator
+        if isinstance(evaluator, (list, tuple)):
+            cfg.test_evaluator = [*evaluator, dump]
+        elif isinstance(evaluator, dict) and 'metrics' in evaluator:
+            metrics = evaluator['metrics']
+            metrics = list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]
+            evaluator['metrics'] = metrics + [dump]
+        else:
+            cfg.test_evaluator = [evaluator, dump]
+    if getattr(args, 'tta', False):
+        if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
+            raise KeyError('--tta needs `tta_model` and `tta_pipeline` in the config')
+        cfg.model = dict(**cfg.tta_model, module=cfg.model)
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    return cfg
+
+
+def build_runner(cfg):
+    """Build the runner the config asks for (``runner_type``) or MMEngine's Runner."""
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    return RUNNERS.build(cfg)
+
+
+def set_local_rank(args):
+    """Export ``--local-rank`` (old launchers) as ``LOCAL_RANK``."""
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)

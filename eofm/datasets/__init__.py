@@ -1,0 +1,4 @@
+"""Datasets, samplers and transforms for multi-modal EO data."""
+from .synthetic import SyntheticClassificationDataset
+
+__all__ = ['SyntheticClassificationDataset']

@@ -1,0 +1,3 @@
+"""Training machinery: hooks, model wrappers, optimizer constructors."""
+from .hooks import *  # noqa: F401,F403
+from .model_wrappers import *  # noqa: F401,F403

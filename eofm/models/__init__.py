@@ -1,0 +1,2 @@
+"""Models: backbones, necks, layers, heads, losses and self-supervised algorithms."""
+from .backbones import *  # noqa: F401,F403

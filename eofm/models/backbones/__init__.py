@@ -1,0 +1,3 @@
+from .simple_convnet import SimpleConvNet
+
+__all__ = ['SimpleConvNet']

@@ -1,0 +1,43 @@
+"""The one place where eofm absorbs known faults of its pinned stack.
+
+``apply()`` runs once when ``eofm`` is imported (before any host library is imported
+through eofm), is idempotent, and touches only what is listed here:
+
+1. Python >= 3.10 removed the ABC aliases in :mod:`collections`; mmrotate 1.0.0rc1
+   still does ``from collections import Sequence``. The aliases are restored.
+2. torch >= 2.6 loads checkpoints with ``weights_only=True``; mmengine 0.10.7 saves
+   numpy values and its message hub in checkpoints and cannot load them back, so
+   ``--resume`` and ``load_from`` break. eofm registers a local checkpoint loader that
+   keeps ``weights_only=True`` and allows only the few extra globals mmengine writes
+   (see :mod:`eofm.utils.checkpoint`).
+3. mmengine writes checkpoints in place, so an interruption can leave a truncated
+   ``.pth``; local writes through mmengine's file backend become atomic.
+
+mmseg 1.2.2 imports ``ftfy`` and ``regex`` without declaring them: that fault is fixed
+in ``requirements/runtime.txt``, not here.
+"""
+import collections
+import collections.abc
+
+_APPLIED = False
+
+_COLLECTIONS_ABC_ALIASES = ('Sequence', 'Mapping', 'MutableMapping', 'Iterable',
+                            'Callable', 'MutableSequence', 'Set', 'MutableSet')
+
+
+def _restore_collections_aliases():
+    for name in _COLLECTIONS_ABC_ALIASES:
+        if not hasattr(collections, name):
+            setattr(collections, name, getattr(collections.abc, name))
+
+
+def apply():
+    """Apply every compatibility fix once (safe to call many times)."""
+    global _APPLIED
+    if _APPLIED:
+        return
+    _restore_collections_aliases()
+    from .checkpoint import install_atomic_local_writes, install_safe_local_loader
+    install_safe_local_loader()
+    install_atomic_local_writes()
+    _APPLIED = True

@@ -1,0 +1,31 @@
+import os
+import os.path as osp
+import sys
+
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+import eofm  # noqa: E402,F401 - compatibility fixes before any host library
+
+
+@pytest.fixture(scope='session')
+def repo_root():
+    return ROOT
+
+
+@pytest.fixture(scope='session')
+def python_exe():
+    return sys.executable
+
+
+@pytest.fixture
+def cli_env():
+    """Environment for tool subprocesses: the repo importable, no GPUs, quiet threads."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = ROOT + os.pathsep + env.get('PYTHONPATH', '')
+    env['CUDA_VISIBLE_DEVICES'] = ''
+    env['PYTHON'] = sys.executable
+    return env
