@@ -8,6 +8,7 @@ MMEngine name) for symmetry with the host libraries. Registries whose modules ha
 sub-package of their own yet point at ``eofm``, whose import registers everything.
 """
 from mmengine.registry import Registry
+from mmengine.registry import build_from_cfg
 from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
 from mmengine.registry import RUNNER_CONSTRUCTORS as MMENGINE_RUNNER_CONSTRUCTORS
 from mmengine.registry import LOOPS as MMENGINE_LOOPS
@@ -31,72 +32,72 @@ from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
 from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 
-__all__ = ['RUNNERS', 'RUNNER_CONSTRUCTORS', 'LOOPS', 'HOOKS', 'LOG_PROCESSORS', 'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'STRATEGIES', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'TASK_UTILS', 'METRICS', 'EVALUATOR', 'VISUALIZERS', 'VISBACKENDS', 'FUNCTIONS', 'EVALUATORS']
+__all__ = [
+    'RUNNERS', 'RUNNER_CONSTRUCTORS', 'LOOPS', 'HOOKS', 'LOG_PROCESSORS', 'OPTIMIZERS',
+    'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'STRATEGIES',
+    'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS',
+    'WEIGHT_INITIALIZERS', 'TASK_UTILS', 'METRICS', 'EVALUATOR', 'VISUALIZERS',
+    'VISBACKENDS', 'FUNCTIONS', 'EVALUATORS'
+]
 
-RUNNERS = Registry(
-    'runner', parent=MMENGINE_RUNNERS, scope='eofm',
-    locations=['eofm.engine'])
-RUNNER_CONSTRUCTORS = Registry(
-    'runner constructor', parent=MMENGINE_RUNNER_CONSTRUCTORS, scope='eofm',
-    locations=['eofm.engine'])
-LOOPS = Registry(
-    'loop', parent=MMENGINE_LOOPS, scope='eofm',
-    locations=['eofm.engine'])
-HOOKS = Registry(
-    'hook', parent=MMENGINE_HOOKS, scope='eofm',
-    locations=['eofm.engine'])
-LOG_PROCESSORS = Registry(
-    'log_processor', parent=MMENGINE_LOG_PROCESSORS, scope='eofm',
-    locations=['eofm.engine'])
-OPTIMIZERS = Registry(
-    'optimizer', parent=MMENGINE_OPTIMIZERS, scope='eofm',
-    locations=['eofm.engine'])
-OPTIM_WRAPPERS = Registry(
-    'optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS, scope='eofm',
-    locations=['eofm.engine'])
-OPTIM_WRAPPER_CONSTRUCTORS = Registry(
-    'optimizer wrapper constructor', parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, scope='eofm',
-    locations=['eofm.engine'])
-PARAM_SCHEDULERS = Registry(
-    'parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS, scope='eofm',
-    locations=['eofm.engine'])
-STRATEGIES = Registry(
-    'strategy', parent=MMENGINE_STRATEGIES, scope='eofm',
-    locations=['eofm.engine'])
-DATASETS = Registry(
-    'dataset', parent=MMENGINE_DATASETS, scope='eofm',
-    locations=['eofm.datasets'])
-DATA_SAMPLERS = Registry(
-    'data sampler', parent=MMENGINE_DATA_SAMPLERS, scope='eofm',
-    locations=['eofm.datasets'])
-TRANSFORMS = Registry(
-    'transform', parent=MMENGINE_TRANSFORMS, scope='eofm',
-    locations=['eofm.datasets'])
-MODELS = Registry(
-    'model', parent=MMENGINE_MODELS, scope='eofm',
-    locations=['eofm.models'])
-MODEL_WRAPPERS = Registry(
-    'model_wrapper', parent=MMENGINE_MODEL_WRAPPERS, scope='eofm',
-    locations=['eofm.engine'])
-WEIGHT_INITIALIZERS = Registry(
-    'weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS, scope='eofm',
-    locations=['eofm.models'])
-TASK_UTILS = Registry(
-    'task util', parent=MMENGINE_TASK_UTILS, scope='eofm',
-    locations=['eofm.models'])
-METRICS = Registry(
-    'metric', parent=MMENGINE_METRICS, scope='eofm',
-    locations=['eofm'])
-EVALUATOR = Registry(
-    'evaluator', parent=MMENGINE_EVALUATOR, scope='eofm',
-    locations=['eofm'])
-VISUALIZERS = Registry(
-    'visualizer', parent=MMENGINE_VISUALIZERS, scope='eofm',
-    locations=['eofm'])
-VISBACKENDS = Registry(
-    'vis_backend', parent=MMENGINE_VISBACKENDS, scope='eofm',
-    locations=['eofm'])
-FUNCTIONS = Registry(
-    'function', parent=MMENGINE_FUNCTIONS, scope='eofm',
-    locations=['eofm.utils'])
+
+def _build_under_type_scope(build_func):
+    """Wrap a registry's build function: ``type='mmseg.UPerHead'`` builds under mmseg.
+
+    MMEngine resolves a scope-prefixed type but instantiates it under the current
+    default scope, so host modules that build their own children without a prefix
+    (``UPerHead`` building ``CrossEntropyLoss``) fail when eofm's scope is current.
+    For a type prefixed with another library's scope, the build runs with that scope
+    as default (MMEngine's ``_scope_`` mechanism); everything else is unchanged.
+    """
+
+    def build(cfg, registry, *args, **kwargs):
+        if isinstance(cfg, dict) and '_scope_' not in cfg and isinstance(
+                cfg.get('type'), str) and '.' in cfg['type']:
+            scope, name = cfg['type'].split('.', 1)
+            if scope != registry.scope:
+                cfg = cfg.copy()
+                cfg['type'] = name
+                cfg['_scope_'] = scope
+        return build_func(cfg, registry, *args, **kwargs)
+
+    build.__wrapped__ = build_func
+    return build
+
+
+def _child(name, parent, location):
+    return Registry(
+        name,
+        parent=parent,
+        scope='eofm',
+        locations=[location],
+        build_func=_build_under_type_scope(parent.build_func or build_from_cfg))
+
+
+RUNNERS = _child('runner', MMENGINE_RUNNERS, 'eofm.engine')
+RUNNER_CONSTRUCTORS = _child('runner constructor', MMENGINE_RUNNER_CONSTRUCTORS,
+                             'eofm.engine')
+LOOPS = _child('loop', MMENGINE_LOOPS, 'eofm.engine')
+HOOKS = _child('hook', MMENGINE_HOOKS, 'eofm.engine')
+LOG_PROCESSORS = _child('log_processor', MMENGINE_LOG_PROCESSORS, 'eofm.engine')
+OPTIMIZERS = _child('optimizer', MMENGINE_OPTIMIZERS, 'eofm.engine')
+OPTIM_WRAPPERS = _child('optim_wrapper', MMENGINE_OPTIM_WRAPPERS, 'eofm.engine')
+OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
+                                    MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, 'eofm.engine')
+PARAM_SCHEDULERS = _child('parameter scheduler', MMENGINE_PARAM_SCHEDULERS,
+                          'eofm.engine')
+STRATEGIES = _child('strategy', MMENGINE_STRATEGIES, 'eofm.engine')
+DATASETS = _child('dataset', MMENGINE_DATASETS, 'eofm.datasets')
+DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS, 'eofm.datasets')
+TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'eofm.datasets')
+MODELS = _child('model', MMENGINE_MODELS, 'eofm.models')
+MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS, 'eofm.engine')
+WEIGHT_INITIALIZERS = _child('weight initializer', MMENGINE_WEIGHT_INITIALIZERS,
+                             'eofm.models')
+TASK_UTILS = _child('task util', MMENGINE_TASK_UTILS, 'eofm.models')
+METRICS = _child('metric', MMENGINE_METRICS, 'eofm')
+EVALUATOR = _child('evaluator', MMENGINE_EVALUATOR, 'eofm')
+VISUALIZERS = _child('visualizer', MMENGINE_VISUALIZERS, 'eofm')
+VISBACKENDS = _child('vis_backend', MMENGINE_VISBACKENDS, 'eofm')
+FUNCTIONS = _child('function', MMENGINE_FUNCTIONS, 'eofm.utils')
 EVALUATORS = EVALUATOR

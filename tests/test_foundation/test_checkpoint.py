@@ -1,4 +1,5 @@
 """mmengine checkpoints load under torch's weights_only default; writes are atomic."""
+import collections
 import os
 
 import numpy as np
@@ -51,10 +52,10 @@ def test_mmengine_checkpoint_loader_uses_safe_loader(tmp_path):
 
 
 class _Payload:
-    """Pickles as a call of getattr on something other than HistoryBuffer."""
+    """Pickles as getattr on a class torch allows (OrderedDict), not HistoryBuffer."""
 
     def __reduce__(self):
-        return (getattr, (os, 'system'))
+        return (getattr, (collections.OrderedDict, 'fromkeys'))
 
 
 class _GetattrOnHistoryBuffer:
@@ -67,7 +68,7 @@ class _GetattrOnHistoryBuffer:
 def test_safe_loader_refuses_arbitrary_globals(tmp_path, payload):
     path = str(tmp_path / 'evil.pth')
     torch.save({'x': payload}, path)
-    with pytest.raises(Exception):
+    with pytest.raises(Exception, match='getattr'):
         load_checkpoint_safely(path)
 
 
