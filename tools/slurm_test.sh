@@ -11,7 +11,7 @@ GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 PY_ARGS=${@:5}
 SRUN_ARGS=${SRUN_ARGS:-""}
-source "$(dirname "$0")/_python.sh"
+source "$(dirname "$0")/_launch.sh"
 
 srun -p ${PARTITION} \
     --job-name=${JOB_NAME} \

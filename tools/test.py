@@ -11,9 +11,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import eofm  # noqa: E402,F401 - compatibility fixes and registration come first
-from eofm.apis import (build_runner, load_config, merge_test_args,  # noqa: E402
-                       set_local_rank)
-from mmengine.config import DictAction  # noqa: E402
+from eofm.apis import (add_common_args, build_runner, load_config,  # noqa: E402
+                        merge_test_args, set_local_rank)
 
 
 def parse_args(argv=None):
@@ -21,7 +20,8 @@ def parse_args(argv=None):
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
-        '--work-dir', help='the directory to save the file containing evaluation '
+        '--work-dir',
+        help='the directory to save the file containing evaluation '
         'metrics')
     parser.add_argument(
         '--out', type=str, help='dump predictions to a pickle file (.pkl)')
@@ -34,19 +34,11 @@ def parse_args(argv=None):
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
-        '--tta', action='store_true', help='test time augmentation (tta_model and '
+        '--tta',
+        action='store_true',
+        help='test time augmentation (tta_model and '
         'tta_pipeline of the config)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, key=value pairs')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_common_args(parser)
     args = parser.parse_args(argv)
     set_local_rank(args)
     return args

@@ -13,9 +13,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import eofm  # noqa: E402,F401 - compatibility fixes and registration come first
-from eofm.apis import (build_runner, load_config, merge_train_args,  # noqa: E402
-                       set_local_rank)
-from mmengine.config import DictAction  # noqa: E402
+from eofm.apis import (add_common_args, build_runner, load_config,  # noqa: E402
+                        merge_train_args, set_local_rank)
 
 
 def parse_args(argv=None):
@@ -32,24 +31,14 @@ def parse_args(argv=None):
     parser.add_argument(
         '--amp', action='store_true', help='enable automatic mixed precision (GPU)')
     parser.add_argument(
-        '--auto-scale-lr', action='store_true',
+        '--auto-scale-lr',
+        action='store_true',
         help='scale the learning rate by the actual batch size')
     parser.add_argument(
-        '--no-validate', action='store_true',
+        '--no-validate',
+        action='store_true',
         help='do not evaluate checkpoints during training')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, key=value pairs; '
-        'e.g. train_cfg.max_iters=10 "model.backbone.channels=[8,16]"')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_common_args(parser)
     args = parser.parse_args(argv)
     set_local_rank(args)
     return args

@@ -1,26 +1,7 @@
-# Default runtime of eofm configs whose task library is mmpretrain (classification).
+# Runtime of eofm configs whose task library is mmpretrain (classification).
+_base_ = ['./default_runtime.py']
 default_scope = 'mmpretrain'
-custom_imports = dict(imports=['eofm'], allow_failed_imports=False)
-
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=100),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='VisualizationHook', enable=False),
-)
-# Torch's RNG state goes into checkpoints so that --resume is exact.
-custom_hooks = [dict(type='eofm.ExactResumeHook')]
-
-env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'),
-)
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
-log_level = 'INFO'
-load_from = None
-resume = False
-randomness = dict(seed=None, deterministic=False)
+    logger=dict(interval=100),
+    visualization=dict(type='VisualizationHook', enable=False))
+visualizer = dict(type='UniversalVisualizer', vis_backends={{_base_.vis_backends}})

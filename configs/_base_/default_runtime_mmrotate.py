@@ -1,26 +1,7 @@
-# Default runtime of eofm configs whose task library is mmrotate (oriented detection).
+# Runtime of eofm configs whose task library is mmrotate (oriented detection).
+_base_ = ['./default_runtime.py']
 default_scope = 'mmrotate'
-custom_imports = dict(imports=['eofm'], allow_failed_imports=False)
-
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='mmdet.DetVisualizationHook'),
-)
-custom_hooks = [dict(type='eofm.ExactResumeHook')]
-
-env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'),
-)
-vis_backends = [dict(type='LocalVisBackend')]
+default_hooks = dict(visualization=dict(type='mmdet.DetVisualizationHook'))
 visualizer = dict(
-    type='RotLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+    type='RotLocalVisualizer', vis_backends={{_base_.vis_backends}}, name='visualizer')
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
-log_level = 'INFO'
-load_from = None
-resume = False

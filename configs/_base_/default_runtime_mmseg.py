@@ -1,27 +1,12 @@
-# Default runtime of eofm configs whose task library is mmsegmentation.
+# Runtime of eofm configs whose task library is mmsegmentation (iteration-based).
+_base_ = ['./default_runtime.py']
 default_scope = 'mmseg'
-custom_imports = dict(imports=['eofm'], allow_failed_imports=False)
-
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=8000),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'),
-)
-custom_hooks = [dict(type='eofm.ExactResumeHook')]
-
-env_cfg = dict(
-    cudnn_benchmark=True,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'),
-)
-vis_backends = [dict(type='LocalVisBackend')]
+    logger=dict(log_metric_by_epoch=False),
+    checkpoint=dict(by_epoch=False, interval=8000),
+    visualization=dict(type='SegVisualizationHook'))
+env_cfg = dict(cudnn_benchmark=True)
 visualizer = dict(
-    type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+    type='SegLocalVisualizer', vis_backends={{_base_.vis_backends}}, name='visualizer')
 log_processor = dict(by_epoch=False)
-log_level = 'INFO'
-load_from = None
-resume = False
 tta_model = dict(type='SegTTAModel')

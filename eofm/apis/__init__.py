@@ -1,8 +1,9 @@
 """High-level helpers used by ``tools/``: config merging, runner building."""
-from .runner_setup import (build_runner, enable_visualization, load_config,
-                           merge_test_args, merge_train_args, set_local_rank)
+from .runner_setup import (add_common_args, build_runner, enable_visualization,
+                           load_config, merge_test_args, merge_train_args,
+                           set_local_rank)
 
 __all__ = [
-    'build_runner', 'enable_visualization', 'load_config', 'merge_test_args',
-    'merge_train_args', 'set_local_rank'
+    'add_common_args', 'build_runner', 'enable_visualization', 'load_config',
+    'merge_test_args', 'merge_train_args', 'set_local_rank'
 ]

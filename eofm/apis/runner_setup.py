@@ -8,7 +8,7 @@ import os.path as osp
 import warnings
 
 import torch
-from mmengine.config import Config, DictAction  # noqa: F401 - re-exported for tools
+from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
@@ -16,7 +16,7 @@ from eofm.utils.dist import cpu_distributed_needed, setup_cpu_distributed
 
 __all__ = [
     'load_config', 'merge_train_args', 'merge_test_args', 'enable_visualization',
-    'build_runner', 'set_local_rank'
+    'build_runner', 'add_common_args', 'set_local_rank'
 ]
 
 
@@ -45,7 +45,8 @@ def _prepare_launcher(cfg, launcher):
 def merge_train_args(cfg, args):
     """Apply ``tools/train.py``'s flags to ``cfg`` (in place) and return it."""
     _prepare_launcher(cfg, args.launcher)
-    cfg.work_dir = args.work_dir if args.work_dir else _default_work_dir(cfg, args.config)
+    cfg.work_dir = args.work_dir if args.work_dir else _default_work_dir(
+        cfg, args.config)
 
     if args.amp:
         if not torch.cuda.is_available():
@@ -120,7 +121,8 @@ def enable_visualization(cfg, show=False, show_dir=None, wait_time=2):
 def merge_test_args(cfg, args):
     """Apply ``tools/test.py``'s flags to ``cfg`` (in place) and return it."""
     _prepare_launcher(cfg, args.launcher)
-    cfg.work_dir = args.work_dir if args.work_dir else _default_work_dir(cfg, args.config)
+    cfg.work_dir = args.work_dir if args.work_dir else _default_work_dir(
+        cfg, args.config)
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
     cfg.load_from = args.checkpoint
@@ -152,6 +154,25 @@ def build_runner(cfg):
     if 'runner_type' not in cfg:
         return Runner.from_cfg(cfg)
     return RUNNERS.build(cfg)
+
+
+def add_common_args(parser):
+    """Add the flags ``tools/train.py`` and ``tools/test.py`` share to ``parser``:
+    ``--cfg-options``, ``--launcher`` and ``--local_rank``/``--local-rank``."""
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value pairs; '
+        'e.g. train_cfg.max_iters=10 "model.backbone.channels=[8,16]"')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser
 
 
 def set_local_rank(args):

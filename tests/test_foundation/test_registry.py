@@ -54,3 +54,20 @@ def test_simple_convnet_bad_channels_message():
     net = SimpleConvNet(in_channels=4)
     with pytest.raises(ValueError, match=r'expects \(B, 4, H, W\)'):
         net(torch.zeros(1, 3, 8, 8))
+
+
+@pytest.mark.parametrize('host', ['mmpretrain', 'mmseg', 'mmdet', 'mmrotate', 'eofm'])
+def test_default_runtimes_resolve_in_their_scope(host, repo_root):
+    import importlib
+    import os.path as osp
+
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(repo_root, 'configs', '_base_',
+                                   f'default_runtime_{host}.py'))
+    assert cfg.default_scope == host
+    assert cfg.custom_imports.imports == ['eofm']
+    registry = importlib.import_module(f'{host}.registry')
+    with DefaultScope.overwrite_default_scope(host):
+        for hook in [*cfg.default_hooks.values(), *cfg.custom_hooks]:
+            assert registry.HOOKS.get(hook['type']) is not None, hook
+        assert registry.VISUALIZERS.get(cfg.visualizer['type']) is not None

@@ -115,3 +115,13 @@ def test_bad_config_path_is_a_clear_error(repo_root, cli_env, python_exe):
                           cwd=repo_root, env=cli_env, capture_output=True, text=True)
     assert proc.returncode != 0
     assert 'config file configs/nope.py does not exist' in proc.stderr
+
+
+def test_dist_test_two_cpu_processes(trained, tmp_path, repo_root, cli_env):
+    work_dir, _ = trained
+    env = dict(cli_env, PORT='29518')
+    proc = _run(['bash', 'tools/dist_test.sh', CONFIG, osp.join(work_dir, 'iter_20.pth'),
+                 '2', '--work-dir', str(tmp_path / 'dtest')], repo_root, env)
+    log = proc.stdout + proc.stderr
+    assert 'GPU number: 2' in log
+    assert 'accuracy/top1' in log
