@@ -10,7 +10,8 @@ class SyntheticClassificationDataset(BaseDataset):
     """Deterministic multispectral image classification data made in memory.
 
     Sample ``i`` has class ``i % num_classes``; its image is the class's spectral
-    signature (one mean per band, drawn once from ``seed``) plus Gaussian noise of
+    signature (one mean per band, drawn from ``signature_seed``, so that splits made
+    with different ``seed`` share the classes) plus Gaussian noise of
     standard deviation ``noise`` and a smooth spatial pattern, so a small model can
     learn it in a few iterations. Items carry ``img`` (H, W, C float32) and
     ``gt_label``, as mmpretrain's ``PackInputs`` expects.
@@ -21,13 +22,14 @@ class SyntheticClassificationDataset(BaseDataset):
         in_channels (int): Bands per image. Defaults to 4.
         img_size (int): Height and width. Defaults to 32.
         noise (float): Noise standard deviation. Defaults to 0.5.
-        seed (int): Seed of the signatures and of every sample. Defaults to 0.
+        seed (int): Seed of the samples (noise and patterns). Defaults to 0.
+        signature_seed (int): Seed of the class signatures. Defaults to 0.
         pipeline (list): Transforms. Defaults to ``[]``.
         **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`.
     """
 
     def __init__(self, num_samples=64, num_classes=4, in_channels=4, img_size=32,
-                 noise=0.5, seed=0, pipeline=(), **kwargs):
+                 noise=0.5, seed=0, signature_seed=0, pipeline=(), **kwargs):
         if num_samples < 1 or num_classes < 1 or in_channels < 1 or img_size < 1:
             raise ValueError('SyntheticClassificationDataset: num_samples, num_classes, '
                              'in_channels and img_size must be positive')
@@ -37,12 +39,13 @@ class SyntheticClassificationDataset(BaseDataset):
         self.img_size = img_size
         self.noise = noise
         self.seed = seed
+        self.signature_seed = signature_seed
         metainfo = dict(classes=tuple(f'class_{k}' for k in range(num_classes)))
         super().__init__(
             ann_file='', metainfo=metainfo, pipeline=list(pipeline), **kwargs)
 
     def load_data_list(self):
-        sig_rng = np.random.default_rng(self.seed)
+        sig_rng = np.random.default_rng(self.signature_seed)
         signatures = sig_rng.uniform(-1, 1, size=(self.num_classes, self.in_channels))
         yy, xx = np.mgrid[0:self.img_size, 0:self.img_size] / max(self.img_size - 1, 1)
         data_list = []
