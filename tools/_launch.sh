@@ -24,3 +24,20 @@ torchrun_tool() {
     --master_port="${PORT:-29500}" \
     "$_EOFM_ROOT/tools/$script" "$@" --launcher pytorch
 }
+
+# `srun_tool PARTITION JOB_NAME SCRIPT ARGS...`: one task per GPU under SLURM
+# (GPUS, GPUS_PER_NODE, CPUS_PER_TASK, SRUN_ARGS as in the other OpenMMLab projects).
+srun_tool() {
+  local partition=$1 job=$2 script=$3
+  shift 3
+  set -x
+  srun -p "$partition" \
+    --job-name="$job" \
+    --gres=gpu:"${GPUS_PER_NODE:-8}" \
+    --ntasks="${GPUS:-8}" \
+    --ntasks-per-node="${GPUS_PER_NODE:-8}" \
+    --cpus-per-task="${CPUS_PER_TASK:-5}" \
+    --kill-on-bad-exit=1 \
+    ${SRUN_ARGS:-} \
+    "$PYTHON" -u "$_EOFM_ROOT/tools/$script" "$@" --launcher=slurm
+}

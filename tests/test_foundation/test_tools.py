@@ -136,3 +136,21 @@ def test_dist_test_two_cpu_processes(trained, tmp_path, repo_root, cli_env):
     log = proc.stdout + proc.stderr
     assert 'GPU number: 2' in log
     assert 'accuracy/top1' in log
+
+
+@pytest.mark.parametrize('script,args,expected', [
+    ('slurm_train.sh', ['part', 'job', 'cfg.py', 'wd', '--amp'],
+     'tools/train.py cfg.py --work-dir=wd --amp --launcher=slurm'),
+    ('slurm_test.sh', ['part', 'job', 'cfg.py', 'ck.pth', '--out', 'o.pkl'],
+     'tools/test.py cfg.py ck.pth --out o.pkl --launcher=slurm'),
+])
+def test_slurm_scripts_call_srun_with_standard_flags(script, args, expected, tmp_path,
+                                                      repo_root, cli_env):
+    fake = tmp_path / 'srun'
+    fake.write_text('#!/bin/sh\necho "srun $@"\n')
+    fake.chmod(0o755)
+    env = dict(cli_env, PATH=f'{tmp_path}:{cli_env["PATH"]}', GPUS='16')
+    proc = _run(['bash', f'tools/{script}', *args], repo_root, env)
+    line = proc.stdout.strip().splitlines()[-1]
+    assert line.startswith('srun -p part --job-name=job --gres=gpu:8 --ntasks=16 ')
+    assert line.endswith(expected)
