@@ -5,8 +5,11 @@ import sys
 import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+# The repo (for `tools`) and this folder (for the fake-data helpers such as
+# `fake_geo`; a `tests` package of another distribution may shadow `tests.`).
+for path in (ROOT, osp.join(ROOT, 'tests')):
+    if path not in sys.path:
+        sys.path.insert(0, path)
 
 import eofm  # noqa: E402,F401 - compatibility fixes before any host library
 

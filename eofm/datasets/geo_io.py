@@ -1,0 +1,231 @@
+"""GeoTIFF reading with GDAL: footprints, windowed reads, geo-metadata, dates.
+
+Everything eofm reads from disk goes through these functions, so every error names
+the file and what was expected. Reads are windowed: only the blocks under the
+requested ground footprint are decoded (``gdal.Dataset.ReadAsArray`` with a source
+window and a buffer size, which also resamples), never the whole scene.
+"""
+import datetime
+import os.path as osp
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    'RasterInfo', 'RasterReadError', 'open_raster', 'raster_info', 'read_footprint',
+    'footprint_bounds', 'intersect_bounds', 'center_lonlat', 'parse_date',
+    'day_of_year'
+]
+
+
+class RasterReadError(ValueError):
+    """A raster file cannot be used as the sample description says."""
+
+
+def _gdal():
+    try:
+        from osgeo import gdal
+    except ImportError as e:  # pragma: no cover - the set-up installs GDAL
+        raise ImportError('eofm reads rasters with GDAL: install libgdal-dev and '
+                          'GDAL==$(gdal-config --version) (make setup)') from e
+    gdal.UseExceptions()
+    return gdal
+
+
+@dataclass(frozen=True)
+class RasterInfo:
+    """What eofm needs to know about a raster file.
+
+    Attributes:
+        path (str): The file.
+        width (int), height (int), count (int): Pixels and bands.
+        geotransform (tuple): GDAL geotransform (x0, dx, rx, y0, ry, dy).
+        crs_wkt (str): Coordinate reference system as WKT ('' if none).
+        band_names (tuple[str]): Band descriptions ('' where unset).
+        nodata (tuple): Per-band nodata value or None.
+    """
+    path: str
+    width: int
+    height: int
+    count: int
+    geotransform: tuple
+    crs_wkt: str
+    band_names: tuple
+    nodata: tuple
+
+    @property
+    def resolution(self):
+        """Pixel size (x, y) in CRS units, both positive."""
+        return abs(self.geotransform[1]), abs(self.geotransform[5])
+
+    @property
+    def bounds(self):
+        """(xmin, ymin, xmax, ymax) in CRS units (north-up rasters)."""
+        x0, dx, _, y0, _, dy = self.geotransform
+        xs = (x0, x0 + dx * self.width)
+        ys = (y0, y0 + dy * self.height)
+        return min(xs), min(ys), max(xs), max(ys)
+
+
+def open_raster(path):
+    """Open ``path`` with GDAL, or raise :class:`RasterReadError` naming the file."""
+    gdal = _gdal()
+    if not osp.isfile(path):
+        raise RasterReadError(f'{path}: file not found')
+    try:
+        ds = gdal.Open(path, gdal.GA_ReadOnly)
+    except RuntimeError as e:
+        raise RasterReadError(f'{path}: not a readable raster ({e})') from e
+    if ds is None or ds.RasterCount == 0:
+        raise RasterReadError(f'{path}: not a readable raster (no bands)')
+    return ds
+
+
+def raster_info(ds_or_path):
+    """:class:`RasterInfo` of an open dataset or a path."""
+    ds = open_raster(ds_or_path) if isinstance(ds_or_path, str) else ds_or_path
+    gt = ds.GetGeoTransform(can_return_null=True)
+    path = ds.GetDescription()
+    if gt is None:
+        raise RasterReadError(f'{path}: has no geotransform (not geo-referenced)')
+    if gt[2] != 0 or gt[4] != 0:
+        raise RasterReadError(f'{path}: rotated geotransforms are not supported')
+    bands = [ds.GetRasterBand(i + 1) for i in range(ds.RasterCount)]
+    return RasterInfo(
+        path=path,
+        width=ds.RasterXSize,
+        height=ds.RasterYSize,
+        count=ds.RasterCount,
+        geotransform=tuple(gt),
+        crs_wkt=ds.GetProjection() or '',
+        band_names=tuple(b.GetDescription() for b in bands),
+        nodata=tuple(b.GetNoDataValue() for b in bands))
+
+
+def footprint_bounds(info, window=None):
+    """Ground bounds (xmin, ymin, xmax, ymax) of a pixel ``window`` of ``info``.
+
+    Args:
+        info (RasterInfo): The reference raster.
+        window (tuple, optional): (x_off, y_off, width, height) in its pixels;
+            the whole raster when None.
+    """
+    if window is None:
+        return info.bounds
+    x_off, y_off, w, h = window
+    if x_off < 0 or y_off < 0 or w <= 0 or h <= 0 \
+            or x_off + w > info.width or y_off + h > info.height:
+        raise RasterReadError(
+            f'{info.path}: window {tuple(window)} is outside the raster '
+            f'({info.width} x {info.height} px)')
+    x0, dx, _, y0, _, dy = info.geotransform
+    xs = (x0 + dx * x_off, x0 + dx * (x_off + w))
+    ys = (y0 + dy * y_off, y0 + dy * (y_off + h))
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def intersect_bounds(a, b):
+    """Intersection of two bounds, or None when they do not overlap."""
+    xmin, ymin = max(a[0], b[0]), max(a[1], b[1])
+    xmax, ymax = min(a[2], b[2]), min(a[3], b[3])
+    if xmax <= xmin or ymax <= ymin:
+        return None
+    return xmin, ymin, xmax, ymax
+
+
+def read_footprint(ds, info, bounds, out_size=None, band_indices=None,
+                   resample='bilinear'):
+    """Read the pixels of ``ds`` under ground ``bounds``, resampled to ``out_size``.
+
+    Args:
+        ds: An open GDAL dataset.
+        info (RasterInfo): Its info.
+        bounds (tuple): (xmin, ymin, xmax, ymax) in the raster's CRS; must lie inside
+            the raster (clipped footprints are the caller's decision).
+        out_size (tuple, optional): (height, width) of the result; the native pixel
+            grid of the footprint when None.
+        band_indices (Sequence[int], optional): 0-based bands to read; all if None.
+        resample (str): 'nearest', 'bilinear', 'cubic' or 'average'.
+
+    Returns:
+        np.ndarray: (C, H, W) in the file's data type.
+    """
+    gdal = _gdal()
+    x0, dx, _, y0, _, dy = info.geotransform
+    # Fractional source window: GDAL reads only the blocks it covers.
+    xs = sorted(((bounds[0] - x0) / dx, (bounds[2] - x0) / dx))
+    ys = sorted(((bounds[1] - y0) / dy, (bounds[3] - y0) / dy))
+    eps = 1e-6
+    if xs[0] < -eps or ys[0] < -eps or xs[1] > info.width + eps \
+            or ys[1] > info.height + eps:
+        raise RasterReadError(
+            f'{info.path}: footprint {tuple(round(v, 3) for v in bounds)} is not '
+            f'inside the raster bounds {tuple(round(v, 3) for v in info.bounds)}')
+    xoff, yoff = max(xs[0], 0.0), max(ys[0], 0.0)
+    xsize, ysize = min(xs[1], info.width) - xoff, min(ys[1], info.height) - yoff
+    if out_size is None:
+        out_size = (max(int(round(ysize)), 1), max(int(round(xsize)), 1))
+    algs = dict(nearest=gdal.GRIORA_NearestNeighbour, bilinear=gdal.GRIORA_Bilinear,
+                cubic=gdal.GRIORA_Cubic, average=gdal.GRIORA_Average)
+    if resample not in algs:
+        raise ValueError(f'resample must be one of {sorted(algs)}, got {resample!r}')
+    band_indices = range(info.count) if band_indices is None else band_indices
+    out = []
+    for b in band_indices:
+        band = ds.GetRasterBand(int(b) + 1)
+        try:
+            arr = band.ReadAsArray(
+                xoff=xoff, yoff=yoff, win_xsize=xsize, win_ysize=ysize,
+                buf_xsize=out_size[1], buf_ysize=out_size[0],
+                resample_alg=algs[resample])
+        except RuntimeError as e:
+            raise RasterReadError(f'{info.path}: band {b + 1} cannot be read, the '
+                                  f'file may be truncated or corrupt ({e})') from e
+        if arr is None:
+            raise RasterReadError(f'{info.path}: band {b + 1} cannot be read, the '
+                                  'file may be truncated or corrupt')
+        out.append(arr)
+    return np.stack(out, axis=0)
+
+
+def center_lonlat(info, bounds=None):
+    """(lon, lat) in degrees (WGS84) of the centre of ``bounds`` (or the raster)."""
+    from osgeo import osr
+    bounds = info.bounds if bounds is None else bounds
+    cx, cy = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+    if not info.crs_wkt:
+        raise RasterReadError(f'{info.path}: has no CRS, cannot compute lat/lon')
+    src = osr.SpatialReference()
+    src.ImportFromWkt(info.crs_wkt)
+    dst = osr.SpatialReference()
+    dst.ImportFromEPSG(4326)
+    for srs in (src, dst):
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    lon, lat, _ = osr.CoordinateTransformation(src, dst).TransformPoint(cx, cy)
+    return float(lon), float(lat)
+
+
+def parse_date(value, source='date'):
+    """A :class:`datetime.date` from 'YYYY-MM-DD', 'YYYYMMDD' or a date/datetime.
+
+    Args:
+        value: The date.
+        source (str): What the value is, named in the error (file and field).
+    """
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = str(value).strip()
+    for fmt in ('%Y-%m-%d', '%Y%m%d', '%Y-%m-%dT%H:%M:%S', '%Y%m%dT%H%M%S'):
+        try:
+            return datetime.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f'{source}: cannot parse date {value!r}; expected YYYY-MM-DD or '
+                     'YYYYMMDD')
+
+
+def day_of_year(date):
+    """Day of year, 1..366."""
+    return int(date.timetuple().tm_yday)

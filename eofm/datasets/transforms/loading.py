@@ -1,0 +1,228 @@
+"""Load every modality of a multi-modal sample onto one ground footprint (GDAL)."""
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from eofm.registry import TRANSFORMS
+from ..geo_io import (RasterReadError, center_lonlat, day_of_year, footprint_bounds,
+                      open_raster, parse_date, raster_info, read_footprint)
+
+__all__ = ['LoadMultiModalTiles', 'SENSOR_SCALINGS']
+
+
+def _reflectance(x):
+    """Sentinel-2 L2A digital numbers to surface reflectance."""
+    return x / 10000.0
+
+
+def _decibel(x):
+    """Sentinel-1 linear backscatter (sigma0) to dB; non-positive values become invalid."""
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return np.where(x > 0, 10.0 * np.log10(np.where(x > 0, x, 1.0)), np.nan)
+
+
+def _unit8(x):
+    return x / 255.0
+
+
+# Named per-sensor scalings a modality config refers to with ``scale=NAME``.
+SENSOR_SCALINGS = {
+    'none': lambda x: x,
+    'reflectance': _reflectance,  # Sentinel-2 L2A DN / 10000
+    'db': _decibel,  # Sentinel-1 linear backscatter -> dB
+    'uint8': _unit8,  # 8-bit imagery -> [0, 1]
+}
+
+
+@TRANSFORMS.register_module()
+class LoadMultiModalTiles(BaseTransform):
+    """Read the modalities of one sample onto a common ground footprint.
+
+    The footprint is the extent of the ``reference`` modality's raster (or of a pixel
+    window of it, ``results['window']``). Every other modality is read under exactly
+    that footprint with a windowed, resampling GDAL read, at its own pixel size
+    (``gsd``) or at a fixed ``size``: a 60 m tile gives 300 x 300 px of 0.2 m aerial
+    imagery and 6 x 6 px of Sentinel-2 at 10 m, pixel-aligned by construction.
+
+    Sample description (``results['modalities']``, from the annotation file)::
+
+        hr=dict(path='hr/t0.tif', bands=['R', 'G', 'B', 'NIR'])      # static
+        s2=dict(paths=['s2/t0_20200105.tif', ...], dates=['2020-01-05', ...],
+                bands=['B2', ..., 'B12'])                            # one file per date
+        s1=dict(path='s1/t0.tif', dates=[...], bands=['VV', 'VH'])   # one stack,
+                                                                     # date-major bands
+
+    ``bands`` in the sample names the file's bands (the files' own band descriptions
+    are used when the sample gives none).
+
+    Outputs, for each modality ``m`` present: ``results[m]`` float32, (C, H, W) for a
+    static and (T, C, H, W) for a dated modality; ``results[m + '_mask']`` bool
+    validity, (H, W) or (T, H, W) (False at nodata, NaN and invalid dB values, where
+    the data are set to 0); for dated modalities ``results[m + '_doy']`` (T,) int64 day
+    of year and ``results[m + '_dates']`` ISO strings. ``results['geo']`` carries the
+    CRS (WKT), the footprint bounds, the reference geotransform of the footprint and
+    the centre ``lon``/``lat``; ``results['modalities_present']`` lists what was read.
+
+    Args:
+        modalities (dict): Per modality name: ``bands`` (names to select, in order;
+            all when omitted), ``scale`` (a key of :data:`SENSOR_SCALINGS`, default
+            'none'), ``gsd`` (output pixel size in CRS units; native when omitted),
+            ``size`` ((H, W), overrides ``gsd``), ``resample`` ('bilinear'; use
+            'nearest' for categorical layers), ``required`` (default True).
+        reference (str, optional): Modality whose raster defines the footprint.
+            Defaults to the first configured modality present in the sample.
+        missing (str): 'error' (default) or 'skip': what to do when a configured
+            modality is absent from a sample and not ``required=False``.
+    """
+
+    def __init__(self, modalities, reference=None, missing='error'):
+        if not isinstance(modalities, dict) or not modalities:
+            raise ValueError('LoadMultiModalTiles: `modalities` must be a non-empty '
+                             'dict of modality name -> settings')
+        if missing not in ('error', 'skip'):
+            raise ValueError(f"LoadMultiModalTiles: missing must be 'error' or 'skip', "
+                             f'got {missing!r}')
+        for name, mcfg in modalities.items():
+            scale = mcfg.get('scale', 'none')
+            if scale not in SENSOR_SCALINGS:
+                raise ValueError(f'LoadMultiModalTiles: modalities.{name}.scale must '
+                                 f'be one of {sorted(SENSOR_SCALINGS)}, got {scale!r}')
+        if reference is not None and reference not in modalities:
+            raise ValueError(f'LoadMultiModalTiles: reference {reference!r} is not one '
+                             f'of the modalities {list(modalities)}')
+        self.modalities = modalities
+        self.reference = reference
+        self.missing = missing
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _files(name, desc, sample_id):
+        """[(path, date or None)] of one modality and whether it is dated."""
+        dates = desc.get('dates')
+        if 'paths' in desc:
+            paths = list(desc['paths'])
+            if dates is None or len(dates) != len(paths):
+                raise ValueError(
+                    f'sample {sample_id}: modality {name!r} has {len(paths)} paths '
+                    f'but {0 if dates is None else len(dates)} dates')
+            return [(p, parse_date(d, f'sample {sample_id}, {name}.dates'))
+                    for p, d in zip(paths, dates)], True
+        if 'path' not in desc:
+            raise ValueError(f"sample {sample_id}: modality {name!r} needs 'path' or "
+                             "'paths'")
+        if dates is None:
+            return [(desc['path'], None)], False
+        return [(desc['path'], [parse_date(d, f'sample {sample_id}, {name}.dates')
+                                for d in dates])], True
+
+    @staticmethod
+    def _band_indices(name, mcfg, desc, info, per_date):
+        file_bands = list(desc.get('bands') or info.band_names[:per_date])
+        wanted = mcfg.get('bands')
+        if wanted is None:
+            return list(range(per_date)), file_bands
+        missing = [b for b in wanted if b not in file_bands]
+        if missing:
+            raise RasterReadError(
+                f'{info.path}: modality {name!r} needs bands {list(wanted)}, the file '
+                f'has {file_bands} (missing {missing}); name the bands in the sample '
+                "('bands') or in the file's band descriptions")
+        return [file_bands.index(b) for b in wanted], list(wanted)
+
+    def _read_modality(self, name, desc, bounds, sample_id):
+        mcfg = self.modalities[name]
+        files, dated = self._files(name, desc, sample_id)
+        scale = SENSOR_SCALINGS[mcfg.get('scale', 'none')]
+        arrays, masks, dates = [], [], []
+        for path, date in files:
+            ds = open_raster(path)
+            info = raster_info(ds)
+            n_dates = len(date) if isinstance(date, list) else 1
+            if info.count % n_dates:
+                raise RasterReadError(
+                    f'{path}: {info.count} bands cannot hold {n_dates} dates of '
+                    f'modality {name!r} (bands must be date-major)')
+            per_date = info.count // n_dates
+            idx, _ = self._band_indices(name, mcfg, desc, info, per_date)
+            if len(desc.get('bands') or []) not in (0, per_date):
+                raise RasterReadError(
+                    f'{path}: the sample names {len(desc["bands"])} bands for '
+                    f'modality {name!r}, the file has {per_date} per date')
+            size = mcfg.get('size')
+            if size is None and mcfg.get('gsd'):
+                size = (max(int(round((bounds[3] - bounds[1]) / mcfg['gsd'])), 1),
+                        max(int(round((bounds[2] - bounds[0]) / mcfg['gsd'])), 1))
+            all_idx = [t * per_date + i for t in range(n_dates) for i in idx]
+            data = read_footprint(ds, info, bounds, size, all_idx,
+                                  mcfg.get('resample', 'bilinear')).astype(np.float64)
+            nodata = [info.nodata[i] for i in all_idx]
+            valid = np.isfinite(data)
+            for c, nd in enumerate(nodata):
+                if nd is not None:
+                    valid[c] &= data[c] != nd
+            with np.errstate(invalid='ignore'):
+                data = scale(np.where(valid, data, 0.0))
+            valid &= np.isfinite(data)
+            data = np.where(valid, data, 0.0).astype(np.float32)
+            data = data.reshape(n_dates, len(idx), *data.shape[1:])
+            valid = valid.reshape(n_dates, len(idx), *valid.shape[1:]).all(axis=1)
+            arrays.append(data)
+            masks.append(valid)
+            dates.extend(date if isinstance(date, list) else [date])
+        data = np.concatenate(arrays, axis=0)
+        mask = np.concatenate(masks, axis=0)
+        if not dated:
+            return dict(data=data[0], mask=mask[0])
+        return dict(data=data, mask=mask, dates=dates)
+
+    # ------------------------------------------------------------------ transform
+    def transform(self, results):
+        sample_id = results.get('sample_id', results.get('sample_idx', '?'))
+        described = results.get('modalities') or {}
+        present = []
+        for name, mcfg in self.modalities.items():
+            if name in described:
+                present.append(name)
+            elif mcfg.get('required', True) and self.missing == 'error':
+                raise KeyError(
+                    f'sample {sample_id}: modality {name!r} is missing (the sample has '
+                    f'{sorted(described)}); set missing=\'skip\' or '
+                    f'modalities.{name}.required=False to allow it')
+        if not present:
+            raise KeyError(f'sample {sample_id}: none of the modalities '
+                           f'{list(self.modalities)} is present')
+        ref = self.reference if self.reference in present else present[0]
+        ref_files, _ = self._files(ref, described[ref], sample_id)
+        ref_info = raster_info(open_raster(ref_files[0][0]))
+        bounds = footprint_bounds(ref_info, results.get('window'))
+        for name in present:
+            try:
+                out = self._read_modality(name, described[name], bounds, sample_id)
+            except RasterReadError as e:
+                if 'not inside the raster bounds' in str(e):
+                    raise RasterReadError(
+                        f'sample {sample_id}: modality {name!r} does not cover the '
+                        f'footprint of {ref!r} ({ref_info.path}): {e}') from e
+                raise
+            results[name] = out['data']
+            results[name + '_mask'] = out['mask']
+            if not out['mask'].any():
+                results.setdefault('all_invalid', []).append(name)
+            if 'dates' in out:
+                results[name + '_doy'] = np.array(
+                    [day_of_year(d) for d in out['dates']], dtype=np.int64)
+                results[name + '_dates'] = [d.isoformat() for d in out['dates']]
+        x0, dx, _, y0, _, dy = ref_info.geotransform
+        lon, lat = center_lonlat(ref_info, bounds) if ref_info.crs_wkt else (None, None)
+        results['geo'] = dict(
+            crs=ref_info.crs_wkt,
+            bounds=tuple(bounds),
+            geotransform=(bounds[0] if dx > 0 else bounds[2], dx, 0.0,
+                          bounds[3] if dy < 0 else bounds[1], 0.0, dy),
+            lon=lon,
+            lat=lat)
+        results['modalities_present'] = present
+        return results
+
+    def __repr__(self):
+        return (f'{self.__class__.__name__}(modalities={list(self.modalities)}, '
+                f'reference={self.reference!r}, missing={self.missing!r})')
