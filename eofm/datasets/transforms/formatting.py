@@ -1,0 +1,57 @@
+"""Packing of multi-modal results into model inputs and a data sample."""
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+
+from eofm.registry import TRANSFORMS
+from eofm.structures import MultiModalDataSample
+
+__all__ = ['PackMultiModalInputs']
+
+_PER_MODALITY = ('', '_mask', '_doy', '_date_mask')
+
+
+@TRANSFORMS.register_module()
+class PackMultiModalInputs(BaseTransform):
+    """Pack ``results`` into ``dict(inputs=..., data_samples=...)``.
+
+    ``inputs`` is a dict of tensors: for each modality ``m`` present, ``m`` (the
+    pixels), ``m_mask`` (validity) and, for dated modalities, ``m_doy`` and
+    ``m_date_mask`` (True for real, False for padded dates). Labels go to a
+    :class:`MultiModalDataSample` with the geo-metadata.
+
+    Args:
+        modalities (Sequence[str]): Modalities to pack (those absent from a sample
+            are skipped; the data preprocessor marks them missing in the batch).
+        meta_keys (Sequence[str]): Keys copied into the sample's metainfo.
+    """
+
+    def __init__(self, modalities, meta_keys=('sample_id', 'geo', 'modalities_present')):
+        self.modalities = tuple(modalities)
+        self.meta_keys = tuple(meta_keys)
+
+    def transform(self, results):
+        inputs = {}
+        for name in self.modalities:
+            if name not in results:
+                continue
+            for suffix in _PER_MODALITY:
+                key = name + suffix
+                if key in results:
+                    inputs[key] = torch.from_numpy(np.ascontiguousarray(results[key]))
+        sample = MultiModalDataSample()
+        if 'gt_label' in results:
+            sample.gt_label = torch.as_tensor(results['gt_label'], dtype=torch.long)
+        if 'gt_labels' in results:
+            sample.gt_labels = torch.as_tensor(results['gt_labels'], dtype=torch.float32)
+        if 'gt_seg_map' in results:
+            sample.gt_seg_map = torch.as_tensor(results['gt_seg_map'], dtype=torch.long)
+        meta = {k: results[k] for k in self.meta_keys if k in results}
+        for name in self.modalities:
+            if name + '_dates' in results:
+                meta[name + '_dates'] = results[name + '_dates']
+        sample.set_metainfo(meta)
+        return dict(inputs=inputs, data_samples=sample)
+
+    def __repr__(self):
+        return f'{self.__class__.__name__}(modalities={self.modalities})'

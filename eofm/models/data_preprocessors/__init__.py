@@ -1,0 +1,3 @@
+from .multimodal import MultiModalDataPreprocessor
+
+__all__ = ['MultiModalDataPreprocessor']

@@ -1,0 +1,127 @@
+"""Batching of variable-length multi-modal samples for every eofm model."""
+import torch
+from mmengine.model import BaseDataPreprocessor
+
+from eofm.registry import MODELS
+
+__all__ = ['MultiModalDataPreprocessor']
+
+
+def _pad_to(t, length):
+    if t.shape[0] == length:
+        return t
+    pad = torch.zeros((length - t.shape[0], *t.shape[1:]), dtype=t.dtype,
+                      device=t.device)
+    return torch.cat([t, pad], dim=0)
+
+
+@MODELS.register_module()
+class MultiModalDataPreprocessor(BaseDataPreprocessor):
+    """Stack per-sample modality dicts into batch tensors, normalise, move to device.
+
+    Input: ``dict(inputs=[{m: tensor, m_mask, m_doy, m_date_mask}, ...],
+    data_samples=[...])`` as :class:`PackMultiModalInputs` and
+    ``eofm.multimodal_collate`` produce it (MMEngine's ``pseudo_collate`` works too
+    while every sample has the same modalities; it fails on a missing one). Output ``inputs`` holds, per modality ``m``:
+
+    * ``m``: (B, C, H, W) static or (B, T, C, H, W) dated, float, normalised with
+      the configured per-band ``mean``/``std`` (invalid pixels stay 0);
+    * ``m_mask``: validity, (B, H, W) or (B, T, H, W);
+    * ``m_doy`` (B, T) and ``m_date_mask`` (B, T): series of different lengths are
+      padded to the longest with ``m_date_mask`` False;
+    * ``m_present``: (B,) bool, False for samples that lack the modality (their
+      tensors are zeros), so that a model can mask a missing modality.
+
+    Args:
+        normalize (dict, optional): Modality -> ``dict(mean=[...], std=[...])`` per
+            band.
+        non_blocking (bool): Passed to the device copy.
+    """
+
+    def __init__(self, normalize=None, non_blocking=False):
+        super().__init__(non_blocking=non_blocking)
+        self.normalize = {}
+        for name, stats in (normalize or {}).items():
+            mean = torch.as_tensor(stats['mean'], dtype=torch.float32)
+            std = torch.as_tensor(stats['std'], dtype=torch.float32)
+            if mean.shape != std.shape or mean.dim() != 1:
+                raise ValueError(f'normalize.{name}: mean and std must be lists of '
+                                 f'equal length, got {list(mean.shape)} and '
+                                 f'{list(std.shape)}')
+            if (std <= 0).any():
+                raise ValueError(f'normalize.{name}: std must be positive')
+            self.register_buffer(f'_{name}_mean', mean, persistent=False)
+            self.register_buffer(f'_{name}_std', std, persistent=False)
+            self.normalize[name] = (f'_{name}_mean', f'_{name}_std')
+
+    @staticmethod
+    def _modalities(samples):
+        names = []
+        for s in samples:
+            for k in s:
+                if not k.endswith(('_mask', '_doy', '_date_mask')) and k not in names:
+                    names.append(k)
+        return names
+
+    def _collate(self, samples):
+        batch = {}
+        for name in self._modalities(samples):
+            ref = next(s for s in samples if name in s)
+            dated = name + '_doy' in ref
+            length = max(s[name].shape[0] for s in samples if name in s) if dated else 0
+            present = []
+            keys = [k for k in (name, name + '_mask', name + '_doy', name + '_date_mask')
+                    if k in ref]
+            stacks = {k: [] for k in keys}
+            for s in samples:
+                present.append(name in s)
+                for k in keys:
+                    if name in s:
+                        # Every per-date key has dates first: pad to the longest.
+                        t = _pad_to(s[k], length) if dated else s[k]
+                    else:
+                        shape = (length, *ref[k].shape[1:]) if dated else ref[k].shape
+                        t = torch.zeros(shape, dtype=ref[k].dtype)
+                    stacks[k].append(t)
+            for k, ts in stacks.items():
+                shapes = {tuple(t.shape) for t in ts}
+                if len(shapes) > 1:
+                    raise ValueError(f'cannot batch {k!r}: samples have shapes '
+                                     f'{sorted(shapes)}; crop or resample the modality '
+                                     'to one size in the pipeline')
+                batch[k] = torch.stack(ts)
+            if dated and name + '_date_mask' not in ref:
+                batch[name + '_date_mask'] = torch.stack([
+                    _pad_to(torch.ones(s[name].shape[0], dtype=torch.bool), length)
+                    if name in s else torch.zeros(length, dtype=torch.bool)
+                    for s in samples])
+            batch[name + '_present'] = torch.tensor(present, dtype=torch.bool)
+        return batch
+
+    def forward(self, data, training=False):
+        samples = data['inputs']
+        if isinstance(samples, dict) and all(
+                isinstance(v, (list, tuple)) for v in samples.values()):
+            # mmengine's pseudo_collate turned the list of dicts into a dict of lists
+            n = len(next(iter(samples.values())))
+            samples = [{k: v[i] for k, v in samples.items()} for i in range(n)]
+        if isinstance(samples, dict):  # already batched tensors
+            batch = dict(samples)
+        else:
+            batch = self._collate(list(samples))
+        batch = self.cast_data(batch)
+        for name, (mean_key, std_key) in self.normalize.items():
+            if name not in batch:
+                continue
+            x = batch[name].float()
+            mean, std = getattr(self, mean_key), getattr(self, std_key)
+            if x.shape[-3] != mean.numel():
+                raise ValueError(f'normalize.{name} has {mean.numel()} bands, the '
+                                 f'batch has {x.shape[-3]}')
+            shape = (-1, 1, 1)
+            x = (x - mean.view(shape)) / std.view(shape)
+            mask = batch.get(name + '_mask')
+            if mask is not None:
+                x = x * mask.unsqueeze(-3).to(x.dtype)
+            batch[name] = x
+        return dict(inputs=batch, data_samples=self.cast_data(data.get('data_samples')))
