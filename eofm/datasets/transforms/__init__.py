@@ -1,7 +1,7 @@
 """Transforms of multi-modal, multi-temporal samples."""
 from .formatting import PackMultiModalInputs
 from .loading import SENSOR_SCALINGS, LoadMultiModalTiles
-from .temporal import TemporalSample
+from .temporal import DateJitter, TemporalSample
 
-__all__ = ['LoadMultiModalTiles', 'PackMultiModalInputs', 'SENSOR_SCALINGS',
+__all__ = ['DateJitter', 'LoadMultiModalTiles', 'PackMultiModalInputs', 'SENSOR_SCALINGS',
            'TemporalSample']

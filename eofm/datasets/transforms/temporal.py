@@ -4,7 +4,7 @@ from mmcv.transforms import BaseTransform
 
 from eofm.registry import TRANSFORMS
 
-__all__ = ['TemporalSample']
+__all__ = ['DateJitter', 'TemporalSample']
 
 
 @TRANSFORMS.register_module()
@@ -68,3 +68,44 @@ class TemporalSample(BaseTransform):
 
     def __repr__(self):
         return f'{self.__class__.__name__}(lengths={self.lengths}, mode={self.mode!r})'
+
+
+@TRANSFORMS.register_module()
+class DateJitter(BaseTransform):
+    """Randomly disturb the acquisition dates of dated modalities.
+
+    SkySense pretraining applies "random disturbances on the RSI acquisition date"
+    (paper Sec. 4.1): each real date's day of year moves by an integer drawn uniformly
+    from ``[-max_shift, max_shift]`` and wraps around the year (1..365; day 366 maps
+    to 365 first). Padded dates (day 0, ``m_date_mask`` False) are left alone.
+
+    Args:
+        modalities (Sequence[str]): Dated modalities to disturb.
+        max_shift (int): Largest shift in days. Defaults to 5.
+        prob (float): Probability of disturbing a sample. Defaults to 1.0.
+    """
+
+    def __init__(self, modalities, max_shift=5, prob=1.0):
+        if max_shift < 0 or not 0 <= prob <= 1:
+            raise ValueError('DateJitter: max_shift must be >= 0 and prob in [0, 1]')
+        self.modalities = tuple(modalities)
+        self.max_shift = int(max_shift)
+        self.prob = prob
+
+    def transform(self, results):
+        if np.random.rand() >= self.prob:
+            return results
+        for name in self.modalities:
+            key = name + '_doy'
+            if key not in results:
+                continue
+            doy = results[key].astype(np.int64)
+            real = doy > 0
+            shift = np.random.randint(-self.max_shift, self.max_shift + 1, doy.shape)
+            moved = (np.minimum(doy, 365) - 1 + shift) % 365 + 1
+            results[key] = np.where(real, moved, 0)
+        return results
+
+    def __repr__(self):
+        return (f'{self.__class__.__name__}(modalities={self.modalities}, '
+                f'max_shift={self.max_shift}, prob={self.prob})')
