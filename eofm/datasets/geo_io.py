@@ -12,14 +12,18 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
-    'RasterInfo', 'RasterReadError', 'open_raster', 'raster_info', 'read_footprint',
-    'footprint_bounds', 'intersect_bounds', 'center_lonlat', 'parse_date',
-    'day_of_year'
+    'RasterInfo', 'RasterReadError', 'FootprintOutsideError', 'open_raster',
+    'raster_info', 'read_footprint', 'footprint_bounds', 'intersect_bounds',
+    'center_lonlat', 'parse_date', 'day_of_year'
 ]
 
 
 class RasterReadError(ValueError):
     """A raster file cannot be used as the sample description says."""
+
+
+class FootprintOutsideError(RasterReadError):
+    """The requested ground footprint is not inside the raster."""
 
 
 def _gdal():
@@ -133,7 +137,11 @@ def intersect_bounds(a, b):
     return xmin, ymin, xmax, ymax
 
 
-def read_footprint(ds, info, bounds, out_size=None, band_indices=None,
+def read_footprint(ds,
+                   info,
+                   bounds,
+                   out_size=None,
+                   band_indices=None,
                    resample='bilinear'):
     """Read the pixels of ``ds`` under ground ``bounds``, resampled to ``out_size``.
 
@@ -158,15 +166,18 @@ def read_footprint(ds, info, bounds, out_size=None, band_indices=None,
     eps = 1e-6
     if xs[0] < -eps or ys[0] < -eps or xs[1] > info.width + eps \
             or ys[1] > info.height + eps:
-        raise RasterReadError(
+        raise FootprintOutsideError(
             f'{info.path}: footprint {tuple(round(v, 3) for v in bounds)} is not '
             f'inside the raster bounds {tuple(round(v, 3) for v in info.bounds)}')
     xoff, yoff = max(xs[0], 0.0), max(ys[0], 0.0)
     xsize, ysize = min(xs[1], info.width) - xoff, min(ys[1], info.height) - yoff
     if out_size is None:
         out_size = (max(int(round(ysize)), 1), max(int(round(xsize)), 1))
-    algs = dict(nearest=gdal.GRIORA_NearestNeighbour, bilinear=gdal.GRIORA_Bilinear,
-                cubic=gdal.GRIORA_Cubic, average=gdal.GRIORA_Average)
+    algs = dict(
+        nearest=gdal.GRIORA_NearestNeighbour,
+        bilinear=gdal.GRIORA_Bilinear,
+        cubic=gdal.GRIORA_Cubic,
+        average=gdal.GRIORA_Average)
     if resample not in algs:
         raise ValueError(f'resample must be one of {sorted(algs)}, got {resample!r}')
     band_indices = range(info.count) if band_indices is None else band_indices
@@ -175,8 +186,12 @@ def read_footprint(ds, info, bounds, out_size=None, band_indices=None,
         band = ds.GetRasterBand(int(b) + 1)
         try:
             arr = band.ReadAsArray(
-                xoff=xoff, yoff=yoff, win_xsize=xsize, win_ysize=ysize,
-                buf_xsize=out_size[1], buf_ysize=out_size[0],
+                xoff=xoff,
+                yoff=yoff,
+                win_xsize=xsize,
+                win_ysize=ysize,
+                buf_xsize=out_size[1],
+                buf_ysize=out_size[0],
                 resample_alg=algs[resample])
         except RuntimeError as e:
             raise RasterReadError(f'{info.path}: band {b + 1} cannot be read, the '

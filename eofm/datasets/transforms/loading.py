@@ -3,8 +3,9 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from eofm.registry import TRANSFORMS
-from ..geo_io import (RasterReadError, center_lonlat, day_of_year, footprint_bounds,
-                      open_raster, parse_date, raster_info, read_footprint)
+from ..geo_io import (FootprintOutsideError, RasterReadError, center_lonlat,
+                      day_of_year, footprint_bounds, open_raster, parse_date,
+                      raster_info, read_footprint)
 
 __all__ = ['LoadMultiModalTiles', 'SENSOR_SCALINGS']
 
@@ -111,22 +112,23 @@ class LoadMultiModalTiles(BaseTransform):
                              "'paths'")
         if dates is None:
             return [(desc['path'], None)], False
-        return [(desc['path'], [parse_date(d, f'sample {sample_id}, {name}.dates')
-                                for d in dates])], True
+        return [(desc['path'],
+                 [parse_date(d, f'sample {sample_id}, {name}.dates')
+                  for d in dates])], True
 
     @staticmethod
     def _band_indices(name, mcfg, desc, info, per_date):
         file_bands = list(desc.get('bands') or info.band_names[:per_date])
         wanted = mcfg.get('bands')
         if wanted is None:
-            return list(range(per_date)), file_bands
+            return list(range(per_date))
         missing = [b for b in wanted if b not in file_bands]
         if missing:
             raise RasterReadError(
                 f'{info.path}: modality {name!r} needs bands {list(wanted)}, the file '
                 f'has {file_bands} (missing {missing}); name the bands in the sample '
                 "('bands') or in the file's band descriptions")
-        return [file_bands.index(b) for b in wanted], list(wanted)
+        return [file_bands.index(b) for b in wanted]
 
     def _read_modality(self, name, desc, bounds, sample_id):
         mcfg = self.modalities[name]
@@ -142,11 +144,11 @@ class LoadMultiModalTiles(BaseTransform):
                     f'{path}: {info.count} bands cannot hold {n_dates} dates of '
                     f'modality {name!r} (bands must be date-major)')
             per_date = info.count // n_dates
-            idx, _ = self._band_indices(name, mcfg, desc, info, per_date)
             if len(desc.get('bands') or []) not in (0, per_date):
                 raise RasterReadError(
                     f'{path}: the sample names {len(desc["bands"])} bands for '
                     f'modality {name!r}, the file has {per_date} per date')
+            idx = self._band_indices(name, mcfg, desc, info, per_date)
             size = mcfg.get('size')
             if size is None and mcfg.get('gsd'):
                 size = (max(int(round((bounds[3] - bounds[1]) / mcfg['gsd'])), 1),
@@ -197,12 +199,10 @@ class LoadMultiModalTiles(BaseTransform):
         for name in present:
             try:
                 out = self._read_modality(name, described[name], bounds, sample_id)
-            except RasterReadError as e:
-                if 'not inside the raster bounds' in str(e):
-                    raise RasterReadError(
-                        f'sample {sample_id}: modality {name!r} does not cover the '
-                        f'footprint of {ref!r} ({ref_info.path}): {e}') from e
-                raise
+            except FootprintOutsideError as e:
+                raise FootprintOutsideError(
+                    f'sample {sample_id}: modality {name!r} does not cover the '
+                    f'footprint of {ref!r} ({ref_info.path}): {e}') from e
             results[name] = out['data']
             results[name + '_mask'] = out['mask']
             if not out['mask'].any():
