@@ -1,7 +1,17 @@
 """Datasets, samplers and transforms for multi-modal EO data."""
+from .bigearthnet import *  # noqa: F401,F403
+from .change_detection import *  # noqa: F401,F403
 from .collate import multimodal_collate
+from .detection import *  # noqa: F401,F403
+from .dynamic_earthnet import *  # noqa: F401,F403
+from .flair import *  # noqa: F401,F403
+from .fmow import *  # noqa: F401,F403
 from .multimodal_dataset import MultiModalDataset
+from .pastis import *  # noqa: F401,F403
+from .scene_classification import *  # noqa: F401,F403
+from .sen12ms import *  # noqa: F401,F403
 from .synthetic import SyntheticClassificationDataset
 from .transforms import *  # noqa: F401,F403
+from .treesatai import *  # noqa: F401,F403
 
 __all__ = ['MultiModalDataset', 'SyntheticClassificationDataset', 'multimodal_collate']

@@ -1,0 +1,3 @@
+"""BigEarthNet-S2 and BigEarthNet-MM (19 classes) in their official layouts."""
+
+__all__ = []

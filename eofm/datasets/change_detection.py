@@ -1,0 +1,3 @@
+"""Change detection benchmarks (OSCD, LEVIR-CD) in their official layouts."""
+
+__all__ = []

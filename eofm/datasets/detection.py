@@ -1,0 +1,3 @@
+"""Benchmark detection datasets (DIOR horizontal boxes, FAIR1M), over mmdet/mmrotate classes."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""FLAIR in its official layout."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""fMoW-Sentinel2 in its official layout."""
+
+__all__ = []

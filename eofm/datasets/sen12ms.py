@@ -1,0 +1,3 @@
+"""SEN12MS and SEN12MS-CR in their official layouts."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""TreeSatAI and TreeSatAI-TS in their official layouts."""
+
+__all__ = []
