@@ -43,7 +43,8 @@ class RasterInfo:
     Attributes:
         path (str): The file.
         width (int), height (int), count (int): Pixels and bands.
-        geotransform (tuple): GDAL geotransform (x0, dx, rx, y0, ry, dy).
+        geotransform (tuple | None): GDAL geotransform (x0, dx, rx, y0, ry, dy);
+            None for rasters without geo-referencing.
         crs_wkt (str): Coordinate reference system as WKT ('' if none).
         band_names (tuple[str]): Band descriptions ('' where unset).
         nodata (tuple): Per-band nodata value or None.
@@ -85,14 +86,20 @@ def open_raster(path):
     return ds
 
 
-def raster_info(ds_or_path):
-    """:class:`RasterInfo` of an open dataset or a path."""
+def raster_info(ds_or_path, require_geotransform=True):
+    """:class:`RasterInfo` of an open dataset or a path.
+
+    Args:
+        ds_or_path: An open GDAL dataset or a path.
+        require_geotransform (bool): Raise for a raster without geo-referencing
+            (PNG, JPEG); when False its ``geotransform`` is None.
+    """
     ds = open_raster(ds_or_path) if isinstance(ds_or_path, str) else ds_or_path
     gt = ds.GetGeoTransform(can_return_null=True)
     path = ds.GetDescription()
-    if gt is None:
+    if gt is None and require_geotransform:
         raise RasterReadError(f'{path}: has no geotransform (not geo-referenced)')
-    if gt[2] != 0 or gt[4] != 0:
+    if gt is not None and (gt[2] != 0 or gt[4] != 0):
         raise RasterReadError(f'{path}: rotated geotransforms are not supported')
     bands = [ds.GetRasterBand(i + 1) for i in range(ds.RasterCount)]
     return RasterInfo(
@@ -100,7 +107,7 @@ def raster_info(ds_or_path):
         width=ds.RasterXSize,
         height=ds.RasterYSize,
         count=ds.RasterCount,
-        geotransform=tuple(gt),
+        geotransform=None if gt is None else tuple(gt),
         crs_wkt=ds.GetProjection() or '',
         band_names=tuple(b.GetDescription() for b in bands),
         nodata=tuple(b.GetNoDataValue() for b in bands))

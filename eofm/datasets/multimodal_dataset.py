@@ -30,16 +30,26 @@ class MultiModalDataset(BaseDataset):
                        "bands": ["VV", "VH"]}
               },
               "gt_label": 3,                     # single-label classification
-              "gt_labels": [0, 4],               # multi-label
-              "seg_map_path": "labels/tile_0001.tif",
-              "change_map_path": "change/tile_0001.tif"
+              "gt_labels": [0, 1, 0, 0, 1],      # multi-label, multi-hot
+              "label_maps": {"gt_seg_map": {"path": "labels/tile_0001.tif"},
+                             "gt_change_map": {"path": "change/tile_0001.tif"}},
+              "geo": {"lon": 11.5, "lat": 48.1}  # only for non-geo-referenced files
             }
           ]
         }
 
-    Every modality is optional per sample; which ones a pipeline needs, and what
-    happens when one is missing, is :class:`LoadMultiModalTiles`' business. Relative
+    A modality is one file (``path``; a date-major stack when ``dates`` are given),
+    one file per date (``paths``) or one file per band (``band_paths``), in any GDAL
+    format or as ``.npy`` / HDF5 arrays (``format='npy'`` / ``'h5'`` with ``key``;
+    see :mod:`eofm.datasets.raster_sources`). Every modality is optional per sample;
+    which ones a pipeline needs, and what happens when one is missing, is
+    :class:`LoadMultiModalTiles`' business. Label rasters go in ``label_maps``
+    (``seg_map_path`` / ``change_map_path`` are accepted as shorthands). Relative
     paths are resolved against ``data_root`` (``data_prefix['img_path']`` when given).
+
+    Benchmark datasets subclass this class and build the same ``data_list`` from
+    their official directory layouts in :meth:`load_data_list` (they set
+    ``ann_file=''`` and need no annotation file).
 
     Args:
         ann_file (str): The annotation file.
@@ -47,16 +57,21 @@ class MultiModalDataset(BaseDataset):
         **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`.
     """
 
-    PATH_KEYS = ('seg_map_path', 'change_map_path')
+    # Shorthands of label_maps entries.
+    LABEL_PATH_KEYS = dict(seg_map_path='gt_seg_map', change_map_path='gt_change_map')
 
-    def __init__(self, ann_file, data_root='', **kwargs):
+    def __init__(self, ann_file='', data_root='', **kwargs):
         full = ann_file if osp.isabs(ann_file) or not data_root else osp.join(
             data_root, ann_file)
-        if not osp.isfile(full):
+        if self._needs_ann_file() and not osp.isfile(full):
             raise FileNotFoundError(
                 f'{type(self).__name__}: annotation file {full} does not exist '
                 '(check ann_file and data_root in the dataset config)')
         super().__init__(ann_file=ann_file, data_root=data_root, **kwargs)
+
+    def _needs_ann_file(self):
+        """False for subclasses that scan an official layout instead."""
+        return type(self).load_data_list is MultiModalDataset.load_data_list
 
     def _abs(self, path):
         root = self.data_prefix.get('img_path') or self.data_root or ''
@@ -68,19 +83,28 @@ class MultiModalDataset(BaseDataset):
         modalities = info.get('modalities')
         if not isinstance(modalities, dict) or not modalities:
             raise ValueError(f'{self.ann_file}: sample {sid} has no "modalities" dict')
-        resolved = {}
-        for name, desc in modalities.items():
-            desc = dict(desc)
-            if 'path' in desc:
-                desc['path'] = self._abs(desc['path'])
-            if 'paths' in desc:
-                desc['paths'] = [self._abs(p) for p in desc['paths']]
-            if 'path' not in desc and 'paths' not in desc:
-                raise ValueError(f'{self.ann_file}: sample {sid}, modality {name!r} '
-                                 "needs 'path' or 'paths'")
-            resolved[name] = desc
-        info['modalities'] = resolved
-        for key in self.PATH_KEYS:
-            if info.get(key):
-                info[key] = self._abs(info[key])
+        info['modalities'] = {
+            name: self._resolve(desc, f'sample {sid}, modality {name!r}')
+            for name, desc in modalities.items()
+        }
+        label_maps = dict(info.get('label_maps') or {})
+        for short, key in self.LABEL_PATH_KEYS.items():
+            if info.get(short):
+                label_maps.setdefault(key, dict(path=info[short]))
+        info['label_maps'] = {
+            key: self._resolve(desc, f'sample {sid}, label map {key!r}')
+            for key, desc in label_maps.items()
+        }
         return info
+
+    def _resolve(self, desc, where):
+        desc = dict(desc)
+        if not any(k in desc for k in ('path', 'paths', 'band_paths')):
+            raise ValueError(f"{self.ann_file or type(self).__name__}: {where} needs "
+                             "'path', 'paths' or 'band_paths'")
+        if 'path' in desc:
+            desc['path'] = self._abs(desc['path'])
+        for key in ('paths', 'band_paths'):
+            if key in desc:
+                desc[key] = [self._abs(p) for p in desc[key]]
+        return desc

@@ -4,8 +4,8 @@ from mmcv.transforms import BaseTransform
 
 from eofm.registry import TRANSFORMS
 from ..geo_io import (FootprintOutsideError, RasterReadError, center_lonlat,
-                      day_of_year, footprint_bounds, open_raster, parse_date,
-                      raster_info, read_footprint)
+                      day_of_year, footprint_bounds, parse_date)
+from ..raster_sources import open_source
 
 __all__ = ['LoadMultiModalTiles', 'SENSOR_SCALINGS']
 
@@ -34,6 +34,70 @@ SENSOR_SCALINGS = {
 }
 
 
+class _SourceCache:
+    """Open each file of a sample once (the reference is read for the footprint too)."""
+
+    def __init__(self):
+        self._open = {}
+
+    def get(self, fdesc, where):
+        key = (fdesc.get('path'), tuple(fdesc.get('band_paths')
+                                        or ()), fdesc.get('format'), fdesc.get('key'))
+        if key not in self._open:
+            self._open[key] = open_source(fdesc, where)
+        return self._open[key]
+
+
+class _Region:
+    """The part of the scene one sample covers, as every source is asked for it.
+
+    With a geo-referenced reference the region is a ground footprint (CRS bounds)
+    and geo-referenced sources are read under it; sources without geo-referencing
+    (arrays, PNGs) are co-registered patches, read by the same fraction of the
+    patch as the footprint is of the reference raster.
+    """
+
+    def __init__(self, ref_src, window=None):
+        info = ref_src.info
+        self.ref_info = info
+        if window is not None:
+            x, y, w, h = window
+            if x < 0 or y < 0 or w <= 0 or h <= 0 or x + w > info.width \
+                    or y + h > info.height:
+                raise RasterReadError(
+                    f'{info.path}: window {tuple(window)} is outside the raster '
+                    f'({info.width} x {info.height} px)')
+            self.frac = (x / info.width, y / info.height, (x + w) / info.width,
+                         (y + h) / info.height)
+        else:
+            self.frac = (0.0, 0.0, 1.0, 1.0)
+        self.bounds = footprint_bounds(info, window) if ref_src.georeferenced else None
+
+    def read(self, src, out_size, bands, resample):
+        if self.bounds is not None and src.georeferenced:
+            return src.read_bounds(self.bounds, out_size, bands, resample)
+        return src.read_fraction(self.frac, out_size, bands, resample)
+
+    def geo(self, given=None):
+        """Geo-metadata: computed for a geo-referenced reference, else ``given``."""
+        given = dict(given or {})
+        if self.bounds is None:
+            return dict(
+                dict(crs='', bounds=None, geotransform=None, lon=None, lat=None),
+                **given)
+        info, bounds = self.ref_info, self.bounds
+        _, dx, _, _, _, dy = info.geotransform
+        lon, lat = center_lonlat(info, bounds) if info.crs_wkt else (given.get('lon'),
+                                                                     given.get('lat'))
+        return dict(
+            crs=info.crs_wkt,
+            bounds=tuple(bounds),
+            geotransform=(bounds[0] if dx > 0 else bounds[2], dx, 0.0,
+                          bounds[3] if dy < 0 else bounds[1], 0.0, dy),
+            lon=lon,
+            lat=lat)
+
+
 @TRANSFORMS.register_module()
 class LoadMultiModalTiles(BaseTransform):
     """Read the modalities of one sample onto a common ground footprint.
@@ -43,6 +107,10 @@ class LoadMultiModalTiles(BaseTransform):
     that footprint with a windowed, resampling GDAL read, at its own pixel size
     (``gsd``) or at a fixed ``size``: a 60 m tile gives 300 x 300 px of 0.2 m aerial
     imagery and 6 x 6 px of Sentinel-2 at 10 m, pixel-aligned by construction.
+    Sources without geo-referencing (``.npy``/HDF5 arrays, PNGs; see
+    :mod:`eofm.datasets.raster_sources`) are co-registered patches: they are read by
+    the same fraction of the patch, and the geo-metadata come from the sample's
+    ``geo`` entry (lon/lat the dataset knows) instead.
 
     Sample description (``results['modalities']``, from the annotation file)::
 
@@ -51,17 +119,23 @@ class LoadMultiModalTiles(BaseTransform):
                 bands=['B2', ..., 'B12'])                            # one file per date
         s1=dict(path='s1/t0.tif', dates=[...], bands=['VV', 'VH'])   # one stack,
                                                                      # date-major bands
+        s2=dict(path='t0.h5', format='h5', key='sen-2-data', dates=[...])  # (T, C, H, W)
+        ms=dict(band_paths=['B02.tif', 'B03.tif', ...])              # a file per band
 
-    ``bands`` in the sample names the file's bands (the files' own band descriptions
-    are used when the sample gives none).
+    ``bands`` in the sample names the file's bands (the files' own band descriptions,
+    or the band files' names, are used when the sample gives none). Label rasters
+    (``results['label_maps']``, e.g. ``gt_seg_map=dict(path='y.tif')``) are read over
+    the same footprint with nearest resampling, on the grid of the modality named by
+    ``label_maps[key]['like']``.
 
     Outputs, for each modality ``m`` present: ``results[m]`` float32, (C, H, W) for a
     static and (T, C, H, W) for a dated modality; ``results[m + '_mask']`` bool
     validity, (H, W) or (T, H, W) (False at nodata, NaN and invalid dB values, where
     the data are set to 0); for dated modalities ``results[m + '_doy']`` (T,) int64 day
-    of year and ``results[m + '_dates']`` ISO strings. ``results['geo']`` carries the
-    CRS (WKT), the footprint bounds, the reference geotransform of the footprint and
-    the centre ``lon``/``lat``; ``results['modalities_present']`` lists what was read.
+    of year and ``results[m + '_dates']`` ISO strings; each configured label map as an
+    int64 (H, W) array under its key. ``results['geo']`` carries the CRS (WKT), the
+    footprint bounds, the reference geotransform of the footprint and the centre
+    ``lon``/``lat``; ``results['modalities_present']`` lists what was read.
 
     Args:
         modalities (dict): Per modality name: ``bands`` (names to select, in order;
@@ -73,9 +147,12 @@ class LoadMultiModalTiles(BaseTransform):
             Defaults to the first configured modality present in the sample.
         missing (str): 'error' (default) or 'skip': what to do when a configured
             modality is absent from a sample and not ``required=False``.
+        label_maps (dict, optional): Label raster key (``gt_seg_map``,
+            ``gt_change_map``, ...) -> ``dict(like=MODALITY or size=(H, W), band=0,
+            required=True)``.
     """
 
-    def __init__(self, modalities, reference=None, missing='error'):
+    def __init__(self, modalities, reference=None, missing='error', label_maps=None):
         if not isinstance(modalities, dict) or not modalities:
             raise ValueError('LoadMultiModalTiles: `modalities` must be a non-empty '
                              'dict of modality name -> settings')
@@ -93,28 +170,39 @@ class LoadMultiModalTiles(BaseTransform):
         self.modalities = modalities
         self.reference = reference
         self.missing = missing
+        self.label_maps = dict(label_maps or {})
+        for key, lcfg in self.label_maps.items():
+            if lcfg.get('like') is not None and lcfg['like'] not in modalities:
+                raise ValueError(f'LoadMultiModalTiles: label_maps.{key}.like must be '
+                                 f'one of the modalities {list(modalities)}, got '
+                                 f"{lcfg['like']!r}")
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
     def _files(name, desc, sample_id):
-        """[(path, date or None)] of one modality and whether it is dated."""
+        """[(file description, date(s) or None)] of one modality, and if it is dated.
+
+        A file description is what :func:`open_source` takes: the modality's
+        ``path``/``band_paths``/``format``/``key``, or one of its ``paths``.
+        """
         dates = desc.get('dates')
+        where = f'sample {sample_id}, {name}.dates'
+        base = {k: desc[k] for k in ('format', 'key') if k in desc}
         if 'paths' in desc:
             paths = list(desc['paths'])
             if dates is None or len(dates) != len(paths):
                 raise ValueError(
                     f'sample {sample_id}: modality {name!r} has {len(paths)} paths '
                     f'but {0 if dates is None else len(dates)} dates')
-            return [(p, parse_date(d, f'sample {sample_id}, {name}.dates'))
+            return [(dict(base, path=p), parse_date(d, where))
                     for p, d in zip(paths, dates)], True
-        if 'path' not in desc:
-            raise ValueError(f"sample {sample_id}: modality {name!r} needs 'path' or "
-                             "'paths'")
+        if 'path' not in desc and not desc.get('band_paths'):
+            raise ValueError(f"sample {sample_id}: modality {name!r} needs 'path', "
+                             "'paths' or 'band_paths'")
+        one = dict(base, path=desc.get('path'), band_paths=desc.get('band_paths'))
         if dates is None:
-            return [(desc['path'], None)], False
-        return [(desc['path'],
-                 [parse_date(d, f'sample {sample_id}, {name}.dates')
-                  for d in dates])], True
+            return [(one, None)], False
+        return [(one, [parse_date(d, where) for d in dates])], True
 
     @staticmethod
     def _band_indices(name, mcfg, desc, info, per_date):
@@ -130,32 +218,37 @@ class LoadMultiModalTiles(BaseTransform):
                 "('bands') or in the file's band descriptions")
         return [file_bands.index(b) for b in wanted]
 
-    def _read_modality(self, name, desc, bounds, sample_id):
+    @staticmethod
+    def _out_size(mcfg, region):
+        size = mcfg.get('size')
+        if size is None and mcfg.get('gsd') and region.bounds is not None:
+            b = region.bounds
+            size = (max(int(round((b[3] - b[1]) / mcfg['gsd'])),
+                        1), max(int(round((b[2] - b[0]) / mcfg['gsd'])), 1))
+        return None if size is None else tuple(size)
+
+    def _read_modality(self, name, desc, region, sample_id, sources):
         mcfg = self.modalities[name]
         files, dated = self._files(name, desc, sample_id)
         scale = SENSOR_SCALINGS[mcfg.get('scale', 'none')]
         arrays, masks, dates = [], [], []
-        for path, date in files:
-            ds = open_raster(path)
-            info = raster_info(ds)
+        for fdesc, date in files:
+            src = sources.get(fdesc, f'sample {sample_id}, modality {name!r}')
+            info = src.info
             n_dates = len(date) if isinstance(date, list) else 1
             if info.count % n_dates:
                 raise RasterReadError(
-                    f'{path}: {info.count} bands cannot hold {n_dates} dates of '
+                    f'{info.path}: {info.count} bands cannot hold {n_dates} dates of '
                     f'modality {name!r} (bands must be date-major)')
             per_date = info.count // n_dates
             if len(desc.get('bands') or []) not in (0, per_date):
                 raise RasterReadError(
-                    f'{path}: the sample names {len(desc["bands"])} bands for '
+                    f'{info.path}: the sample names {len(desc["bands"])} bands for '
                     f'modality {name!r}, the file has {per_date} per date')
             idx = self._band_indices(name, mcfg, desc, info, per_date)
-            size = mcfg.get('size')
-            if size is None and mcfg.get('gsd'):
-                size = (max(int(round((bounds[3] - bounds[1]) / mcfg['gsd'])), 1),
-                        max(int(round((bounds[2] - bounds[0]) / mcfg['gsd'])), 1))
             all_idx = [t * per_date + i for t in range(n_dates) for i in idx]
-            data = read_footprint(ds, info, bounds, size, all_idx,
-                                  mcfg.get('resample', 'bilinear')).astype(np.float64)
+            data = region.read(src, self._out_size(mcfg, region), all_idx,
+                               mcfg.get('resample', 'bilinear')).astype(np.float64)
             nodata = [info.nodata[i] for i in all_idx]
             valid = np.isfinite(data)
             for c, nd in enumerate(nodata):
@@ -176,6 +269,26 @@ class LoadMultiModalTiles(BaseTransform):
             return dict(data=data[0], mask=mask[0])
         return dict(data=data, mask=mask, dates=dates)
 
+    def _read_label_map(self, key, desc, region, results, sample_id, sources):
+        lcfg = self.label_maps[key]
+        src = sources.get(desc, f'sample {sample_id}, label map {key!r}')
+        like = lcfg.get('like')
+        size = lcfg.get('size')
+        if like is not None:
+            if like not in results:
+                raise KeyError(f'sample {sample_id}: label map {key!r} is read like '
+                               f'modality {like!r}, which was not loaded')
+            size = results[like].shape[-2:]
+        band = int(desc.get('band', lcfg.get('band', 0)))
+        if not 0 <= band < src.info.count:
+            raise RasterReadError(f'{src.info.path}: label map {key!r} band {band} '
+                                  f'does not exist (the file has {src.info.count})')
+        arr = region.read(src, None if size is None else tuple(size), [band],
+                          'nearest')[0]
+        if not np.all(np.isfinite(arr)):
+            raise RasterReadError(f'{src.info.path}: label map {key!r} has NaN values')
+        return arr.astype(np.int64)
+
     # ------------------------------------------------------------------ transform
     def transform(self, results):
         sample_id = results.get('sample_id', results.get('sample_idx', '?'))
@@ -193,16 +306,18 @@ class LoadMultiModalTiles(BaseTransform):
             raise KeyError(f'sample {sample_id}: none of the modalities '
                            f'{list(self.modalities)} is present')
         ref = self.reference if self.reference in present else present[0]
+        sources = _SourceCache()
         ref_files, _ = self._files(ref, described[ref], sample_id)
-        ref_info = raster_info(open_raster(ref_files[0][0]))
-        bounds = footprint_bounds(ref_info, results.get('window'))
+        ref_src = sources.get(ref_files[0][0], f'sample {sample_id}, modality {ref!r}')
+        region = _Region(ref_src, results.get('window'))
         for name in present:
             try:
-                out = self._read_modality(name, described[name], bounds, sample_id)
+                out = self._read_modality(name, described[name], region, sample_id,
+                                          sources)
             except FootprintOutsideError as e:
                 raise FootprintOutsideError(
                     f'sample {sample_id}: modality {name!r} does not cover the '
-                    f'footprint of {ref!r} ({ref_info.path}): {e}') from e
+                    f'footprint of {ref!r} ({ref_src.info.path}): {e}') from e
             results[name] = out['data']
             results[name + '_mask'] = out['mask']
             if not out['mask'].any():
@@ -211,15 +326,16 @@ class LoadMultiModalTiles(BaseTransform):
                 results[name + '_doy'] = np.array(
                     [day_of_year(d) for d in out['dates']], dtype=np.int64)
                 results[name + '_dates'] = [d.isoformat() for d in out['dates']]
-        x0, dx, _, y0, _, dy = ref_info.geotransform
-        lon, lat = center_lonlat(ref_info, bounds) if ref_info.crs_wkt else (None, None)
-        results['geo'] = dict(
-            crs=ref_info.crs_wkt,
-            bounds=tuple(bounds),
-            geotransform=(bounds[0] if dx > 0 else bounds[2], dx, 0.0,
-                          bounds[3] if dy < 0 else bounds[1], 0.0, dy),
-            lon=lon,
-            lat=lat)
+        label_descs = results.get('label_maps') or {}
+        for key, lcfg in self.label_maps.items():
+            if key not in label_descs:
+                if lcfg.get('required', True):
+                    raise KeyError(f'sample {sample_id}: label map {key!r} is missing '
+                                   f'(the sample has {sorted(label_descs)})')
+                continue
+            results[key] = self._read_label_map(key, label_descs[key], region, results,
+                                                sample_id, sources)
+        results['geo'] = region.geo(results.get('geo'))
         results['modalities_present'] = present
         return results
 
