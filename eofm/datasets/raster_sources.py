@@ -74,15 +74,20 @@ class GDALSource(RasterSource):
             if self.ds is None:
                 raise RasterReadError(f'{band_paths[0]}: the band files cannot be '
                                       'stacked (different CRS or extents?)')
-            self.ds.SetDescription(osp.dirname(band_paths[0]) or band_paths[0])
             self.band_files = list(band_paths)
         else:
             self.ds = open_raster(path)
             self.band_files = None
         self.info = raster_info(self.ds, require_geotransform=False)
-        if band_paths and not any(self.info.band_names):
-            names = tuple(osp.splitext(osp.basename(p))[0] for p in band_paths)
-            self.info = RasterInfo(**{**self.info.__dict__, 'band_names': names})
+        if band_paths:
+            # An in-memory VRT has no name: errors name the first band file.
+            names = self.info.band_names
+            if not any(names):
+                names = tuple(osp.splitext(osp.basename(p))[0] for p in band_paths)
+            self.info = RasterInfo(**{
+                **self.info.__dict__, 'band_names': names,
+                'path': band_paths[0]
+            })
 
     def read_bounds(self, bounds, out_size, bands, resample):
         return read_footprint(self.ds, self.info, bounds, out_size, bands, resample)
