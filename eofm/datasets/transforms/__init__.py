@@ -1,7 +1,16 @@
 """Transforms of multi-modal, multi-temporal samples."""
 from .formatting import PackMultiModalInputs
+from .geometric import (AlignedRandomCrop, AlignedRandomFlip, AlignedRandomResizedCrop,
+                        AlignedRandomRot90)
 from .loading import SENSOR_SCALINGS, LoadMultiModalTiles
-from .temporal import DateJitter, TemporalSample
+from .multiview import MultiModalMultiView
+from .photometric import RandomColorJitter, RandomGaussianBlur, RandomSolarize
+from .temporal import (SCL_CLOUD_CLASSES, DateJitter, FilterCloudyDates, TemporalSample)
 
-__all__ = ['DateJitter', 'LoadMultiModalTiles', 'PackMultiModalInputs', 'SENSOR_SCALINGS',
-           'TemporalSample']
+__all__ = [
+    'AlignedRandomCrop', 'AlignedRandomFlip', 'AlignedRandomResizedCrop',
+    'AlignedRandomRot90', 'DateJitter', 'FilterCloudyDates', 'LoadMultiModalTiles',
+    'MultiModalMultiView', 'PackMultiModalInputs', 'RandomColorJitter',
+    'RandomGaussianBlur', 'RandomSolarize', 'SCL_CLOUD_CLASSES', 'SENSOR_SCALINGS',
+    'TemporalSample'
+]

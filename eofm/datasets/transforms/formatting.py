@@ -4,11 +4,12 @@ import torch
 from mmcv.transforms import BaseTransform
 
 from eofm.registry import TRANSFORMS
-from eofm.structures import MultiModalDataSample
+from eofm.structures import MultiModalDataSample, identity_geometry
 
 __all__ = ['PackMultiModalInputs']
 
 _PER_MODALITY = ('', '_mask', '_doy', '_date_mask')
+_LABEL_MAPS = ('gt_seg_map', 'gt_change_map', 'gt_instance_map')
 
 
 @TRANSFORMS.register_module()
@@ -18,7 +19,10 @@ class PackMultiModalInputs(BaseTransform):
     ``inputs`` is a dict of tensors: for each modality ``m`` present, ``m`` (the
     pixels), ``m_mask`` (validity) and, for dated modalities, ``m_doy`` and
     ``m_date_mask`` (True for real, False for padded dates). Labels go to a
-    :class:`MultiModalDataSample` with the geo-metadata.
+    :class:`MultiModalDataSample` with the geo-metadata. After
+    :class:`MultiModalMultiView`, ``inputs`` is a list with one such dict per view
+    and the sample's ``view_geometries`` lists each view's 3 x 3 map onto the
+    footprint (``geometry`` for a single view).
 
     Args:
         modalities (Sequence[str]): Modalities to pack (those absent from a sample
@@ -26,11 +30,12 @@ class PackMultiModalInputs(BaseTransform):
         meta_keys (Sequence[str]): Keys copied into the sample's metainfo.
     """
 
-    def __init__(self, modalities, meta_keys=('sample_id', 'geo', 'modalities_present')):
+    def __init__(self, modalities,
+                 meta_keys=('sample_id', 'geo', 'modalities_present')):
         self.modalities = tuple(modalities)
         self.meta_keys = tuple(meta_keys)
 
-    def transform(self, results):
+    def _inputs(self, results):
         inputs = {}
         for name in self.modalities:
             if name not in results:
@@ -39,14 +44,28 @@ class PackMultiModalInputs(BaseTransform):
                 key = name + suffix
                 if key in results:
                     inputs[key] = torch.from_numpy(np.ascontiguousarray(results[key]))
+        return inputs
+
+    def transform(self, results):
+        views = results.get('views')
+        inputs = [self._inputs(v) for v in views] if views else self._inputs(results)
         sample = MultiModalDataSample()
         if 'gt_label' in results:
             sample.gt_label = torch.as_tensor(results['gt_label'], dtype=torch.long)
         if 'gt_labels' in results:
-            sample.gt_labels = torch.as_tensor(results['gt_labels'], dtype=torch.float32)
-        if 'gt_seg_map' in results:
-            sample.gt_seg_map = torch.as_tensor(results['gt_seg_map'], dtype=torch.long)
+            sample.gt_labels = torch.as_tensor(
+                results['gt_labels'], dtype=torch.float32)
+        for key in _LABEL_MAPS:
+            if key in results:
+                setattr(sample, key, torch.as_tensor(results[key], dtype=torch.long))
         meta = {k: results[k] for k in self.meta_keys if k in results}
+        if views:
+            meta['view_geometries'] = [
+                np.asarray(v.get('geometry', identity_geometry())).tolist()
+                for v in views
+            ]
+        elif 'geometry' in results:
+            meta['geometry'] = np.asarray(results['geometry']).tolist()
         for name in self.modalities:
             if name + '_dates' in results:
                 meta[name + '_dates'] = results[name + '_dates']

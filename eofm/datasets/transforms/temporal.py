@@ -4,7 +4,7 @@ from mmcv.transforms import BaseTransform
 
 from eofm.registry import TRANSFORMS
 
-__all__ = ['DateJitter', 'TemporalSample']
+__all__ = ['DateJitter', 'FilterCloudyDates', 'SCL_CLOUD_CLASSES', 'TemporalSample']
 
 
 @TRANSFORMS.register_module()
@@ -109,3 +109,98 @@ class DateJitter(BaseTransform):
     def __repr__(self):
         return (f'{self.__class__.__name__}(modalities={self.modalities}, '
                 f'max_shift={self.max_shift}, prob={self.prob})')
+
+
+# Scene classification (SCL) classes of Sentinel-2 L2A counted as cloud: 3 cloud
+# shadows, 8 cloud medium probability, 9 cloud high probability, 10 thin cirrus.
+SCL_CLOUD_CLASSES = (3, 8, 9, 10)
+
+
+@TRANSFORMS.register_module()
+class FilterCloudyDates(BaseTransform):
+    """Drop the dates of a series whose cloud fraction exceeds a threshold.
+
+    The cloud information is a second dated modality on the same dates (loaded by
+    :class:`LoadMultiModalTiles` with ``resample='nearest'``), e.g. the L2A scene
+    classification band ``s2_scl=dict(bands=['SCL'], resample='nearest')`` or a
+    cloud mask / probability layer. Run it before :class:`TemporalSample`. The
+    cloud modality is removed afterwards; ``results[m + '_cloud_fraction']`` keeps
+    the fractions of the kept dates.
+
+    Args:
+        modality (str): The series to filter. Defaults to 's2'.
+        cloud_key (str): The loaded cloud modality. Defaults to 's2_scl'.
+        kind (str): 'scl' (pixels in ``scl_classes`` are cloudy) or 'mask' (pixels
+            with a value above ``mask_threshold`` are cloudy).
+        max_cloud_fraction (float): Dates above this fraction of cloudy valid
+            pixels are dropped.
+        min_dates (int): Keep at least this many dates (the least cloudy ones).
+        scl_classes (Sequence[int]): SCL classes counted as cloud.
+        mask_threshold (float): Cloud threshold of a mask/probability layer.
+    """
+
+    def __init__(self,
+                 modality='s2',
+                 cloud_key='s2_scl',
+                 kind='scl',
+                 max_cloud_fraction=0.5,
+                 min_dates=1,
+                 scl_classes=SCL_CLOUD_CLASSES,
+                 mask_threshold=0.5):
+        if kind not in ('scl', 'mask'):
+            raise ValueError(f"FilterCloudyDates: kind must be 'scl' or 'mask', got "
+                             f'{kind!r}')
+        self.modality, self.cloud_key, self.kind = modality, cloud_key, kind
+        self.max_cloud_fraction = max_cloud_fraction
+        self.min_dates = min_dates
+        self.scl_classes = tuple(scl_classes)
+        self.mask_threshold = mask_threshold
+
+    def _fractions(self, results):
+        m = self.modality
+        cloud = results[self.cloud_key]
+        if cloud.ndim == 4:
+            cloud = cloud[:, 0]
+        if cloud.shape[0] != results[m].shape[0]:
+            raise ValueError(f'FilterCloudyDates: {self.cloud_key!r} has '
+                             f'{cloud.shape[0]} dates, {m!r} has {results[m].shape[0]}')
+        if cloud.shape[-2:] != results[m].shape[-2:]:
+            raise ValueError(f'FilterCloudyDates: {self.cloud_key!r} must be on the '
+                             f'grid of {m!r} (load it with the same gsd/size)')
+        if self.kind == 'scl':
+            cloudy = np.isin(np.rint(cloud).astype(np.int64), self.scl_classes)
+        else:
+            cloudy = cloud > self.mask_threshold
+        valid = results.get(m + '_mask', np.ones(cloudy.shape, dtype=bool))
+        n_valid = np.maximum(valid.sum(axis=(1, 2)), 1)
+        return (cloudy & valid).sum(axis=(1, 2)) / n_valid
+
+    def transform(self, results):
+        m = self.modality
+        if m not in results:
+            return results
+        if self.cloud_key not in results:
+            raise KeyError(f'FilterCloudyDates: cloud layer {self.cloud_key!r} is not '
+                           f'loaded (add it to LoadMultiModalTiles.modalities)')
+        frac = self._fractions(results)
+        keep = np.nonzero(frac <= self.max_cloud_fraction)[0]
+        if len(keep) < min(self.min_dates, len(frac)):
+            keep = np.sort(np.argsort(frac, kind='stable')[:self.min_dates])
+        for key in (m, m + '_mask', m + '_doy', m + '_date_mask'):
+            if key in results:
+                results[key] = results[key][keep]
+        if m + '_dates' in results:
+            results[m + '_dates'] = [results[m + '_dates'][i] for i in keep]
+        results[m + '_cloud_fraction'] = frac[keep].astype(np.float32)
+        for suffix in ('', '_mask', '_doy', '_dates'):
+            results.pop(self.cloud_key + suffix, None)
+        if self.cloud_key in results.get('modalities_present', []):
+            results['modalities_present'] = [
+                p for p in results['modalities_present'] if p != self.cloud_key
+            ]
+        return results
+
+    def __repr__(self):
+        return (f'{type(self).__name__}(modality={self.modality!r}, '
+                f'cloud_key={self.cloud_key!r}, kind={self.kind!r}, '
+                f'max_cloud_fraction={self.max_cloud_fraction})')

@@ -10,9 +10,23 @@ __all__ = ['MultiModalDataPreprocessor']
 def _pad_to(t, length):
     if t.shape[0] == length:
         return t
-    pad = torch.zeros((length - t.shape[0], *t.shape[1:]), dtype=t.dtype,
+    pad = torch.zeros((length - t.shape[0], *t.shape[1:]),
+                      dtype=t.dtype,
                       device=t.device)
     return torch.cat([t, pad], dim=0)
+
+
+def _is_dict_of_lists(x):
+    return isinstance(x, dict) and bool(x) and all(
+        isinstance(v, (list, tuple)) for v in x.values())
+
+
+def _to_sample_list(samples):
+    """Undo mmengine's ``pseudo_collate`` (a dict of lists) into per-sample dicts."""
+    if _is_dict_of_lists(samples):
+        n = len(next(iter(samples.values())))
+        return [{k: v[i] for k, v in samples.items()} for i in range(n)]
+    return samples
 
 
 @MODELS.register_module()
@@ -31,6 +45,9 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
       padded to the longest with ``m_date_mask`` False;
     * ``m_present``: (B,) bool, False for samples that lack the modality (their
       tensors are zeros), so that a model can mask a missing modality.
+
+    Multi-view samples (``inputs`` of each sample a list of view dicts, from
+    :class:`MultiModalMultiView`) give a list of such batches, one per view.
 
     Args:
         normalize (dict, optional): Modality -> ``dict(mean=[...], std=[...])`` per
@@ -70,8 +87,10 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
             dated = name + '_doy' in ref
             length = max(s[name].shape[0] for s in samples if name in s) if dated else 0
             present = []
-            keys = [k for k in (name, name + '_mask', name + '_doy', name + '_date_mask')
-                    if k in ref]
+            keys = [
+                k for k in (name, name + '_mask', name + '_doy', name + '_date_mask')
+                if k in ref
+            ]
             stacks = {k: [] for k in keys}
             for s in samples:
                 present.append(name in s)
@@ -94,17 +113,33 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
                 batch[name + '_date_mask'] = torch.stack([
                     _pad_to(torch.ones(s[name].shape[0], dtype=torch.bool), length)
                     if name in s else torch.zeros(length, dtype=torch.bool)
-                    for s in samples])
+                    for s in samples
+                ])
             batch[name + '_present'] = torch.tensor(present, dtype=torch.bool)
         return batch
 
     def forward(self, data, training=False):
         samples = data['inputs']
-        if isinstance(samples, dict) and all(
-                isinstance(v, (list, tuple)) for v in samples.values()):
-            # mmengine's pseudo_collate turned the list of dicts into a dict of lists
-            n = len(next(iter(samples.values())))
-            samples = [{k: v[i] for k, v in samples.items()} for i in range(n)]
+        if isinstance(samples, (list, tuple)) and samples and all(
+                _is_dict_of_lists(v) for v in samples):
+            # pseudo_collate of multi-view samples: one dict of lists per view.
+            inputs = [self._batch(_to_sample_list(v)) for v in samples]
+        elif isinstance(samples, (list, tuple)) and samples and isinstance(
+                samples[0], (list, tuple)):
+            # Multi-view samples: one batch per view.
+            n_views = {len(s) for s in samples}
+            if len(n_views) > 1:
+                raise ValueError(f'cannot batch samples with different numbers of '
+                                 f'views {sorted(n_views)}')
+            inputs = [
+                self._batch([s[v] for s in samples]) for v in range(n_views.pop())
+            ]
+        else:
+            inputs = self._batch(_to_sample_list(samples))
+        return dict(
+            inputs=inputs, data_samples=self.cast_data(data.get('data_samples')))
+
+    def _batch(self, samples):
         if isinstance(samples, dict):  # already batched tensors
             batch = dict(samples)
         else:
@@ -124,4 +159,4 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
             if mask is not None:
                 x = x * mask.unsqueeze(-3).to(x.dtype)
             batch[name] = x
-        return dict(inputs=batch, data_samples=self.cast_data(data.get('data_samples')))
+        return batch
