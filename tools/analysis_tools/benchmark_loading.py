@@ -102,6 +102,8 @@ def windowed_reads(path, window, samples, seed=0):
     size = gdal.Open(path).RasterXSize
     load = LoadMultiModalTiles(dict(s2=dict()))
     rng = np.random.default_rng(seed)
+    # Warm-up: the first sample also opens PROJ's database (lon/lat of the centre).
+    load(dict(modalities=dict(s2=dict(path=path)), window=(0, 0, window, window)))
     read = []
     for _ in range(samples):
         x, y = rng.integers(0, size - window, 2)
