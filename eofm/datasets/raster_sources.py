@@ -105,7 +105,8 @@ class GDALSource(RasterSource):
 class ArraySource(RasterSource):
     """A NumPy ``.npy`` file (memory-mapped) or an HDF5 dataset (sliced).
 
-    Arrays are (C, H, W) or (T, C, H, W); a 4-D array's bands are date-major.
+    Arrays are (H, W), (C, H, W) or (T, C, H, W); a 4-D array's bands are
+    date-major.
     Resampling to another size uses OpenCV (``cv2.resize``); there is no
     geo-referencing, so these sources are read by patch fraction.
     """
