@@ -14,7 +14,7 @@ import numpy as np
 __all__ = [
     'RasterInfo', 'RasterReadError', 'FootprintOutsideError', 'open_raster',
     'raster_info', 'read_footprint', 'footprint_bounds', 'intersect_bounds',
-    'center_lonlat', 'parse_date', 'day_of_year'
+    'center_lonlat', 'parse_date', 'day_of_year', 'write_geotiff'
 ]
 
 
@@ -251,3 +251,68 @@ def parse_date(value, source='date'):
 def day_of_year(date):
     """Day of year, 1..366."""
     return int(date.timetuple().tm_yday)
+
+
+def write_geotiff(path,
+                  array,
+                  origin,
+                  pixel,
+                  epsg,
+                  nodata=None,
+                  band_names=None,
+                  block=256,
+                  compress=None):
+    """Write ``array`` (C, H, W) or (H, W) as a tiled, north-up GeoTIFF.
+
+    Used by the sample-data generator, the benchmarks and the tests' fake data.
+
+    Args:
+        path (str): Output file.
+        array (np.ndarray): uint8, uint16, int16, float32 or float64 pixels.
+        origin (tuple): (x, y) of the top-left corner in the CRS.
+        pixel (float): Pixel size in CRS units.
+        epsg (int): EPSG code of the CRS.
+        nodata (float, optional): Nodata value of every band.
+        band_names (Sequence[str], optional): Band descriptions, repeated
+            cyclically over a date-major stack when shorter than the band count.
+        block (int): Tile size in pixels.
+        compress (str, optional): GDAL compression ('DEFLATE', 'LZW', ...).
+
+    Returns:
+        str: ``path``.
+    """
+    gdal = _gdal()
+    from osgeo import osr
+    array = np.asarray(array)
+    if array.ndim == 2:
+        array = array[None]
+    types = {
+        np.dtype('uint8'): gdal.GDT_Byte,
+        np.dtype('uint16'): gdal.GDT_UInt16,
+        np.dtype('int16'): gdal.GDT_Int16,
+        np.dtype('float32'): gdal.GDT_Float32,
+        np.dtype('float64'): gdal.GDT_Float64
+    }
+    if array.dtype not in types:
+        raise ValueError(f'{path}: cannot write dtype {array.dtype} (use one of '
+                         f'{sorted(str(t) for t in types)})')
+    c, h, w = array.shape
+    options = ['TILED=YES', f'BLOCKXSIZE={block}', f'BLOCKYSIZE={block}']
+    if compress:
+        options.append(f'COMPRESS={compress}')
+    ds = gdal.GetDriverByName('GTiff').Create(
+        str(path), w, h, c, types[array.dtype], options=options)
+    ds.SetGeoTransform((origin[0], pixel, 0, origin[1], 0, -pixel))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(int(epsg))
+    ds.SetProjection(srs.ExportToWkt())
+    for i in range(c):
+        band = ds.GetRasterBand(i + 1)
+        band.WriteArray(np.ascontiguousarray(array[i]))
+        if nodata is not None:
+            band.SetNoDataValue(nodata)
+        if band_names:
+            band.SetDescription(band_names[i % len(band_names)])
+    ds.FlushCache()
+    ds = None
+    return str(path)

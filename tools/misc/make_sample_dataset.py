@@ -33,6 +33,8 @@ import os.path as osp
 
 import numpy as np
 
+from eofm.datasets.geo_io import write_geotiff
+
 CLASSES = ('water', 'forest', 'cropland', 'urban', 'bare')
 S2_BANDS = ('B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B11', 'B12')
 # (name, lon, lat) of the regions; each tile lands within ~0.5 degree of one.
@@ -100,33 +102,16 @@ def _to_utm(lon, lat, epsg):
 
 
 def _write(path, array, origin, pixel, epsg, band_names=None, nodata=None):
-    from osgeo import gdal, osr
-    gdal.UseExceptions()
-    types = {
-        np.dtype('uint8'): gdal.GDT_Byte,
-        np.dtype('uint16'): gdal.GDT_UInt16,
-        np.dtype('float32'): gdal.GDT_Float32
-    }
-    c, h, w = array.shape
-    ds = gdal.GetDriverByName('GTiff').Create(
+    write_geotiff(
         path,
-        w,
-        h,
-        c,
-        types[array.dtype],
-        options=['TILED=YES', 'COMPRESS=DEFLATE', 'BLOCKXSIZE=64', 'BLOCKYSIZE=64'])
-    ds.SetGeoTransform((origin[0], pixel, 0, origin[1], 0, -pixel))
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(epsg)
-    ds.SetProjection(srs.ExportToWkt())
-    for i in range(c):
-        band = ds.GetRasterBand(i + 1)
-        band.WriteArray(array[i])
-        if band_names:
-            band.SetDescription(band_names[i % len(band_names)])
-        if nodata is not None:
-            band.SetNoDataValue(nodata)
-    ds = None
+        array,
+        origin,
+        pixel,
+        epsg,
+        nodata=nodata,
+        band_names=band_names,
+        block=64,
+        compress='DEFLATE')
 
 
 def _class_map(rng, size, n_seeds, class_probs):
