@@ -4,7 +4,7 @@
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test check clean-venv
+.PHONY: setup demo test check sample-data clean-venv
 
 setup:
 	@bash tools/setup_env.sh
@@ -12,6 +12,9 @@ setup:
 demo: setup
 	$(PY) tools/train.py configs/smoke/simplecnn_1xb8-20it_synthetic-32px.py \
 		--work-dir work_dirs/demo
+
+sample-data: setup
+	$(PY) tools/misc/make_sample_dataset.py data/sample
 
 test: setup
 	$(PY) -m pytest tests $(PYTEST_ARGS)
