@@ -5,7 +5,7 @@ from mmengine.dataset import BaseDataset
 
 from eofm.registry import DATASETS
 
-__all__ = ['MultiModalDataset']
+__all__ = ['MultiModalDataset', 'OfficialLayoutDataset', 'S2_BANDS']
 
 
 @DATASETS.register_module()
@@ -108,3 +108,57 @@ class MultiModalDataset(BaseDataset):
             if key in desc:
                 desc[key] = [self._abs(p) for p in desc[key]]
         return desc
+
+
+# The 13 Sentinel-2 bands in the usual order (B8A after B08).
+S2_BANDS = ('B01', 'B02', 'B03', 'B04', 'B05', 'B06', 'B07', 'B08', 'B8A', 'B09', 'B10',
+            'B11', 'B12')
+
+
+class OfficialLayoutDataset(MultiModalDataset):
+    """A :class:`MultiModalDataset` that scans an official layout instead of an
+    annotation file.
+
+    Subclasses implement :meth:`scan` (raw sample dicts with paths relative to
+    ``data_root``) and describe their layout in ``LAYOUT`` (quoted in errors).
+    """
+
+    LAYOUT = ''
+
+    def load_data_list(self):
+        raws = self.scan()
+        if not raws:
+            raise FileNotFoundError(
+                f'{type(self).__name__}: no samples found under "{self.data_root}"; '
+                f'expected {self.LAYOUT}')
+        return [self.parse_data_info(raw) for raw in raws]
+
+    def scan(self):
+        raise NotImplementedError
+
+    # ----------------------------------------------------------- shared readers
+    def root(self, *parts):
+        """A path under ``data_root`` (``parts`` may already be absolute)."""
+        return osp.join(self.data_root or '', *parts)
+
+    def layout_error(self, message):
+        return FileNotFoundError(f'{type(self).__name__}: {message}; expected '
+                                 f'{self.LAYOUT}')
+
+    def require_dir(self, rel, what):
+        if not osp.isdir(self.root(rel)):
+            raise self.layout_error(f'{what} folder "{self.root(rel)}" does not exist')
+        return self.root(rel)
+
+    def read_rows(self, rel, what):
+        """Non-empty lines of a text/CSV file, split at commas and stripped."""
+        path = self.root(rel)
+        if not osp.isfile(path):
+            raise self.layout_error(f'{what} "{path}" does not exist')
+        with open(path, encoding='utf-8') as f:
+            rows = [[c.strip() for c in line.split(',')] for line in f]
+        return [r for r in rows if any(r)]
+
+    def read_names(self, files, what):
+        """The set of first fields of every row of ``files`` (exclusion lists)."""
+        return {row[0] for rel in files for row in self.read_rows(rel, what)}

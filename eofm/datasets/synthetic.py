@@ -28,11 +28,20 @@ class SyntheticClassificationDataset(BaseDataset):
         **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`.
     """
 
-    def __init__(self, num_samples=64, num_classes=4, in_channels=4, img_size=32,
-                 noise=0.5, seed=0, signature_seed=0, pipeline=(), **kwargs):
+    def __init__(self,
+                 num_samples=64,
+                 num_classes=4,
+                 in_channels=4,
+                 img_size=32,
+                 noise=0.5,
+                 seed=0,
+                 signature_seed=0,
+                 pipeline=(),
+                 **kwargs):
         if num_samples < 1 or num_classes < 1 or in_channels < 1 or img_size < 1:
-            raise ValueError('SyntheticClassificationDataset: num_samples, num_classes, '
-                             'in_channels and img_size must be positive')
+            raise ValueError(
+                'SyntheticClassificationDataset: num_samples, num_classes, '
+                'in_channels and img_size must be positive')
         self.num_samples = num_samples
         self.num_classes = num_classes
         self.in_channels = in_channels
