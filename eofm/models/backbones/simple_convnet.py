@@ -20,10 +20,15 @@ class SimpleConvNet(BaseModule):
         init_cfg (dict, optional): MMEngine initialisation config.
     """
 
-    def __init__(self, in_channels=3, channels=(16, 32), out_indices=(-1, ), init_cfg=None):
+    def __init__(self,
+                 in_channels=3,
+                 channels=(16, 32),
+                 out_indices=(-1, ),
+                 init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if in_channels < 1:
-            raise ValueError(f'SimpleConvNet: in_channels must be >= 1, got {in_channels}')
+            raise ValueError(
+                f'SimpleConvNet: in_channels must be >= 1, got {in_channels}')
         num_stages = len(channels)
         self.out_indices = tuple(i % num_stages for i in out_indices)
         self.stages = nn.ModuleList()

@@ -1,0 +1,342 @@
+"""SkySense: the factorized multi-modal spatiotemporal encoder as one backbone.
+
+Paper Sec. 3.2 and supplementary L (Fig. K15). The parts, each its own module:
+
+* spatial encoders g_HR (:class:`SkySenseSwinV2`), g_Ms and g_SAR
+  (:class:`SkySenseViT`), run on every image / date (Eq. 1);
+* up heads (:class:`SkySenseUpHead`) lifting the ViT features to the HR encoder's
+  last-stage width and grid;
+* the multi-modal temporal fusion (:class:`MultiModalTemporalFusion`, Eq. 2) over
+  the per-location sequence [HR, S2 dates, S1 dates] with the date encoding;
+* the optional attentional geo-context integration (:class:`GeoContextIntegration`,
+  Eq. 3) when samples carry lon/lat.
+
+The three usage modes of Fig. K15 are configurations of this class:
+
+* single-modal static: ``modalities=('hr',), use_fusion=False`` gives the HR
+  encoder's multi-scale features (for UperNet / FPN / a classifier neck);
+* single-modal temporal: ``modalities=('s2',)`` (encoder + fusion);
+* multi-modal: any subset of ``('hr', 's2', 's1')`` with the fusion, optionally
+  ``geo_context=True``.
+
+Inputs are the batch dict of :class:`eofm.models.MultiModalDataPreprocessor`
+(``hr`` (B, C, H, W), ``s2`` (B, T, C, H, W), ``s2_doy``, ``s2_date_mask``,
+``{m}_present``, ``lonlat``) or, with one modality, its tensor.
+"""
+import copy
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+
+from eofm.registry import MODELS
+from ..utils.pretrained import load_pretrained, pretrained_init_cfg
+
+__all__ = ['SkySense']
+
+SERIES = ('s2', 's1')
+
+
+def _merge(base, override):
+    cfg = copy.deepcopy(base)
+    cfg.update(override or {})
+    return cfg
+
+
+@MODELS.register_module()
+class SkySense(BaseModule):
+    """SkySense backbone (see the module docstring).
+
+    Args:
+        arch (str): 'huge' (the paper: Swin V2-H, ViT-L, 24-layer 1024-d fusion,
+            4096 x 100 prototypes), 'small' or 'tiny' (CPU tests and demos).
+        modalities (Sequence[str]): Encoders to build, a subset of
+            ('hr', 's2', 's1').
+        use_fusion (bool): Fuse with the temporal fusion transformer. Without it
+            only one modality is allowed and its encoder's features are returned.
+        geo_context (bool): Concatenate the geo-context of the samples' lon/lat
+            (needs the fusion); outputs 2 x fusion width channels.
+        date_encoding (str): 's2' (the release: Sentinel-2 dates only), 'all'
+            (every dated token, paper Eq. 2) or 'none'.
+        max_dates (dict, optional): Longest series per modality, e.g.
+            ``dict(s2=20, s1=10)``; longer inputs raise an error.
+        frozen (Sequence[str]): Parts kept frozen (no gradients, eval mode): any
+            of 'hr', 's2', 's1', 'up_heads', 'fusion', 'geo_context'.
+        out_type (str): With the fusion: 'fusion' gives ``(F_fus,)``;
+            'hr_and_fusion' gives the HR multi-scale features with ``F_fus``
+            appended (needs 'hr').
+        with_cp (bool): Activation checkpointing in every encoder and the fusion.
+        hr, s2, s1, up_head, fusion, geo (dict, optional): Overrides of the parts'
+            arguments (``out_indices``, ``in_channels``, ``drop_path_rate``,
+            ``init_cfg=dict(type='Pretrained', checkpoint=...)`` for a release
+            file, ...). ``up_head`` applies to both heads;
+            ``up_heads=dict(s2=..., s1=...)`` to one each.
+        init_cfg (dict, optional): ``Pretrained`` with an eofm checkpoint of the
+            whole backbone (``tools/model_converters/skysense2eofm.py``).
+    """
+
+    arch_zoo = {
+        'huge':
+        dict(
+            hr=dict(arch='huge'),
+            vit=dict(arch='large'),
+            fusion=dict(
+                embed_dims=1024, num_layers=24, num_heads=16, drop_path_rate=0.3),
+            geo=dict(num_prototypes=100, n_lat=64, n_lon=64)),
+        'small':
+        dict(
+            hr=dict(arch='skysense-small'),
+            vit=dict(arch='skysense-small'),
+            fusion=dict(embed_dims=192, num_layers=4, num_heads=3, drop_path_rate=0.1),
+            geo=dict(num_prototypes=16, n_lat=8, n_lon=16)),
+        'tiny':
+        dict(
+            hr=dict(arch='skysense-tiny'),
+            vit=dict(arch='skysense-tiny'),
+            fusion=dict(embed_dims=64, num_layers=2, num_heads=2, drop_path_rate=0.0),
+            geo=dict(num_prototypes=8, n_lat=4, n_lon=8)),
+    }
+    PARTS = ('hr', 's2', 's1', 'up_heads', 'fusion', 'geo_context')
+
+    def __init__(self,
+                 arch='huge',
+                 modalities=('hr', 's2', 's1'),
+                 use_fusion=True,
+                 geo_context=False,
+                 date_encoding='s2',
+                 max_dates=None,
+                 frozen=(),
+                 out_type='fusion',
+                 with_cp=False,
+                 hr=None,
+                 s2=None,
+                 s1=None,
+                 up_head=None,
+                 up_heads=None,
+                 fusion=None,
+                 geo=None,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        self._validate(arch, modalities, use_fusion, geo_context, date_encoding, frozen,
+                       out_type)
+        zoo = self.arch_zoo[arch]
+        self.arch, self.modalities = arch, tuple(modalities)
+        self.use_fusion, self.date_encoding = use_fusion, date_encoding
+        self.max_dates, self.out_type = dict(max_dates or {}), out_type
+        self.frozen = tuple(frozen)
+        cp = dict(with_cp=True) if with_cp else {}
+        if 'hr' in self.modalities:
+            self.hr = MODELS.build(
+                _merge(dict(type='eofm.SkySenseSwinV2', **zoo['hr'], **cp), hr))
+        hr_dims = MODELS.get('eofm.SkySenseSwinV2').arch_zoo[zoo['hr']
+                                                             ['arch']]['embed_dims'] * 8
+        token_dims = self.hr.out_channels[-1] if 'hr' in self.modalities else hr_dims
+        for m, override in (('s2', s2), ('s1', s1)):
+            if m in self.modalities:
+                vit = dict(
+                    type='eofm.SkySenseViT',
+                    **zoo['vit'],
+                    **cp,
+                    in_channels=10 if m == 's2' else 2,
+                    with_ctpe=(m == 's2' and use_fusion and date_encoding != 'none'),
+                    ctpe_dims=token_dims)
+                setattr(self, m, MODELS.build(_merge(vit, override)))
+        series = [m for m in SERIES if m in self.modalities]
+        if use_fusion and series:
+            per_head = up_heads or {}
+            self.up_heads = nn.ModuleDict({
+                m:
+                MODELS.build(
+                    _merge(
+                        _merge(
+                            dict(
+                                type='eofm.SkySenseUpHead',
+                                in_channels=getattr(self, m).embed_dims,
+                                out_channels=token_dims), up_head), per_head.get(m)))
+                for m in series
+            })
+        if use_fusion:
+            own_table = date_encoding != 'none' and not hasattr(
+                getattr(self, 's2', None), 'ctpe')
+            self.fusion = MODELS.build(
+                _merge(
+                    dict(
+                        type='eofm.MultiModalTemporalFusion',
+                        in_channels=token_dims,
+                        with_date_table=own_table,
+                        **zoo['fusion'],
+                        **cp), fusion))
+        if geo_context:
+            self.geo_context = MODELS.build(
+                _merge(
+                    dict(
+                        type='eofm.GeoContextIntegration',
+                        embed_dims=self.fusion.embed_dims,
+                        **zoo['geo']), geo))
+        self._freeze()
+
+    @staticmethod
+    def _validate(arch, modalities, use_fusion, geo_context, date_encoding, frozen,
+                  out_type):
+        if arch not in SkySense.arch_zoo:
+            raise ValueError(
+                f'SkySense: arch must be one of {list(SkySense.arch_zoo)}, '
+                f'got {arch!r}')
+        bad = [m for m in modalities if m not in ('hr', ) + SERIES]
+        if bad or not modalities:
+            raise ValueError(f"SkySense: modalities must be a non-empty subset of "
+                             f"('hr', 's2', 's1'), got {tuple(modalities)}")
+        if not use_fusion and len(modalities) != 1:
+            raise ValueError('SkySense: without the fusion (use_fusion=False) exactly '
+                             f'one modality is allowed, got {tuple(modalities)}')
+        if geo_context and not use_fusion:
+            raise ValueError('SkySense: geo_context attends fused features to the '
+                             '1024-d prototypes; it needs use_fusion=True')
+        if date_encoding not in ('s2', 'all', 'none'):
+            raise ValueError(f"SkySense: date_encoding must be 's2', 'all' or 'none', "
+                             f'got {date_encoding!r}')
+        if any(f not in SkySense.PARTS for f in frozen):
+            raise ValueError(f'SkySense: frozen parts must be among {SkySense.PARTS}, '
+                             f'got {tuple(frozen)}')
+        if out_type not in ('fusion', 'hr_and_fusion'):
+            raise ValueError(f"SkySense: out_type must be 'fusion' or 'hr_and_fusion', "
+                             f'got {out_type!r}')
+        if out_type == 'hr_and_fusion' and 'hr' not in modalities:
+            raise ValueError(
+                "SkySense: out_type='hr_and_fusion' needs the 'hr' modality")
+
+    # ------------------------------------------------------------------ weights
+    def init_weights(self):
+        pretrained = pretrained_init_cfg(self.init_cfg)
+        if pretrained is None:
+            super().init_weights()  # every part: its own init or its release file
+            return
+        # A whole-backbone eofm checkpoint: geo prototypes were never released and
+        # may stay initialised when absent.
+        load_pretrained(
+            self,
+            pretrained[0],
+            pretrained[1] or 'backbone',
+            allow_missing=(r'geo_context\.', r'.*\.relative_', r'hr\.norm[0-2]\.'))
+        self._freeze()
+
+    def _freeze(self):
+        for name in self.frozen:
+            part = getattr(self, name, None)
+            if part is None:
+                continue
+            part.eval()
+            for p in part.parameters():
+                p.requires_grad = False
+
+    def train(self, mode=True):
+        super().train(mode)
+        if mode:
+            for name in self.frozen:
+                part = getattr(self, name, None)
+                if part is not None:
+                    part.eval()
+        return self
+
+    # ------------------------------------------------------------------ forward
+    def _as_dict(self, inputs):
+        if isinstance(inputs, dict):
+            return inputs
+        if len(self.modalities) != 1:
+            raise ValueError(f'SkySense: a tensor input needs a single-modality model; '
+                             f'this one has {self.modalities}: pass the batch dict')
+        return {self.modalities[0]: inputs}
+
+    def _encode_series(self, m, x, batch):
+        if x.dim() == 4:  # one date
+            x = x[:, None]
+        if x.dim() != 5:
+            raise ValueError(f'SkySense: {m} must be (B, T, C, H, W), got '
+                             f'{tuple(x.shape)}')
+        enc = getattr(self, m)
+        if x.shape[2] != enc.in_channels:
+            raise ValueError(f'SkySense: {m} has {x.shape[2]} bands, its encoder '
+                             f'expects {enc.in_channels}')
+        limit = self.max_dates.get(m)
+        if limit is not None and x.shape[1] > limit:
+            raise ValueError(f'SkySense: {m} has {x.shape[1]} dates, more than '
+                             f'max_dates.{m}={limit}; sample fewer with TemporalSample')
+        b, t = x.shape[:2]
+        valid = batch.get(m + '_date_mask')
+        valid = torch.ones(b, t, dtype=torch.bool, device=x.device) if valid is None \
+            else valid.bool()
+        present = batch.get(m + '_present')
+        if present is not None:
+            valid = valid & present.bool()[:, None]
+        doy = batch.get(m + '_doy')
+        if doy is None:
+            doy = torch.zeros(b, t, dtype=torch.long, device=x.device)
+        feats = enc.forward_series(x, valid)  # (B, T, D, h, w)
+        return feats, doy.long(), valid
+
+    def _check_hr(self, x):
+        if x.dim() != 4 or x.shape[1] != self.hr.in_channels:
+            raise ValueError(f'SkySense: hr must be (B, {self.hr.in_channels}, H, W), '
+                             f'got {tuple(x.shape)}')
+
+    def forward(self, inputs):
+        batch = self._as_dict(inputs)
+        missing = [m for m in self.modalities if m not in batch]
+        if len(missing) == len(self.modalities):
+            raise ValueError(f'SkySense: the batch has none of {self.modalities} '
+                             f'(keys: {sorted(batch)})')
+        if not self.use_fusion:
+            m = self.modalities[0]
+            x = batch[m]
+            if m == 'hr':
+                self._check_hr(x)
+                return self.hr(x)
+            return getattr(self, m)(x) if x.dim() == 4 else (self._encode_series(
+                m, x, batch)[0], )
+        return self._forward_fused(batch)
+
+    def _forward_fused(self, batch):
+        tokens, doys, valids, hr_outs, grids = [], [], [], None, {}
+        for m in self.modalities:
+            if m not in batch:
+                continue
+            x = batch[m]
+            if m == 'hr':
+                self._check_hr(x)
+                hr_outs = self.hr(x)
+                feat = hr_outs[-1]
+                b = feat.shape[0]
+                tokens.append(feat[:, None])
+                doys.append(torch.zeros(b, 1, dtype=torch.long, device=feat.device))
+                present = batch.get('hr_present')
+                valids.append(
+                    torch.ones(b, 1, dtype=torch.bool, device=feat.device) if present is
+                    None else present.bool()[:, None])
+            else:
+                feats, doy, valid = self._encode_series(m, x, batch)
+                b, t = feats.shape[:2]
+                up = self.up_heads[m](feats.flatten(0, 1))
+                tokens.append(up.view(b, t, *up.shape[1:]))
+                use_date = self.date_encoding == 'all' or (self.date_encoding == 's2'
+                                                           and m == 's2')
+                doys.append(doy if use_date else torch.zeros_like(doy))
+                valids.append(valid)
+            grids[m] = tuple(tokens[-1].shape[-2:])
+        if len(set(grids.values())) > 1:
+            raise ValueError(
+                f'SkySense: the modalities give feature grids of '
+                f'different sizes {grids}; their footprints must match and '
+                'the up heads\' scale must be (HR px per Sentinel px) x '
+                'patch / 32 (the release: HR 2048 px with Sentinel 64 px '
+                'and scale 4; set up_head=dict(scale=...))')
+        table = getattr(getattr(self, 's2', None), 'ctpe', None)
+        fused = self.fusion(
+            torch.cat(tokens, 1),
+            torch.cat(doys, 1),
+            torch.cat(valids, 1),
+            date_table=table)
+        if hasattr(self, 'geo_context'):
+            fused = self.geo_context(fused, batch.get('lonlat'))
+        if self.out_type == 'hr_and_fusion':
+            return tuple(hr_outs) + (fused, )
+        return (fused, )

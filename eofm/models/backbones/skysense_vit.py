@@ -1,0 +1,158 @@
+"""g_Ms / g_SAR: SkySense's Sentinel-2 and Sentinel-1 encoders, mmseg's ViT.
+
+ViT-L in mmseg's ``VisionTransformer`` layout (paper Sec. 3.2 and Table J12: 302M
+each): image 64 px, patch 4 (a 16 x 16 token grid), 1024-d, 24 layers, 16 heads,
+cls token, no final norm, a patch-embedding bias; 10 Sentinel-2 bands (B2, B3, B4,
+B5, B6, B7, B8, B8A, B11, B12) or 2 Sentinel-1 bands (VV, VH). eofm reuses mmseg's
+class and adds:
+
+* :meth:`SkySenseViT.forward_series`: every date of a (B, T, C, H, W) series through
+  the encoder as one batch of B*T images, in chunks of ``chunk_size`` images to bound
+  memory, giving (B, T, D, h, w);
+* the date-specific temporal positional encoding table ``ctpe`` (1, 365, 2816) that
+  the release stores in the Sentinel-2 file (``with_ctpe=True``): the fusion module
+  uses it (paper Eq. 2), the encoder only keeps it so the file loads unchanged;
+* strict loading of the release files and PyTorch's fused attention
+  (``scaled_dot_product_attention``) inside mmseg's layers (see
+  :func:`use_fused_attention`).
+"""
+import torch
+import torch.nn as nn
+from mmseg.models.backbones import VisionTransformer
+
+from eofm.registry import MODELS
+from ..utils.pretrained import load_pretrained, pretrained_init_cfg
+
+__all__ = ['SkySenseViT', 'use_fused_attention']
+
+
+class _FusedMultiheadAttention(nn.MultiheadAttention):
+    """``nn.MultiheadAttention`` that never returns weights.
+
+    mmcv's ``MultiheadAttention`` wrapper (used by mmseg's ViT layers) calls the torch
+    module with ``need_weights=True``, which forces the unfused path that
+    materialises the (L x L) attention matrix; without weights PyTorch dispatches
+    to ``scaled_dot_product_attention``. Parameters and keys are unchanged.
+    """
+
+    def forward(self, *args, **kwargs):
+        kwargs['need_weights'] = False
+        return super().forward(*args, **kwargs)
+
+
+def use_fused_attention(module):
+    """Switch every ``nn.MultiheadAttention`` below ``module`` to the fused path."""
+    for m in module.modules():
+        if type(m) is nn.MultiheadAttention:
+            m.__class__ = _FusedMultiheadAttention
+    return module
+
+
+@MODELS.register_module()
+class SkySenseViT(VisionTransformer):
+    """SkySense g_Ms / g_SAR (see the module docstring).
+
+    Args:
+        arch (str): 'large' (SkySense: 1024-d, 24 layers, 16 heads) or
+            'skysense-tiny' (64-d, 2 layers, 2 heads) for CPU tests and demos.
+        in_channels (int): 10 for Sentinel-2, 2 for Sentinel-1.
+        img_size (int): 64 as released (positional embeddings of a 16 x 16 grid;
+            other sizes are interpolated by mmseg).
+        patch_size (int): 4 as released.
+        with_ctpe (bool): Hold the release's date encoding table ``ctpe``.
+        ctpe_dims (int): Its width (the HR encoder's last stage: 2816).
+        chunk_size (int): Images per encoder call in :meth:`forward_series`.
+        init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...)``.
+        **kwargs: Other mmseg ``VisionTransformer`` arguments (``drop_path_rate``,
+            ``with_cp``, ``out_indices``...).
+    """
+
+    arch_zoo = {
+        'large': dict(embed_dims=1024, num_layers=24, num_heads=16),
+        'skysense-tiny': dict(embed_dims=64, num_layers=2, num_heads=2),
+        'skysense-small': dict(embed_dims=192, num_layers=4, num_heads=3),
+    }
+
+    def __init__(self,
+                 arch='large',
+                 in_channels=10,
+                 img_size=64,
+                 patch_size=4,
+                 with_ctpe=False,
+                 ctpe_dims=2816,
+                 chunk_size=64,
+                 init_cfg=None,
+                 **kwargs):
+        if arch not in self.arch_zoo:
+            raise ValueError(f'SkySenseViT: arch must be one of {list(self.arch_zoo)}, '
+                             f'got {arch!r}')
+        cfg = dict(self.arch_zoo[arch])
+        cfg.update(kwargs)
+        cfg.setdefault('mlp_ratio', 4)
+        cfg.setdefault('qkv_bias', True)
+        cfg.setdefault('patch_bias', True)
+        cfg.setdefault('final_norm', False)
+        cfg.setdefault('with_cls_token', True)
+        cfg.setdefault('out_indices', -1)
+        super().__init__(
+            img_size=img_size,
+            patch_size=patch_size,
+            in_channels=in_channels,
+            patch_pad='corner',
+            init_cfg=init_cfg,
+            **cfg)
+        self.arch = arch
+        self.in_channels = in_channels
+        self.embed_dims = cfg['embed_dims']
+        self.chunk_size = chunk_size
+        self.patch_size = patch_size
+        if with_ctpe:
+            self.ctpe = nn.Parameter(torch.zeros(1, 365, ctpe_dims))
+        use_fused_attention(self)
+
+    def init_weights(self):
+        pretrained = pretrained_init_cfg(self.init_cfg)
+        if pretrained is None:
+            super().init_weights()
+            if hasattr(self, 'ctpe'):
+                nn.init.trunc_normal_(self.ctpe, std=0.02)
+            return
+        checkpoint, prefix = pretrained
+        # The release's S2 file holds ``ctpe``; an encoder built without it skips it.
+        ignore = () if hasattr(self, 'ctpe') else ('ctpe', )
+        load_pretrained(self, checkpoint, prefix or 'backbone', ignore_keys=ignore)
+
+    def forward(self, inputs):
+        if inputs.dim() != 4 or inputs.shape[1] != self.in_channels:
+            raise ValueError(f'SkySenseViT: expected (N, {self.in_channels}, H, W) '
+                             f'images, got shape {tuple(inputs.shape)}')
+        return super().forward(inputs)
+
+    def forward_series(self, series, date_mask=None):
+        """(B, T, C, H, W) -> (B, T, D, H / patch, W / patch), last output.
+
+        The real dates of all samples go through the encoder as one batch, in
+        chunks of ``chunk_size`` images; padded dates (``date_mask`` False, (B, T))
+        are not encoded and get zero features.
+        """
+        if series.dim() != 5:
+            raise ValueError(f'SkySenseViT: a series must be (B, T, C, H, W), got '
+                             f'shape {tuple(series.shape)}')
+        b, t = series.shape[:2]
+        flat = series.flatten(0, 1)
+        keep = None if date_mask is None else date_mask.reshape(-1).bool()
+        if keep is not None and not keep.all():
+            flat = flat[keep]
+        outs = [self(chunk)[-1] for chunk in flat.split(self.chunk_size)]
+        feats = torch.cat(
+            outs, dim=0) if outs else flat.new_zeros(
+                (0, self.embed_dims, *self._grid(series.shape[-2:])))
+        if keep is not None and not keep.all():
+            full = feats.new_zeros((b * t, *feats.shape[1:]))
+            full[keep] = feats
+            feats = full
+        return feats.view(b, t, *feats.shape[1:])
+
+    def _grid(self, hw):
+        p = self.patch_size
+        return (hw[0] + p - 1) // p, (hw[1] + p - 1) // p

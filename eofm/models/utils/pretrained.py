@@ -1,0 +1,122 @@
+"""Strict loading of released weights into one eofm module.
+
+MMEngine's ``PretrainedInit`` loads with ``strict=False`` and only logs what did not
+match, so a wrong file (an S1 encoder file given to the S2 encoder, a Swin V1
+checkpoint...) trains silently from partly random weights. eofm modules that load
+official files call :func:`load_pretrained` from their ``init_weights`` instead: it
+accepts the layouts the releases come in (wrapped in ``state_dict`` / ``model`` or
+not, with or without the ``prefix``) and raises an error naming the module and the
+first missing, unexpected and mis-shaped keys.
+"""
+import re
+
+import torch
+from mmengine.logging import print_log
+from mmengine.runner.checkpoint import CheckpointLoader
+
+__all__ = [
+    'PretrainedMismatchError', 'load_pretrained', 'unwrap_state_dict',
+    'pretrained_init_cfg'
+]
+
+
+class PretrainedMismatchError(RuntimeError):
+    """The checkpoint does not fit the module."""
+
+
+def unwrap_state_dict(ckpt):
+    """The tensor dict of a checkpoint: ``ckpt['state_dict']``, ``ckpt['model']`` or
+    ``ckpt`` itself."""
+    for key in ('state_dict', 'model'):
+        if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
+            return ckpt[key]
+    return ckpt
+
+
+def _select(state_dict, prefix):
+    """Keys under ``prefix.`` with the prefix removed; all keys when none has it."""
+    if not prefix:
+        return dict(state_dict)
+    p = prefix.rstrip('.') + '.'
+    picked = {k[len(p):]: v for k, v in state_dict.items() if k.startswith(p)}
+    return picked if picked else dict(state_dict)
+
+
+def pretrained_init_cfg(init_cfg):
+    """``(checkpoint, prefix)`` of a ``type='Pretrained'`` init_cfg, else None."""
+    cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
+    for cfg in cfgs:
+        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
+            return cfg['checkpoint'], cfg.get('prefix')
+    return None
+
+
+def load_pretrained(module,
+                    checkpoint,
+                    prefix=None,
+                    ignore_keys=(),
+                    allow_missing=(),
+                    convert=None,
+                    max_listed=5):
+    """Load a release file into ``module``; raise on any mismatch.
+
+    Args:
+        module (nn.Module): The eofm module.
+        checkpoint (str | dict): A path/URL (read with MMEngine's loaders, which
+            eofm makes safe) or an already loaded checkpoint.
+        prefix (str, optional): Keys' prefix in the file (``'backbone'``); files
+            without it load as they are.
+        ignore_keys (Sequence[str]): Keys of the file that belong elsewhere and are
+            skipped (logged), e.g. ``mask_token`` of the pretraining.
+        allow_missing (Sequence[str]): Regular expressions (matched at the start
+            of the key) of module keys that may stay at their initialisation, e.g.
+            output norms or rebuilt buffers the release does not hold.
+        convert (callable, optional): ``state_dict -> state_dict`` applied after
+            the prefix selection (e.g. channel adaptation).
+
+    Returns:
+        dict: ``missing`` (allowed ones), ``ignored`` keys.
+    """
+    name = type(module).__name__
+    if isinstance(checkpoint, str):
+        where = checkpoint
+        ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    else:
+        where, ckpt = 'the given checkpoint', checkpoint
+    state = _select(unwrap_state_dict(ckpt), prefix)
+    ignored = [k for k in state if k in set(ignore_keys)]
+    for k in ignored:
+        state.pop(k)
+    if convert is not None:
+        state = convert(state)
+    own = module.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [(k, tuple(state[k].shape), tuple(own[k].shape)) for k in own
+              if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+    allowed = [k for k in missing if any(re.match(a, k) for a in allow_missing)]
+    missing = [k for k in missing if k not in allowed]
+    if missing or unexpected or shapes:
+        lines = [
+            f'{name}: {where} does not fit this module '
+            f'({len(missing)} missing, {len(unexpected)} unexpected, '
+            f'{len(shapes)} mis-shaped keys; prefix={prefix!r}).'
+        ]
+        if missing:
+            lines.append(f'  missing: {missing[:max_listed]}')
+        if unexpected:
+            lines.append(f'  unexpected: {unexpected[:max_listed]}')
+        for k, got, want in shapes[:max_listed]:
+            lines.append(f'  {k}: file {got}, module {want}')
+        lines.append('  Is it the file of this module (hr / s2 / s1 / head / fusion), '
+                     'and does the config match its architecture?')
+        raise PretrainedMismatchError('\n'.join(lines))
+    with torch.no_grad():
+        module.load_state_dict(state, strict=False)
+    print_log(
+        f'{name}: loaded {len(state)} tensors from {where}' +
+        (f'; skipped {ignored}' if ignored else '') +
+        (f'; kept initialised {len(allowed)} keys ({allowed[:3]}...)'
+         if allowed else ''),
+        logger='current')
+    return dict(missing=allowed, ignored=ignored)
