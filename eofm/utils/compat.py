@@ -12,6 +12,11 @@ through eofm), is idempotent, and touches only what is listed here:
    (see :mod:`eofm.utils.checkpoint`).
 3. mmengine writes checkpoints in place, so an interruption can leave a truncated
    ``.pth``; local writes through mmengine's file backend become atomic.
+4. The SkySense paper's mmpretrain example (Fig. K16) loads the Swin **V2** HR
+   weights into mmpretrain's V1 ``SwinTransformer``, which silently keeps most of
+   its random weights. V1's ``init_weights`` now stops at once with a message naming
+   the eofm module and config to use when its pretrained file holds V2 keys (see
+   :func:`eofm.models.backbones.skysense_swin.guard_swin_v1`).
 
 mmseg 1.2.2 imports ``ftfy`` and ``regex`` without declaring them: that fault is fixed
 in ``requirements/runtime.txt``, not here.
@@ -40,4 +45,6 @@ def apply():
     from .checkpoint import install_atomic_local_writes, install_safe_local_loader
     install_safe_local_loader()
     install_atomic_local_writes()
+    from eofm.models.backbones.skysense_swin import guard_swin_v1
+    guard_swin_v1()
     _APPLIED = True

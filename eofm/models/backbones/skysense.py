@@ -27,7 +27,7 @@ import copy
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, ModuleDict
 
 from eofm.registry import MODELS
 from ..utils.pretrained import load_pretrained, pretrained_init_cfg
@@ -144,7 +144,7 @@ class SkySense(BaseModule):
         series = [m for m in SERIES if m in self.modalities]
         if use_fusion and series:
             per_head = up_heads or {}
-            self.up_heads = nn.ModuleDict({
+            self.up_heads = ModuleDict({
                 m:
                 MODELS.build(
                     _merge(

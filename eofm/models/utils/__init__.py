@@ -6,3 +6,10 @@ __all__ = [
     'PretrainedMismatchError', 'load_pretrained', 'pretrained_init_cfg',
     'unwrap_state_dict'
 ]
+from .skysense_release import (RELEASE_FILES, merge_release, release_layout,
+                               split_release)
+
+__all__ += ['RELEASE_FILES', 'merge_release', 'release_layout', 'split_release']
+from .meta_init import empty_weights
+
+__all__ += ['empty_weights']

@@ -1,0 +1,92 @@
+"""Merge SkySense's six released files into one eofm checkpoint, or split it back.
+
+    python tools/model_converters/skysense2eofm.py merge RELEASE_DIR skysense_eofm.pth
+    python tools/model_converters/skysense2eofm.py split skysense_eofm.pth OUT_DIR
+
+``merge`` reads whichever of the release files are in RELEASE_DIR
+(``skysense_model_backbone_{hr,s2,s1}.pth``, ``skysense_model_head_{s2,s1}.pth``,
+``skysense_model_fusion.pth``; ``skysense_swin_huge_ghr.pth`` is accepted for the HR
+file) and writes ``{'state_dict': {'backbone.hr.*', 'backbone.s2.*', ...}, 'meta':
+...}``: load it with ``init_cfg=dict(type='Pretrained', checkpoint=...,
+prefix='backbone')`` on ``eofm.SkySense``, or as ``load_from`` of a model whose
+backbone is SkySense. ``split`` writes the files back exactly as they were (wrapper,
+prefix, key order, the HR file's ``mask_token``). Files are written atomically.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import torch
+
+ALIASES = {'hr': ('skysense_swin_huge_ghr.pth', )}
+
+
+def _load(path):
+    from eofm.utils.checkpoint import load_checkpoint_safely
+    return load_checkpoint_safely(path, map_location='cpu')
+
+
+def _save(obj, path):
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    tmp = path + '.tmp'
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def merge(release_dir):
+    """The merged checkpoint of the release files found in ``release_dir``."""
+    from eofm.models.utils.skysense_release import RELEASE_FILES, merge_release
+    if not osp.isdir(release_dir):
+        raise FileNotFoundError(f'skysense2eofm: {release_dir} is not a folder')
+    files = {}
+    for role, (name, _, _) in RELEASE_FILES.items():
+        for candidate in (name, ) + ALIASES.get(role, ()):
+            path = osp.join(release_dir, candidate)
+            if osp.isfile(path):
+                files[role] = _load(path)
+                break
+    if not files:
+        raise FileNotFoundError(
+            f'skysense2eofm: no SkySense release file in {release_dir} (expected '
+            f'{", ".join(v[0] for v in RELEASE_FILES.values())})')
+    return merge_release(files)
+
+
+def split(checkpoint):
+    """Release file name -> checkpoint object of a merged checkpoint."""
+    from eofm.models.utils.skysense_release import RELEASE_FILES, split_release
+    return {
+        RELEASE_FILES[role][0]: obj
+        for role, obj in split_release(checkpoint).items()
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    sub = parser.add_subparsers(dest='command', required=True)
+    m = sub.add_parser('merge', help='release files -> one eofm checkpoint')
+    m.add_argument('release_dir')
+    m.add_argument('out')
+    s = sub.add_parser('split', help='one eofm checkpoint -> release files')
+    s.add_argument('checkpoint')
+    s.add_argument('out_dir')
+    args = parser.parse_args(argv)
+    try:
+        if args.command == 'merge':
+            merged = merge(args.release_dir)
+            _save(merged, args.out)
+            roles = sorted(merged['meta']['skysense_release'])
+            print(f'merged {roles} ({len(merged["state_dict"])} tensors) -> {args.out}')
+        else:
+            if not osp.isfile(args.checkpoint):
+                raise FileNotFoundError(f'skysense2eofm: {args.checkpoint} not found')
+            for name, obj in split(_load(args.checkpoint)).items():
+                _save(obj, osp.join(args.out_dir, name))
+                print(f'wrote {osp.join(args.out_dir, name)}')
+    except (FileNotFoundError, KeyError) as e:
+        sys.exit(f'error: {e}')
+
+
+if __name__ == '__main__':
+    main()
