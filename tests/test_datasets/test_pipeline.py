@@ -17,25 +17,32 @@ def _write_dataset(root, n_dates=(3, 5)):
         hr = write_geotiff(root / f'hr{i}.tif',
                            np.full((3, 20, 20), 10 * (i + 1), np.uint8),
                            (500000.0 + 1000 * i, 5000020.0), 1.0)
-        s2 = write_geotiff(root / f's2_{i}.tif',
-                           np.full((4 * nd, 2, 2), 1000, np.uint16),
-                           (500000.0 + 1000 * i, 5000020.0), 10.0)
+        s2 = write_geotiff(root / f's2_{i}.tif', np.full(
+            (4 * nd, 2, 2), 1000, np.uint16), (500000.0 + 1000 * i, 5000020.0), 10.0)
         dates = [f'2020-0{d + 1}-15' for d in range(nd)]
-        data_list.append(dict(
-            sample_id=f't{i}', gt_label=i,
-            modalities=dict(hr=dict(path=f'hr{i}.tif'),
-                            s2=dict(path=f's2_{i}.tif', dates=dates,
-                                    bands=['B2', 'B3', 'B4', 'B8']))))
+        data_list.append(
+            dict(
+                sample_id=f't{i}',
+                gt_label=i,
+                modalities=dict(
+                    hr=dict(path=f'hr{i}.tif'),
+                    s2=dict(
+                        path=f's2_{i}.tif', dates=dates, bands=['B2', 'B3', 'B4',
+                                                                'B8']))))
     ann = root / 'ann.json'
-    ann.write_text(json.dumps(dict(metainfo=dict(classes=['a', 'b']),
-                                   data_list=data_list)))
+    ann.write_text(
+        json.dumps(dict(metainfo=dict(classes=['a', 'b']), data_list=data_list)))
     return str(ann)
 
 
 def _pipeline(temporal=True):
-    p = [dict(type='eofm.LoadMultiModalTiles',
-              modalities=dict(hr=dict(scale='uint8'),
-                              s2=dict(bands=['B4', 'B8'], scale='reflectance')))]
+    p = [
+        dict(
+            type='eofm.LoadMultiModalTiles',
+            modalities=dict(
+                hr=dict(scale='uint8'),
+                s2=dict(bands=['B4', 'B8'], scale='reflectance')))
+    ]
     if temporal:
         p.append(dict(type='eofm.TemporalSample', lengths=dict(s2=4), mode='even'))
     p.append(dict(type='eofm.PackMultiModalInputs', modalities=['hr', 's2']))
@@ -44,8 +51,8 @@ def _pipeline(temporal=True):
 
 def test_dataset_to_batch(tmp_path):
     ann = _write_dataset(tmp_path)
-    ds = MultiModalDataset(ann_file='ann.json', data_root=str(tmp_path),
-                           pipeline=_pipeline())
+    ds = MultiModalDataset(
+        ann_file='ann.json', data_root=str(tmp_path), pipeline=_pipeline())
     assert len(ds) == 2 and ds.metainfo['classes'] == ['a', 'b']
     items = [ds[0], ds[1]]
     assert items[0]['inputs']['s2'].shape == (4, 2, 2, 2)  # 3 dates padded to 4
@@ -63,12 +70,15 @@ def test_dataset_to_batch(tmp_path):
     assert [s.gt_label.item() for s in out['data_samples']] == [0, 1]
     geo = out['data_samples'][1].geo
     assert geo['bounds'][0] == 501000.0
+    assert torch.allclose(x['lonlat'][1], torch.tensor([geo['lon'], geo['lat']]))
 
 
 def test_preprocessor_pads_series_without_temporal_sampling(tmp_path):
     ann = _write_dataset(tmp_path)
-    ds = MultiModalDataset(ann_file='ann.json', data_root=str(tmp_path),
-                           pipeline=_pipeline(temporal=False))
+    ds = MultiModalDataset(
+        ann_file='ann.json',
+        data_root=str(tmp_path),
+        pipeline=_pipeline(temporal=False))
     out = MultiModalDataPreprocessor()(multimodal_collate([ds[0], ds[1]]))['inputs']
     assert out['s2'].shape == (2, 5, 2, 2, 2)
     assert out['s2_date_mask'].tolist() == [[True] * 3 + [False] * 2, [True] * 5]
@@ -77,9 +87,12 @@ def test_preprocessor_pads_series_without_temporal_sampling(tmp_path):
 
 def test_preprocessor_marks_missing_modality():
     a = dict(hr=torch.ones(3, 4, 4), hr_mask=torch.ones(4, 4, dtype=torch.bool))
-    b = dict(hr=torch.ones(3, 4, 4), hr_mask=torch.ones(4, 4, dtype=torch.bool),
-             s1=torch.ones(2, 2, 4, 4), s1_mask=torch.ones(2, 4, 4, dtype=torch.bool),
-             s1_doy=torch.tensor([10, 20]))
+    b = dict(
+        hr=torch.ones(3, 4, 4),
+        hr_mask=torch.ones(4, 4, dtype=torch.bool),
+        s1=torch.ones(2, 2, 4, 4),
+        s1_mask=torch.ones(2, 4, 4, dtype=torch.bool),
+        s1_doy=torch.tensor([10, 20]))
     out = MultiModalDataPreprocessor()(dict(inputs=[a, b], data_samples=None))['inputs']
     assert out['s1_present'].tolist() == [False, True]
     assert out['s1'].shape == (2, 2, 2, 4, 4) and out['s1'][0].abs().sum() == 0

@@ -46,6 +46,10 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
     * ``m_present``: (B,) bool, False for samples that lack the modality (their
       tensors are zeros), so that a model can mask a missing modality.
 
+    * ``lonlat``: (B, 2) longitude and latitude in degrees from the samples'
+      ``geo`` metainfo (NaN where unknown; absent when no sample has them), used by
+      geo-context modules.
+
     Multi-view samples (``inputs`` of each sample a list of view dicts, from
     :class:`MultiModalMultiView`) give a list of such batches, one per view.
 
@@ -136,8 +140,28 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
             ]
         else:
             inputs = self._batch(_to_sample_list(samples))
+        lonlat = self._lonlat(data.get('data_samples'))
+        if lonlat is not None:
+            for batch in inputs if isinstance(inputs, list) else [inputs]:
+                batch['lonlat'] = lonlat.to(self.device)
         return dict(
             inputs=inputs, data_samples=self.cast_data(data.get('data_samples')))
+
+    @staticmethod
+    def _lonlat(data_samples):
+        """(B, 2) lon/lat of the samples' ``geo`` (NaN where unknown), or None."""
+        if not data_samples:
+            return None
+        values = []
+        for sample in data_samples:
+            geo = sample.metainfo.get('geo') if hasattr(sample, 'metainfo') else None
+            lon, lat = (geo or {}).get('lon'), (geo or {}).get('lat')
+            values.append([
+                float('nan') if lon is None else lon,
+                float('nan') if lat is None else lat
+            ])
+        out = torch.tensor(values, dtype=torch.float32)
+        return None if torch.isnan(out).all() else out
 
     def _batch(self, samples):
         if isinstance(samples, dict):  # already batched tensors
