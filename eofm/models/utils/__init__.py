@@ -10,6 +10,6 @@ from .skysense_release import (RELEASE_FILES, merge_release, release_layout,
                                split_release)
 
 __all__ += ['RELEASE_FILES', 'merge_release', 'release_layout', 'split_release']
-from .meta_init import empty_weights
+from .meta_init import empty_weights, meta_checks
 
-__all__ += ['empty_weights']
+__all__ += ["empty_weights", "meta_checks"]

@@ -1,41 +1,61 @@
-"""Build large models without memory for their weights (parameter counts, FLOPs)."""
+"""Build and run large models without memory for their weights (counts, FLOPs)."""
 import contextlib
 
 import torch
-import torch.nn as nn
+from torch.utils._device import DeviceContext
 
-__all__ = ['empty_weights']
+__all__ = ['empty_weights', 'meta_checks']
+
+# Constructors whose values module constructors read (``.item()``, ``.tolist()``:
+# mmpretrain's drop-path schedules, index tables); they stay on the CPU.
+_VALUE_CONSTRUCTORS = {
+    torch.arange, torch.linspace, torch.logspace, torch.range, torch.tensor,
+    torch.as_tensor, torch.asarray, torch.scalar_tensor, torch.tril_indices,
+    torch.triu_indices
+}
+
+
+class _EmptyWeights(DeviceContext):
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func in _VALUE_CONSTRUCTORS:
+            return func(*args, **(kwargs or {}))
+        return super().__torch_function__(func, types, args, kwargs)
 
 
 @contextlib.contextmanager
 def empty_weights():
-    """Inside this context, parameters and buffers move to the meta device as
-    they are registered.
+    """Like ``with torch.device('meta')``, but constructors whose values are read
+    stay on the CPU.
 
-    ``with torch.device('meta')`` is not enough for the host libraries: their
-    constructors call ``.item()`` on tensors (mmpretrain's drop-path schedules),
-    which meta tensors cannot do. Here only registered tensors go to meta, one at a
-    time, so building the 2B-parameter SkySense needs about the memory of its
-    largest single tensor.
+    A plain meta device fails in the host libraries' constructors (they call
+    ``.item()`` on ``linspace`` results). Parameters are created on the meta device
+    directly, so the 2B-parameter SkySense builds in seconds with no weight
+    memory; call ``model.to('meta')`` afterwards to move the few small CPU buffers.
     """
-    register_parameter = nn.Module.register_parameter
-    register_buffer = nn.Module.register_buffer
-
-    def to_meta_parameter(module, name, param):
-        register_parameter(module, name, param)
-        if param is not None and param.device.type != 'meta':
-            module._parameters[name] = nn.Parameter(
-                param.detach().to('meta'), requires_grad=param.requires_grad)
-
-    def to_meta_buffer(module, name, buffer, persistent=True):
-        if buffer is not None:
-            buffer = buffer.to('meta')
-        register_buffer(module, name, buffer, persistent=persistent)
-
-    nn.Module.register_parameter = to_meta_parameter
-    nn.Module.register_buffer = to_meta_buffer
-    try:
+    with _EmptyWeights('meta'):
         yield
-    finally:
-        nn.Module.register_parameter = register_parameter
-        nn.Module.register_buffer = register_buffer
+
+
+class _MetaChecks(torch.overrides.TorchFunctionMode):
+    """Full ``all()`` / ``any()`` reductions of meta tensors answer True / False.
+
+    Meta tensors have no values, so a model's input validation (``if not
+    mask.all()``, ``if (doy > 366).any(): raise``) cannot run on them; inside this
+    mode they see valid input with every date present.
+    """
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in (torch.Tensor.all, torch.all, torch.Tensor.any, torch.any) and \
+                len(args) == 1 and not kwargs and isinstance(args[0], torch.Tensor) \
+                and args[0].is_meta:
+            return torch.tensor(func in (torch.Tensor.all, torch.all))
+        return func(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def meta_checks():
+    """Context for running a model's forward on meta tensors (FLOP counting)."""
+    with _MetaChecks():
+        yield
