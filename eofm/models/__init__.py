@@ -1,4 +1,8 @@
-"""Models: backbones, fusion modules, data preprocessors (more as they land)."""
+"""Models: backbones, fusion modules, heads, losses, self-supervised algorithms and
+data preprocessors."""
 from .backbones import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .fusion import *  # noqa: F401,F403
+from .heads import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from .selfsup import *  # noqa: F401,F403

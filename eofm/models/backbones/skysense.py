@@ -295,8 +295,16 @@ class SkySense(BaseModule):
                 m, x, batch)[0], )
         return self._forward_fused(batch)
 
-    def _forward_fused(self, batch):
-        tokens, doys, valids, hr_outs, grids = [], [], [], None, {}
+    def forward_features(self, batch):
+        """Every intermediate of the fused path (used by the pretraining).
+
+        Returns:
+            dict: ``tokens`` {modality: (B, T, C, h, w)} (the F_i of Eq. 1, HR with
+            T = 1), ``valid`` {modality: (B, T)}, ``hr_outs`` (the HR encoder's
+            outputs or None), ``fused_mm`` (F_fus^mm, (B, D, h, w)) and ``fused``
+            (F_fus: with the geo-context when enabled, else F_fus^mm).
+        """
+        tokens, doys, valids, hr_outs = {}, {}, {}, None
         for m in self.modalities:
             if m not in batch:
                 continue
@@ -306,22 +314,21 @@ class SkySense(BaseModule):
                 hr_outs = self.hr(x)
                 feat = hr_outs[-1]
                 b = feat.shape[0]
-                tokens.append(feat[:, None])
-                doys.append(torch.zeros(b, 1, dtype=torch.long, device=feat.device))
+                tokens[m] = feat[:, None]
+                doys[m] = torch.zeros(b, 1, dtype=torch.long, device=feat.device)
                 present = batch.get('hr_present')
-                valids.append(
-                    torch.ones(b, 1, dtype=torch.bool, device=feat.device) if present is
-                    None else present.bool()[:, None])
+                valids[m] = torch.ones(b, 1, dtype=torch.bool, device=feat.device) \
+                    if present is None else present.bool()[:, None]
             else:
                 feats, doy, valid = self._encode_series(m, x, batch)
                 b, t = feats.shape[:2]
                 up = self.up_heads[m](feats.flatten(0, 1))
-                tokens.append(up.view(b, t, *up.shape[1:]))
+                tokens[m] = up.view(b, t, *up.shape[1:])
                 use_date = self.date_encoding == 'all' or (self.date_encoding == 's2'
                                                            and m == 's2')
-                doys.append(doy if use_date else torch.zeros_like(doy))
-                valids.append(valid)
-            grids[m] = tuple(tokens[-1].shape[-2:])
+                doys[m] = doy if use_date else torch.zeros_like(doy)
+                valids[m] = valid
+        grids = {m: tuple(t.shape[-2:]) for m, t in tokens.items()}
         if len(set(grids.values())) > 1:
             raise ValueError(
                 f'SkySense: the modalities give feature grids of '
@@ -330,13 +337,22 @@ class SkySense(BaseModule):
                 'patch / 32 (the release: HR 2048 px with Sentinel 64 px '
                 'and scale 4; set up_head=dict(scale=...))')
         table = getattr(getattr(self, 's2', None), 'ctpe', None)
-        fused = self.fusion(
-            torch.cat(tokens, 1),
-            torch.cat(doys, 1),
-            torch.cat(valids, 1),
+        fused_mm = self.fusion(
+            torch.cat(list(tokens.values()), 1),
+            torch.cat(list(doys.values()), 1),
+            torch.cat(list(valids.values()), 1),
             date_table=table)
-        if hasattr(self, 'geo_context'):
-            fused = self.geo_context(fused, batch.get('lonlat'))
+        fused = self.geo_context(fused_mm, batch.get('lonlat')) if hasattr(
+            self, 'geo_context') else fused_mm
+        return dict(
+            tokens=tokens,
+            valid=valids,
+            hr_outs=hr_outs,
+            fused_mm=fused_mm,
+            fused=fused)
+
+    def _forward_fused(self, batch):
+        out = self.forward_features(batch)
         if self.out_type == 'hr_and_fusion':
-            return tuple(hr_outs) + (fused, )
-        return (fused, )
+            return tuple(out['hr_outs']) + (out['fused'], )
+        return (out['fused'], )

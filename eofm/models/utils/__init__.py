@@ -13,3 +13,6 @@ __all__ += ['RELEASE_FILES', 'merge_release', 'release_layout', 'split_release']
 from .meta_init import empty_weights, meta_checks
 
 __all__ += ["empty_weights", "meta_checks"]
+from .sinkhorn import sinkhorn_knopp
+
+__all__ += ['sinkhorn_knopp']

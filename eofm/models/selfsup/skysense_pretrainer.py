@@ -1,0 +1,273 @@
+"""SkySense pretraining (paper Sec. 3.3, Fig. 3, Eq. 4-14), as an mmpretrain algorithm.
+
+Teacher-student: two augmented view groups {u_i}, {v_i} of each multi-modal sample
+(:class:`eofm.datasets.MultiModalMultiView`) go through the student and an EMA
+teacher (mmpretrain's ``CosineEMA``: the teacher's momentum follows a cosine from
+``base_momentum`` to ``end_momentum`` over the run). The losses:
+
+* Multi-Granularity Contrastive Learning (Eq. 5-9): for each single-modal feature
+  F_i (the encoders' tokens on the fusion grid, one map per date) and for the fused
+  feature F_fus, the DINO loss (:class:`DINOLoss`, projection heads
+  :class:`DINOProjectionHead` per source) at
+  - pixel level (Eq. 5): every student cell against the teacher cell of the other
+    view at the same ground location (pairs from the views' crop geometry,
+    :func:`eofm.structures.match_views`), averaged over space and real dates;
+  - object level (Eq. 6): the matched teacher features of one image are clustered
+    into ``num_clusters`` groups with Sinkhorn-Knopp; the assignment pools both
+    views' features into cluster centres, which are contrasted;
+  - image level (Eq. 7): average-pooled features of each view and date.
+  Both view orders are used (student u vs teacher v and student v vs teacher u).
+* Cross-Modal Alignment (Eq. 10): InfoNCE between the time-averaged features of
+  every pair of modalities at the same locations, student branch, view u.
+* Geo-Context Prototype Learning (Eq. 11-13): student F_fus^mm updates the region
+  prototypes without gradient (:mod:`.geo_prototype_learning`); the teacher gets
+  the student's prototypes after every EMA step.
+
+L = alpha * L_MGCL + beta * L_align (Eq. 14). The teacher's backbone is what is
+exported for downstream use (``tools/model_converters/skysense_teacher.py``).
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import ModuleDict
+from mmpretrain.models.selfsup.base import BaseSelfSupervisor
+from mmpretrain.models.utils import CosineEMA
+
+from eofm.registry import MODELS
+from eofm.structures.view_geometry import match_views
+from ..utils.sinkhorn import sinkhorn_knopp
+from .geo_prototype_learning import update_geo_prototypes
+
+__all__ = ['SkySensePretrainer']
+
+LEVELS = ('pix', 'obj', 'img')
+
+
+@MODELS.register_module()
+class SkySensePretrainer(BaseSelfSupervisor):
+    """SkySense's self-supervised pretraining (see the module docstring).
+
+    Args:
+        backbone (dict): An ``eofm.SkySense`` config (with the fusion; with
+            ``geo_context=True`` for prototype learning).
+        head (dict): :class:`DINOProjectionHead` arguments shared by the sources
+            (``out_channels``, ``hidden_channels``, ``bottleneck_channels``).
+        loss (dict): :class:`DINOLoss` arguments (temperatures, centre momentum).
+        align (dict): :class:`CrossModalAlignmentLoss` arguments.
+        levels (Sequence[str]): Granularities of MGCL among 'pix', 'obj', 'img'.
+        num_clusters (int): N_C of the object level.
+        cluster_iterations (int): Assignment / centre refinement rounds.
+        max_pairs (int): Pixel pairs per image and date (random subset).
+        alpha, beta (float): Weights of L_MGCL and L_align (Eq. 14).
+        base_momentum, end_momentum (float): Teacher EMA ``CosineEMA`` momenta
+            (1 - the DINO teacher momentum: 0.004 -> 0 is 0.996 -> 1).
+        prototype (dict): ``momentum`` (m of Eq. 13), ``iterations``, ``epsilon``
+            of the prototype Sinkhorn.
+        data_preprocessor (dict): Defaults to ``eofm.MultiModalDataPreprocessor``.
+    """
+
+    def __init__(self,
+                 backbone,
+                 head=None,
+                 loss=None,
+                 align=None,
+                 levels=LEVELS,
+                 num_clusters=8,
+                 cluster_iterations=3,
+                 max_pairs=256,
+                 alpha=1.0,
+                 beta=1.0,
+                 base_momentum=0.004,
+                 end_momentum=0.0,
+                 prototype=None,
+                 data_preprocessor=None,
+                 init_cfg=None):
+        data_preprocessor = data_preprocessor or dict(
+            type='eofm.MultiModalDataPreprocessor')
+        super().__init__(
+            backbone=backbone, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        sky = self.backbone
+        if not sky.use_fusion:
+            raise ValueError('SkySensePretrainer: the backbone needs use_fusion=True')
+        bad = [lv for lv in levels if lv not in LEVELS]
+        if bad or not levels:
+            raise ValueError(f'SkySensePretrainer: levels must be among {LEVELS}, got '
+                             f'{tuple(levels)}')
+        self.levels, self.num_clusters = tuple(levels), num_clusters
+        self.cluster_iterations, self.max_pairs = cluster_iterations, max_pairs
+        self.alpha, self.beta = alpha, beta
+        self.prototype = dict(
+            momentum=0.99, iterations=3, epsilon=0.05, **(prototype or {}))
+        token_dims = sky.fusion.in_channels
+        fused_dims = sky.geo_context.out_channels if hasattr(
+            sky, 'geo_context') else sky.fusion.embed_dims
+        self.sources = list(sky.modalities) + ['fus']
+        head = dict(
+            dict(out_channels=1024, hidden_channels=512, bottleneck_channels=128),
+            **(head or {}))
+        self.heads = ModuleDict({
+            src:
+            MODELS.build(
+                dict(
+                    type='eofm.DINOProjectionHead',
+                    in_channels=fused_dims if src == 'fus' else token_dims,
+                    **head))
+            for src in self.sources
+        })
+        self.loss_cl = MODELS.build(
+            dict(
+                type='eofm.DINOLoss',
+                out_channels=head['out_channels'],
+                streams=[f'{s}.{lv}' for s in self.sources for lv in self.levels],
+                **(loss or {})))
+        self.loss_align = MODELS.build(
+            dict(type='eofm.CrossModalAlignmentLoss', **(align or {})))
+        if hasattr(sky, 'geo_context'):
+            sky.geo_context.prototypes.requires_grad_(False)  # EMA-updated only
+        self.teacher = CosineEMA(
+            nn.ModuleDict(dict(backbone=sky, heads=self.heads)),
+            momentum=base_momentum,
+            end_momentum=end_momentum)
+        for p in self.teacher.parameters():
+            p.requires_grad_(False)
+
+    # ------------------------------------------------------------------ features
+    @staticmethod
+    def _sources(out):
+        """{source: ((B, T, C, h, w) maps, (B, T) valid)} of forward_features."""
+        maps = {m: (t, out['valid'][m]) for m, t in out['tokens'].items()}
+        fused = out['fused']
+        maps['fus'] = (fused[:, None],
+                       torch.ones(
+                           fused.shape[0], 1, dtype=torch.bool, device=fused.device))
+        return maps
+
+    def _teacher_features(self, view):
+        with torch.no_grad():
+            return self._sources(self.teacher.module['backbone'].forward_features(view))
+
+    # ------------------------------------------------------------------ losses
+    def _pairs(self, geo_s, geo_t, size_s, size_t, device):
+        ia, ib = match_views(geo_s, geo_t, size_s, size_t)
+        if self.max_pairs and len(ia) > self.max_pairs:
+            keep = torch.randperm(len(ia))[:self.max_pairs].numpy()
+            ia, ib = ia[keep], ib[keep]
+        return (torch.as_tensor(ia, device=device), torch.as_tensor(ib, device=device))
+
+    def _cluster(self, student, teacher):
+        """Object-level features: Sinkhorn clusters of the teacher's matched pixels.
+
+        ``student``/``teacher``: (T, P, C) features of the same P locations. Returns
+        (T, N_C, C) cluster centres of each, pooled with the same assignment.
+        """
+        p = teacher.shape[1]
+        k = min(self.num_clusters, p)
+        t_norm = F.normalize(teacher.float(), dim=-1)
+        centres = t_norm[:, torch.linspace(0, p - 1, k).long()]
+        for _ in range(self.cluster_iterations):
+            assign = sinkhorn_knopp(t_norm @ centres.transpose(1, 2))  # (T, P, k)
+            weights = assign / assign.sum(1, keepdim=True).clamp_min(1e-12)
+            centres = F.normalize(weights.transpose(1, 2) @ t_norm, dim=-1)
+        weights = weights.to(student.dtype)
+        return weights.transpose(1, 2) @ student, weights.transpose(1, 2) @ teacher
+
+    def _mgcl(self, s_maps, t_maps, geo_s, geo_t, heads_t):
+        """Sum over sources of pixel/object/image losses for one view order."""
+        losses = {lv: 0.0 for lv in self.levels}
+        for src in self.sources:
+            fs, valid_s = s_maps[src]
+            ft, valid_t = t_maps[src]
+            b, t, c = fs.shape[:3]
+            valid = (valid_s & valid_t).float()  # (B, T): same dates in both views
+            head_s, head_t = self.heads[src], heads_t[src]
+            if 'img' in self.levels:
+                zs = head_s(fs.mean((-2, -1)))
+                with torch.no_grad():
+                    zt = head_t(ft.mean((-2, -1)))
+                losses['img'] = losses['img'] + self.loss_cl(zs, zt, f'{src}.img',
+                                                             valid)
+            if 'pix' not in self.levels and 'obj' not in self.levels:
+                continue
+            pix_s, pix_t, pix_w, obj_s, obj_t, obj_w = [], [], [], [], [], []
+            for i in range(b):
+                ia, ib = self._pairs(geo_s[i], geo_t[i], fs.shape[-2:], ft.shape[-2:],
+                                     fs.device)
+                if len(ia) == 0:
+                    continue
+                a = fs[i].flatten(-2)[..., ia].transpose(1, 2)  # (T, P, C)
+                bt = ft[i].flatten(-2)[..., ib].transpose(1, 2)
+                w = valid[i][:, None].expand(t, len(ia))
+                pix_s.append(a.reshape(-1, c))
+                pix_t.append(bt.reshape(-1, c))
+                pix_w.append(w.reshape(-1))
+                if 'obj' in self.levels:
+                    cs, ct = self._cluster(a, bt)
+                    obj_s.append(cs.reshape(-1, c))
+                    obj_t.append(ct.reshape(-1, c))
+                    obj_w.append(valid[i][:, None].expand(t, cs.shape[1]).reshape(-1))
+            for level, (xs, xt, ws) in (('pix', (pix_s, pix_t, pix_w)),
+                                        ('obj', (obj_s, obj_t, obj_w))):
+                if level not in self.levels or not xs:
+                    continue
+                zs = head_s(torch.cat(xs))
+                with torch.no_grad():
+                    zt = head_t(torch.cat(xt))
+                losses[level] = losses[level] + self.loss_cl(zs, zt, f'{src}.{level}',
+                                                             torch.cat(ws))
+        return losses
+
+    def _align(self, s_maps):
+        mods = [m for m in self.sources if m != 'fus']
+        total, n = 0.0, 0
+        pooled = {}
+        for m in mods:
+            f, valid = s_maps[m]
+            w = valid.float()[:, :, None, None, None]
+            mean = (f * w).sum(1) / w.sum(1).clamp_min(1.0)  # (B, C, h, w)
+            pooled[m] = (mean.flatten(2).transpose(1, 2).reshape(-1, f.shape[2]),
+                         valid.any(1)[:, None].expand(-1, f.shape[-2] *
+                                                      f.shape[-1]).reshape(-1))
+        for i, a in enumerate(mods):
+            for bmod in mods[i + 1:]:
+                (fa, va), (fb, vb) = pooled[a], pooled[bmod]
+                total = total + self.loss_align(fa, fb, va & vb)
+                n += 1
+        return total if n else None
+
+    # ------------------------------------------------------------------ training
+    def loss(self, inputs, data_samples, **kwargs):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
+            raise ValueError('SkySensePretrainer: expects two views per sample (use '
+                             'eofm.MultiModalMultiView with two view pipelines)')
+        u, v = inputs[0], inputs[1]
+        geos = [s.view_geometries for s in data_samples]
+        geo_u = [g[0] for g in geos]
+        geo_v = [g[1] for g in geos]
+        sky = self.backbone
+        with torch.no_grad():
+            self.teacher.update_parameters(
+                nn.ModuleDict(dict(backbone=sky, heads=self.heads)))
+            if hasattr(sky, 'geo_context'):
+                self.teacher.module['backbone'].geo_context.prototypes.copy_(
+                    sky.geo_context.prototypes)
+        out_u, out_v = sky.forward_features(u), sky.forward_features(v)
+        s_u, s_v = self._sources(out_u), self._sources(out_v)
+        t_u, t_v = self._teacher_features(u), self._teacher_features(v)
+        heads_t = self.teacher.module['heads']
+        l1 = self._mgcl(s_u, t_v, geo_u, geo_v, heads_t)
+        l2 = self._mgcl(s_v, t_u, geo_v, geo_u, heads_t)
+        losses = {
+            f'loss_{lv}': self.alpha * (l1[lv] + l2[lv]) / 2
+            for lv in self.levels
+        }
+        align = self._align(s_u)
+        if align is not None and self.beta > 0:
+            losses['loss_align'] = self.beta * align
+        if hasattr(sky, 'geo_context') and self.training:
+            update_geo_prototypes(sky.geo_context, out_u['fused_mm'].detach(),
+                                  u.get('lonlat'), **self.prototype)
+        return losses
+
+    def extract_feat(self, inputs):
+        """Features of the teacher backbone (the exported one)."""
+        return self.teacher.module['backbone'](inputs)
