@@ -16,7 +16,8 @@ teacher (mmpretrain's ``CosineEMA``: the teacher's momentum follows a cosine fro
     into ``num_clusters`` groups with Sinkhorn-Knopp; the assignment pools both
     views' features into cluster centres, which are contrasted;
   - image level (Eq. 7): average-pooled features of each view and date.
-  Both view orders are used (student u vs teacher v and student v vs teacher u).
+  Both view orders are used (student u vs teacher v and student v vs teacher u);
+  extra views (multi-crop) are student-only and contrasted with both teachers.
 * Cross-Modal Alignment (Eq. 10): InfoNCE between the time-averaged features of
   every pair of modalities at the same locations, student branch, view u.
 * Geo-Context Prototype Learning (Eq. 11-13): student F_fus^mm updates the region
@@ -97,7 +98,7 @@ class SkySensePretrainer(BaseSelfSupervisor):
         self.cluster_iterations, self.max_pairs = cluster_iterations, max_pairs
         self.alpha, self.beta = alpha, beta
         self.prototype = dict(
-            momentum=0.99, iterations=3, epsilon=0.05, **(prototype or {}))
+            dict(momentum=0.99, iterations=3, epsilon=0.05), **(prototype or {}))
         token_dims = sky.fusion.in_channels
         fused_dims = sky.geo_context.out_channels if hasattr(
             sky, 'geo_context') else sky.fusion.embed_dims
@@ -236,13 +237,18 @@ class SkySensePretrainer(BaseSelfSupervisor):
 
     # ------------------------------------------------------------------ training
     def loss(self, inputs, data_samples, **kwargs):
+        """Losses of one batch of view groups.
+
+        ``inputs`` is a list of view batches: views 0 and 1 are the global views
+        (u, v) that both branches see; further views (multi-crop, e.g. smaller
+        local HR crops) go through the student only and are contrasted with the
+        teacher's u and v, as in DINO.
+        """
         if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
             raise ValueError('SkySensePretrainer: expects two views per sample (use '
                              'eofm.MultiModalMultiView with two view pipelines)')
-        u, v = inputs[0], inputs[1]
-        geos = [s.view_geometries for s in data_samples]
-        geo_u = [g[0] for g in geos]
-        geo_v = [g[1] for g in geos]
+        geos = [[g[k] for g in (s.view_geometries for s in data_samples)]
+                for k in range(len(inputs))]
         sky = self.backbone
         with torch.no_grad():
             self.teacher.update_parameters(
@@ -250,22 +256,26 @@ class SkySensePretrainer(BaseSelfSupervisor):
             if hasattr(sky, 'geo_context'):
                 self.teacher.module['backbone'].geo_context.prototypes.copy_(
                     sky.geo_context.prototypes)
-        out_u, out_v = sky.forward_features(u), sky.forward_features(v)
-        s_u, s_v = self._sources(out_u), self._sources(out_v)
-        t_u, t_v = self._teacher_features(u), self._teacher_features(v)
+        outs = [sky.forward_features(view) for view in inputs]
+        students = [self._sources(o) for o in outs]
+        teachers = [self._teacher_features(view) for view in inputs[:2]]
         heads_t = self.teacher.module['heads']
-        l1 = self._mgcl(s_u, t_v, geo_u, geo_v, heads_t)
-        l2 = self._mgcl(s_v, t_u, geo_v, geo_u, heads_t)
-        losses = {
-            f'loss_{lv}': self.alpha * (l1[lv] + l2[lv]) / 2
-            for lv in self.levels
-        }
-        align = self._align(s_u)
+        sums, pairs = {lv: 0.0 for lv in self.levels}, 0
+        for i, s_maps in enumerate(students):
+            for j, t_maps in enumerate(teachers):
+                if i == j:
+                    continue
+                part = self._mgcl(s_maps, t_maps, geos[i], geos[j], heads_t)
+                for lv in self.levels:
+                    sums[lv] = sums[lv] + part[lv]
+                pairs += 1
+        losses = {f'loss_{lv}': self.alpha * sums[lv] / pairs for lv in self.levels}
+        align = self._align(students[0])
         if align is not None and self.beta > 0:
             losses['loss_align'] = self.beta * align
         if hasattr(sky, 'geo_context') and self.training:
-            update_geo_prototypes(sky.geo_context, out_u['fused_mm'].detach(),
-                                  u.get('lonlat'), **self.prototype)
+            update_geo_prototypes(sky.geo_context, outs[0]['fused_mm'].detach(),
+                                  inputs[0].get('lonlat'), **self.prototype)
         return losses
 
     def extract_feat(self, inputs):

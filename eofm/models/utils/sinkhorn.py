@@ -1,4 +1,6 @@
 """Batched Sinkhorn-Knopp assignment (SwAV's equipartition), local to each matrix."""
+import math
+
 import torch
 
 __all__ = ['sinkhorn_knopp']
@@ -25,11 +27,11 @@ def sinkhorn_knopp(scores, iterations=3, epsilon=0.05):
         Tensor: (..., N, K) assignments; every row sums to 1 and every column to
         N / K (the uniform constraint).
     """
-    q = (scores.float() - scores.float().amax(dim=(-2, -1), keepdim=True)) / epsilon
-    q = q.exp()
-    n, k = q.shape[-2:]
-    q = q / q.sum(dim=(-2, -1), keepdim=True)
+    # In the log domain: exp(score / epsilon) underflows for sharp scores.
+    log_q = scores.float() / epsilon
+    n, k = log_q.shape[-2:]
+    log_n, log_k = math.log(n), math.log(k)
     for _ in range(iterations):
-        q = q / q.sum(dim=-2, keepdim=True).clamp_min(1e-12) / k  # columns: 1 / K
-        q = q / q.sum(dim=-1, keepdim=True).clamp_min(1e-12) / n  # rows: 1 / N
-    return q * n
+        log_q = log_q - torch.logsumexp(log_q, dim=-2, keepdim=True) - log_k  # cols
+        log_q = log_q - torch.logsumexp(log_q, dim=-1, keepdim=True) - log_n  # rows
+    return torch.exp(log_q + log_n)
