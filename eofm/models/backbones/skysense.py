@@ -28,6 +28,7 @@ import copy
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule, ModuleDict
+from torch.profiler import record_function
 
 from eofm.registry import MODELS
 from ..utils.pretrained import load_pretrained, pretrained_init_cfg
@@ -311,7 +312,8 @@ class SkySense(BaseModule):
             x = batch[m]
             if m == 'hr':
                 self._check_hr(x)
-                hr_outs = self.hr(x)
+                with record_function('skysense.hr'):
+                    hr_outs = self.hr(x)
                 feat = hr_outs[-1]
                 b = feat.shape[0]
                 tokens[m] = feat[:, None]
@@ -320,9 +322,11 @@ class SkySense(BaseModule):
                 valids[m] = torch.ones(b, 1, dtype=torch.bool, device=feat.device) \
                     if present is None else present.bool()[:, None]
             else:
-                feats, doy, valid = self._encode_series(m, x, batch)
+                with record_function(f'skysense.{m}'):
+                    feats, doy, valid = self._encode_series(m, x, batch)
                 b, t = feats.shape[:2]
-                up = self.up_heads[m](feats.flatten(0, 1))
+                with record_function('skysense.up_heads'):
+                    up = self.up_heads[m](feats.flatten(0, 1))
                 tokens[m] = up.view(b, t, *up.shape[1:])
                 use_date = self.date_encoding == 'all' or (self.date_encoding == 's2'
                                                            and m == 's2')
@@ -337,13 +341,16 @@ class SkySense(BaseModule):
                 'patch / 32 (the release: HR 2048 px with Sentinel 64 px '
                 'and scale 4; set up_head=dict(scale=...))')
         table = getattr(getattr(self, 's2', None), 'ctpe', None)
-        fused_mm = self.fusion(
-            torch.cat(list(tokens.values()), 1),
-            torch.cat(list(doys.values()), 1),
-            torch.cat(list(valids.values()), 1),
-            date_table=table)
-        fused = self.geo_context(fused_mm, batch.get('lonlat')) if hasattr(
-            self, 'geo_context') else fused_mm
+        with record_function('skysense.fusion'):
+            fused_mm = self.fusion(
+                torch.cat(list(tokens.values()), 1),
+                torch.cat(list(doys.values()), 1),
+                torch.cat(list(valids.values()), 1),
+                date_table=table)
+        fused = fused_mm
+        if hasattr(self, 'geo_context'):
+            with record_function('skysense.geo_context'):
+                fused = self.geo_context(fused_mm, batch.get('lonlat'))
         return dict(
             tokens=tokens,
             valid=valids,

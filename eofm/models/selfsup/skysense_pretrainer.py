@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from mmengine.model import ModuleDict
 from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.models.utils import CosineEMA
+from torch.profiler import record_function
 
 from eofm.registry import MODELS
 from eofm.structures.view_geometry import match_views
@@ -166,7 +167,8 @@ class SkySensePretrainer(BaseSelfSupervisor):
         t_norm = F.normalize(teacher.float(), dim=-1)
         centres = t_norm[:, torch.linspace(0, p - 1, k).long()]
         for _ in range(self.cluster_iterations):
-            assign = sinkhorn_knopp(t_norm @ centres.transpose(1, 2))  # (T, P, k)
+            with record_function('pretrain.sinkhorn'):
+                assign = sinkhorn_knopp(t_norm @ centres.transpose(1, 2))  # (T, P, k)
             weights = assign / assign.sum(1, keepdim=True).clamp_min(1e-12)
             centres = F.normalize(weights.transpose(1, 2) @ t_norm, dim=-1)
         weights = weights.to(student.dtype)
@@ -250,32 +252,37 @@ class SkySensePretrainer(BaseSelfSupervisor):
         geos = [[g[k] for g in (s.view_geometries for s in data_samples)]
                 for k in range(len(inputs))]
         sky = self.backbone
-        with torch.no_grad():
+        with torch.no_grad(), record_function('pretrain.teacher_ema'):
             self.teacher.update_parameters(
                 nn.ModuleDict(dict(backbone=sky, heads=self.heads)))
             if hasattr(sky, 'geo_context'):
                 self.teacher.module['backbone'].geo_context.prototypes.copy_(
                     sky.geo_context.prototypes)
-        outs = [sky.forward_features(view) for view in inputs]
+        with record_function('pretrain.student'):
+            outs = [sky.forward_features(view) for view in inputs]
         students = [self._sources(o) for o in outs]
-        teachers = [self._teacher_features(view) for view in inputs[:2]]
+        with record_function('pretrain.teacher'):
+            teachers = [self._teacher_features(view) for view in inputs[:2]]
         heads_t = self.teacher.module['heads']
         sums, pairs = {lv: 0.0 for lv in self.levels}, 0
         for i, s_maps in enumerate(students):
             for j, t_maps in enumerate(teachers):
                 if i == j:
                     continue
-                part = self._mgcl(s_maps, t_maps, geos[i], geos[j], heads_t)
+                with record_function('pretrain.mgcl'):
+                    part = self._mgcl(s_maps, t_maps, geos[i], geos[j], heads_t)
                 for lv in self.levels:
                     sums[lv] = sums[lv] + part[lv]
                 pairs += 1
         losses = {f'loss_{lv}': self.alpha * sums[lv] / pairs for lv in self.levels}
-        align = self._align(students[0])
+        with record_function('pretrain.align'):
+            align = self._align(students[0])
         if align is not None and self.beta > 0:
             losses['loss_align'] = self.beta * align
         if hasattr(sky, 'geo_context') and self.training:
-            update_geo_prototypes(sky.geo_context, outs[0]['fused_mm'].detach(),
-                                  inputs[0].get('lonlat'), **self.prototype)
+            with record_function('pretrain.prototypes'):
+                update_geo_prototypes(sky.geo_context, outs[0]['fused_mm'].detach(),
+                                      inputs[0].get('lonlat'), **self.prototype)
         return losses
 
     def extract_feat(self, inputs):
