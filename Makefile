@@ -1,5 +1,6 @@
 # eofm: the two commands of the quick start, and a few more.
-#   make demo   set everything up, then run eofm's main job on generated sample data
+#   make demo   set everything up, then run eofm's main job: SkySense pretraining
+#               with 2 CPU processes on freshly generated sample data
 #   make test   set everything up, then run the test suite
 PY := .venv/bin/python
 PYTEST_ARGS ?=
@@ -10,7 +11,9 @@ setup:
 	@bash tools/setup_env.sh
 
 demo: setup
-	$(PY) tools/train.py configs/smoke/simplecnn_1xb8-20it_synthetic-32px.py \
+	$(PY) tools/misc/make_sample_dataset.py data/sample
+	CUDA_VISIBLE_DEVICES= PYTHON=$(PY) tools/dist_train.sh \
+		configs/skysense/skysense-pretrain_tiny_2xb4-150it_eofm-sample-192px.py 2 \
 		--work-dir work_dirs/demo
 
 sample-data: setup

@@ -249,3 +249,22 @@ def test_resume_reproduces_losses_and_teacher_exports(sample_root, tmp_path, rep
     ckpt = torch.load(tmp_path / 'full' / 'iter_6.pth', weights_only=False)
     teacher_w = ckpt['state_dict']['teacher.module.backbone.fusion.porj_linear.weight']
     assert torch.equal(downstream.fusion.porj_linear.weight, teacher_w)
+
+
+def test_paper_scale_config_builds_on_meta():
+    from eofm.models.utils import empty_weights
+    for name in ('pretrain_80xa100.py',
+                 'skysense-pretrain_huge_80xb3-875kit_multimodal-1024px.py'):
+        cfg = Config.fromfile(f'configs/skysense/{name}')
+        assert cfg.runner_type == 'FlexibleRunner'
+        assert cfg.strategy.type == 'FSDPStrategy'
+        assert cfg.optim_wrapper.dtype == 'bfloat16'
+        assert cfg.model.backbone.with_cp and cfg.train_dataloader.batch_size * 80 == 240
+        assert cfg.train_cfg.max_iters == 875000
+    with empty_weights():
+        model = MODELS.build(cfg.model)
+    student = sum(p.numel() for p in model.backbone.parameters())
+    assert student == 2_078_438_544  # Table J12's modules (see configs/skysense)
+    teacher = sum(p.numel() for p in model.teacher.module['backbone'].parameters())
+    assert teacher == student
+    assert model.backbone.geo_context.prototypes.shape == (4096, 100, 1024)
