@@ -177,6 +177,7 @@ class SkySensePretrainer(BaseSelfSupervisor):
     def _mgcl(self, s_maps, t_maps, geo_s, geo_t, heads_t):
         """Sum over sources of pixel/object/image losses for one view order."""
         losses = {lv: 0.0 for lv in self.levels}
+        pairs = {}  # (student grid, teacher grid) -> per-image cell pairs
         for src in self.sources:
             fs, valid_s = s_maps[src]
             ft, valid_t = t_maps[src]
@@ -192,9 +193,13 @@ class SkySensePretrainer(BaseSelfSupervisor):
             if 'pix' not in self.levels and 'obj' not in self.levels:
                 continue
             pix_s, pix_t, pix_w, obj_s, obj_t, obj_w = [], [], [], [], [], []
+            grids = (tuple(fs.shape[-2:]), tuple(ft.shape[-2:]))
+            if grids not in pairs:  # every source is on the fusion grid: reuse
+                pairs[grids] = [
+                    self._pairs(geo_s[i], geo_t[i], *grids, fs.device) for i in range(b)
+                ]
             for i in range(b):
-                ia, ib = self._pairs(geo_s[i], geo_t[i], fs.shape[-2:], ft.shape[-2:],
-                                     fs.device)
+                ia, ib = pairs[grids][i]
                 if len(ia) == 0:
                     continue
                 a = fs[i].flatten(-2)[..., ia].transpose(1, 2)  # (T, P, C)

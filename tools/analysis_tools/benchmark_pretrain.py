@@ -1,0 +1,502 @@
+"""Benchmark one SkySense pretraining step on the CPU: time, its parts, peak memory.
+
+For each ``--preset`` an ``eofm.SkySensePretrainer`` is built from ``--config``
+(default: the tiny CPU pretraining config) with the preset's overrides:
+
+* ``small``: the config as is (tiny backbone);
+* ``medium``: ``model.backbone.arch='small'`` with that arch's geo-context size
+  (16 prototypes in 8 x 16 regions); the heads, views and data stay the same.
+
+One step is what the runner's ``train_step`` does: data loading (the train
+dataset's ``__getitem__`` for each sample of the batch, ``eofm.multimodal_collate``
+and ``model.data_preprocessor(data, True)``), the forward
+``model(**data, mode='loss')`` with ``model.parse_losses`` (the sum), the
+backward (``optim_wrapper.backward``) and the optimizer step
+(``optim_wrapper.step`` with the config's gradient clipping, then ``zero_grad``),
+with the optimizer of the config. Samples are drawn at random (seeded) from the
+train split of ``--data-root`` (default: eofm's sample dataset generated into a
+temporary folder). Measured:
+
+* **step time**: the median over ``--iters`` steps after ``--warmup`` untimed
+  ones, without the profiler; **samples/s** = batch size / that median. The data,
+  forward, backward and optimizer times of these steps are timed directly
+  (``time.perf_counter``);
+* **parts**: ``--iters`` more steps run under ``torch.profiler`` (CPU). Data,
+  backward and optimizer step are timed directly; the forward is split by the
+  ``record_function`` ranges of the model (their CPU total time, i.e. the wall
+  time of each range): the backbone parts ``skysense.{hr,s2,s1,up_heads,fusion,
+  geo_context}`` (called in both the student and the teacher forward: summed over
+  both, and reported per branch by walking each range's parents up to
+  ``pretrain.student`` / ``pretrain.teacher``), the MGCL losses
+  (``pretrain.mgcl`` minus the ``pretrain.sinkhorn`` ranges inside it), Sinkhorn,
+  the cross-modal alignment, the prototype update and the teacher EMA. ``other``
+  is the rest of the step (the forward outside these ranges, e.g. the loss sum
+  and the unlabelled code between the ranges). Each share is the part's time over
+  the profiled steps divided by their wall time, so the shares sum to 1; the
+  profiler's overhead (profiled / unprofiled step time) is reported with them;
+* **peak memory**: the highest total of tensor bytes that PyTorch's allocator
+  handed out during one more step above what was live before it, from the
+  allocation and free events of ``torch.profiler`` (``profile_memory``), as in
+  ``benchmark_skysense.py``; tensors only, with the data loading;
+* **FLOPs** of that same step: ``FlopCounterMode`` (matrix products only,
+  1 multiply-add = 2 FLOPs, forward + backward), and the achieved FLOP/s (FLOPs /
+  median step time) against the **matmul peak** measured in the same run (best
+  of several ``2048 x 2048 @ 2048 x 2048`` fp32 matmuls).
+
+The model's state moves on between steps (EMA teacher, prototypes, DINO centres,
+AdamW), as in training. Other processes on the same cores slow the timings down:
+the 1-minute load average before the run is printed and written.
+
+Example::
+
+    python tools/analysis_tools/benchmark_pretrain.py --preset small medium \\
+        --iters 3 --out work_dirs/benchmark_pretrain.json
+"""
+import argparse
+import contextlib
+import json
+import logging
+import os
+import os.path as osp
+import random
+import statistics
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+try:
+    from tools.analysis_tools.benchmark_skysense import (_device_name, matmul_peak,
+                                                         peak_memory)
+    from tools.analysis_tools.count_params import _CUSTOM_FLOPS
+except ImportError:  # run as a script: the repository root is not on sys.path
+    sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+    from tools.analysis_tools.benchmark_skysense import (_device_name, matmul_peak,
+                                                         peak_memory)
+    from tools.analysis_tools.count_params import _CUSTOM_FLOPS
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEFAULT_CONFIG = osp.join('configs', 'skysense',
+                          'skysense-pretrain_tiny_2xb4-150it_eofm-sample-192px.py')
+# Config overrides (mmengine's merge_from_dict keys) of each preset.
+PRESETS = {
+    'small': {},
+    'medium': {
+        'model.backbone.arch': 'small',
+        'model.backbone.geo': dict(num_prototypes=16, n_lat=8, n_lon=16),
+    },
+}
+ENCODERS = ('hr', 's2', 's1', 'up_heads')
+BACKBONE_PARTS = ENCODERS + ('fusion', 'geo_context')
+BRANCHES = ('student', 'teacher')
+# The parts of a step; their shares sum to 1.
+PARTS = ('data', ) + BACKBONE_PARTS + ('mgcl', 'sinkhorn', 'align', 'prototypes',
+                                       'teacher_ema', 'backward', 'optimizer', 'other')
+PART_NAMES = dict(
+    data='data (load+collate+preprocess)',
+    hr='encoder hr',
+    s2='encoder s2',
+    s1='encoder s1',
+    up_heads='up heads',
+    fusion='fusion',
+    geo_context='geo-context',
+    mgcl='MGCL losses (no Sinkhorn)',
+    sinkhorn='Sinkhorn',
+    align='cross-modal alignment',
+    prototypes='prototype update',
+    teacher_ema='teacher EMA',
+    backward='backward',
+    optimizer='optimizer step',
+    other='other')
+SUMMARY_NAMES = dict(
+    encoders='encoders (hr+s2+s1+up)',
+    forward='forward (all)',
+    student_forward='student forward',
+    teacher_forward='teacher forward')
+MEMORY_METHOD = ('torch.profiler allocation/free events (profile_memory): peak of '
+                 'live tensor bytes above those live before the step')
+
+
+# ---------------------------------------------------------------------- the step
+class PretrainStep:
+    """One training step of ``model``; each call returns its timed phases (s)."""
+
+    def __init__(self, model, optim_wrapper, dataset, batch_size, seed=0):
+        self.model, self.optim_wrapper = model, optim_wrapper
+        self.dataset, self.batch_size = dataset, batch_size
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self):
+        from eofm.datasets import multimodal_collate
+        t0 = time.perf_counter()
+        idx = self.rng.integers(len(self.dataset), size=self.batch_size)
+        data = multimodal_collate([self.dataset[int(i)] for i in idx])
+        data = self.model.data_preprocessor(data, True)
+        t1 = time.perf_counter()
+        loss, _ = self.model.parse_losses(self.model(**data, mode='loss'))
+        t2 = time.perf_counter()
+        self.optim_wrapper.backward(loss)
+        t3 = time.perf_counter()
+        self.optim_wrapper.step()
+        self.optim_wrapper.zero_grad()
+        t4 = time.perf_counter()
+        return dict(
+            data=t1 - t0,
+            forward=t2 - t1,
+            backward=t3 - t2,
+            optimizer=t4 - t3,
+            step=t4 - t0)
+
+
+def label_times(events):
+    """{(label, branch): seconds} of the ``skysense.*``/``pretrain.*`` ranges.
+
+    ``branch`` is 'student' or 'teacher' for a range inside ``pretrain.student``
+    or ``pretrain.teacher``, else None. Times are the ranges' CPU total times.
+    """
+    times = {}
+    for e in events:
+        if not e.name.startswith(('skysense.', 'pretrain.')):
+            continue
+        branch, parent = None, e.cpu_parent
+        while parent is not None:
+            if parent.name in ('pretrain.student', 'pretrain.teacher'):
+                branch = parent.name.split('.')[1]
+                break
+            parent = parent.cpu_parent
+        key = (e.name, branch)
+        times[key] = times.get(key, 0.0) + e.cpu_time_total / 1e6
+    return times
+
+
+def step_parts(phases, labels):
+    """The parts (s) of one profiled step from its phases and range times."""
+
+    def label(name, branch=Ellipsis):
+        return sum(
+            t for (n, b), t in labels.items()
+            if n == name and (branch is Ellipsis or b == branch))
+
+    parts = dict(data=phases['data'])
+    for p in BACKBONE_PARTS:
+        parts[p] = label(f'skysense.{p}')
+    parts['sinkhorn'] = label('pretrain.sinkhorn')
+    parts['mgcl'] = label('pretrain.mgcl') - parts['sinkhorn']
+    for p in ('align', 'prototypes', 'teacher_ema'):
+        parts[p] = label(f'pretrain.{p}')
+    parts['backward'] = phases['backward']
+    parts['optimizer'] = phases['optimizer']
+    parts['other'] = phases['step'] - sum(parts.values())
+    branches = {
+        b:
+        dict(
+            forward=label(f'pretrain.{b}'),
+            **{p: label(f'skysense.{p}', b)
+               for p in BACKBONE_PARTS})
+        for b in BRANCHES
+    }
+    return dict(parts=parts, branches=branches, forward=phases['forward'])
+
+
+def profile_step(step):
+    """Run ``step`` under the CPU profiler: its phases and parts."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        phases = step()
+    return phases, step_parts(phases, label_times(prof.events()))
+
+
+# ---------------------------------------------------------------------- presets
+def load_config(config, preset, data_root, batch_size=None):
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    if PRESETS[preset]:
+        cfg.merge_from_dict(PRESETS[preset])
+    cfg.train_dataloader.dataset.data_root = data_root
+    if batch_size:
+        cfg.train_dataloader.batch_size = batch_size
+    return cfg
+
+
+@contextlib.contextmanager
+def _quiet_init_log():
+    """Keep ``init_weights``' per-parameter INFO lines out of the output."""
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def build(cfg, seed=0):
+    """(model, optim_wrapper, train dataset) of ``cfg``, seeded."""
+    from mmengine.logging import MessageHub
+    from mmengine.optim import build_optim_wrapper
+
+    from eofm.registry import DATASETS, MODELS
+    max_iters = cfg.get('train_cfg', {}).get('max_iters') or cfg.get('max_iters', 1)
+    MessageHub.get_current_instance().update_info('max_iters', max_iters)  # EMA
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    model = MODELS.build(cfg.model)
+    with _quiet_init_log():
+        model.init_weights()
+    model.train()
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    return model, optim_wrapper, dataset
+
+
+def bench_preset(preset, config, data_root, batch_size, iters, warmup):
+    """The measurements of one preset as a dict (see the module docstring)."""
+    from torch.utils.flop_counter import FlopCounterMode
+    cfg = load_config(config, preset, data_root, batch_size)
+    batch_size = cfg.train_dataloader.batch_size
+    model, optim_wrapper, dataset = build(cfg)
+    if len(dataset) == 0:
+        raise ValueError(f'benchmark_pretrain: the train split of {data_root} is '
+                         'empty')
+    step = PretrainStep(model, optim_wrapper, dataset, batch_size)
+    for _ in range(warmup):
+        step()
+    timed = [step() for _ in range(iters)]
+    profiled = [profile_step(step) for _ in range(iters)]
+    counter = FlopCounterMode(display=False, custom_mapping=_CUSTOM_FLOPS)
+
+    def counted_step():
+        with counter:
+            step()
+
+    mem = peak_memory(counted_step, torch.device('cpu'))
+    flops = counter.get_total_flops()
+
+    step_t = statistics.median(t['step'] for t in timed)
+    prof_wall = sum(p['step'] for p, _ in profiled)
+    part_sums = {p: sum(r['parts'][p] for _, r in profiled) for p in PARTS}
+    branch_sums = {
+        b: {
+            k: sum(r['branches'][b][k] for _, r in profiled)
+            for k in ('forward', ) + BACKBONE_PARTS
+        }
+        for b in BRANCHES
+    }
+    # Groups of parts (not in the sum of the shares).
+    summaries = dict(
+        encoders=sum(part_sums[p] for p in ENCODERS),
+        forward=sum(r['forward'] for _, r in profiled),
+        student_forward=branch_sums['student']['forward'],
+        teacher_forward=branch_sums['teacher']['forward'])
+    n_params = sum(p.numel() for p in model.parameters())
+    n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return dict(
+        preset=preset,
+        overrides=PRESETS[preset],
+        backbone_arch=cfg.model.backbone.arch,
+        batch_size=batch_size,
+        params=n_params,
+        params_trainable=n_trainable,
+        step_time_s=step_t,
+        step_times_s=[t['step'] for t in timed],
+        samples_per_s=batch_size / step_t,
+        phase_times_s={
+            k: statistics.median(t[k] for t in timed)
+            for k in ('data', 'forward', 'backward', 'optimizer')
+        },
+        profiled_step_time_s=prof_wall / iters,
+        profiler_overhead=prof_wall / iters / step_t,
+        part_times_s={
+            p: v / iters
+            for p, v in part_sums.items()
+        },
+        shares={
+            p: v / prof_wall
+            for p, v in part_sums.items()
+        },
+        branch_times_s={
+            b: {
+                k: v / iters
+                for k, v in d.items()
+            }
+            for b, d in branch_sums.items()
+        },
+        summary_times_s={
+            k: v / iters
+            for k, v in summaries.items()
+        },
+        summary_shares={
+            k: v / prof_wall
+            for k, v in summaries.items()
+        },
+        peak_memory_bytes=mem,
+        flops_per_step=flops,
+        flops_per_s=flops / step_t,
+    )
+
+
+# ---------------------------------------------------------------------- output
+def _ms(s):
+    return f'{1e3 * s:,.1f}'
+
+
+def preset_table(r, peak):
+    """Lines of the table of one preset result ``r``."""
+    lines = [
+        f'preset {r["preset"]} (backbone {r["backbone_arch"]}, batch {r["batch_size"]}'
+        f', {r["params_trainable"] / 1e6:,.2f} M trainable of '
+        f'{r["params"] / 1e6:,.2f} M params)',
+        f'step {_ms(r["step_time_s"])} ms (median), {r["samples_per_s"]:.2f} '
+        f'samples/s, peak memory {r["peak_memory_bytes"] / 2**20:,.1f} MiB',
+        f'{r["flops_per_step"] / 1e9:,.1f} GFLOP/step (matmul, fwd+bwd): '
+        f'{r["flops_per_s"] / 1e9:,.1f} GFLOP/s = '
+        f'{100 * r["flops_per_s"] / peak:.1f} % of the fp32 matmul peak',
+    ]
+    rows = []
+    for p in PARTS:
+        cells = [
+            PART_NAMES[p],
+            _ms(r['part_times_s'][p]), f'{100 * r["shares"][p]:.1f}'
+        ]
+        if p in BACKBONE_PARTS:
+            cells += [_ms(r['branch_times_s'][b][p]) for b in BRANCHES]
+        else:
+            cells += ['', '']
+        rows.append(cells)
+    summary = [(SUMMARY_NAMES[k], r['summary_times_s'][k], r['summary_shares'][k])
+               for k in SUMMARY_NAMES]
+    summary.append((f'step, profiled (x{r["profiler_overhead"]:.2f})',
+                    r['profiled_step_time_s'], 1.0))
+    head = ['part', 'ms/step', 'share %', 'student ms', 'teacher ms']
+    body = rows + [None] + [[n, _ms(t), f'{100 * s:.1f}', '', '']
+                            for n, t, s in summary]
+    widths = [max(len(c[i]) for c in [head] + [c for c in body if c]) for i in range(5)]
+
+    def fmt(cells):
+        return '  '.join([cells[0].ljust(widths[0])] +
+                         [c.rjust(w) for c, w in zip(cells[1:], widths[1:])])
+
+    lines += [fmt(head), '-' * (sum(widths) + 8)]
+    lines += [fmt(c) if c else '-' * (sum(widths) + 8) for c in body]
+    return lines
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Time one SkySense pretraining step on the CPU and split it '
+        'into data, encoders, fusion, losses, backward, optimizer step; peak tensor '
+        'memory and FLOP/s against the matmul peak.',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='Example: benchmark_pretrain.py --preset small medium --iters 3')
+    parser.add_argument(
+        '--config',
+        default=None,
+        help=f'pretraining config (default: {DEFAULT_CONFIG} of the repository)')
+    parser.add_argument(
+        '--preset',
+        nargs='+',
+        default=['small', 'medium'],
+        choices=list(PRESETS),
+        help='small: the config as is; medium: backbone arch "small" (default: both)')
+    parser.add_argument(
+        '--batch-size', type=int, help='samples per step (default: the config\'s)')
+    parser.add_argument(
+        '--iters',
+        type=int,
+        default=3,
+        help='timed steps, and as many profiled ones (3)')
+    parser.add_argument(
+        '--warmup', type=int, default=1, help='untimed steps before them (1)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        help='CPU threads (torch.set_num_threads; default: PyTorch\'s)')
+    parser.add_argument(
+        '--data-root',
+        help='dataset root with train.json (default: generate eofm\'s sample '
+        'dataset into a temporary folder)')
+    parser.add_argument(
+        '--num-tiles',
+        type=int,
+        default=16,
+        help='tiles of the generated dataset without --data-root (16)')
+    parser.add_argument('--out', help='write the numbers to this JSON file')
+    args = parser.parse_args(argv)
+    for name, low in (('batch_size', 1), ('iters', 1), ('warmup', 0), ('threads', 1),
+                      ('num_tiles', 2)):
+        if getattr(args, name) is not None and getattr(args, name) < low:
+            parser.error(f'--{name.replace("_", "-")} must be >= {low}')
+    if args.config is None:
+        args.config = osp.join(REPO_ROOT, DEFAULT_CONFIG)
+    elif not osp.isfile(args.config):
+        parser.error(f'--config: no such file: {args.config}')
+    if args.data_root is not None and not osp.isfile(
+            osp.join(args.data_root, 'train.json')):
+        parser.error(f'--data-root: no train.json in {args.data_root} (write the '
+                     'sample dataset with tools/misc/make_sample_dataset.py)')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import eofm  # noqa: F401
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else None
+    device = torch.device('cpu')
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.data_root
+        if root is None:
+            from tools.misc.make_sample_dataset import generate
+            root = osp.join(tmp, 'sample')
+            generate(root, num_tiles=args.num_tiles, size=32, hr_factor=8)
+        peak = matmul_peak(device)
+        results = [
+            bench_preset(p, args.config, root, args.batch_size, args.iters, args.warmup)
+            for p in args.preset
+        ]
+    config = osp.relpath(args.config, REPO_ROOT) if osp.abspath(
+        args.config).startswith(REPO_ROOT + os.sep) else args.config
+    report = dict(
+        device='cpu',
+        device_name=_device_name(device),
+        torch=torch.__version__,
+        threads=torch.get_num_threads(),
+        cpu_count=os.cpu_count(),
+        load_average_1min_before=load,
+        config=config,
+        data=args.data_root or f'generated sample dataset ({args.num_tiles} tiles)',
+        iters=args.iters,
+        warmup=args.warmup,
+        matmul_peak_flops_per_s=dict(fp32=peak),
+        matmul_peak_method='best of 5 timed 2048x2048 @ 2048x2048 torch.mm',
+        memory_method=MEMORY_METHOD,
+        flops_method='FlopCounterMode over one step, matrix products only, '
+        '1 multiply-add = 2 FLOPs',
+        parts=list(PARTS),
+        results=results)
+    print(f'device: cpu ({report["device_name"]}), torch {torch.__version__}, '
+          f'{config}, median of {args.iters} steps after {args.warmup} warm-up; '
+          f'parts from {args.iters} profiled steps')
+    if load is not None:
+        print(f'CPU load average before the run: {load:.2f} on {os.cpu_count()} '
+              'cores (other processes slow the timings down)')
+    print(f'matmul peak (best 2048^3 torch.mm): fp32 {peak / 1e9:,.1f} GFLOP/s')
+    for r in results:
+        print()
+        print('\n'.join(preset_table(r, peak)))
+    print(f'\npeak memory: {MEMORY_METHOD}')
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            json.dump(report, f, indent=2)
+        print(f'wrote {args.out}')
+    return report
+
+
+if __name__ == '__main__':
+    main()
