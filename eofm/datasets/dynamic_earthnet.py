@@ -30,7 +30,6 @@ is set). The Planet GeoTIFFs are geo-referenced, so the loader computes ``geo``.
 import os
 import os.path as osp
 import re
-from collections import defaultdict
 
 import numpy as np
 from mmcv.transforms import BaseTransform

@@ -54,7 +54,6 @@ Example::
 """
 import argparse
 import contextlib
-import json
 import logging
 import os
 import os.path as osp
@@ -67,15 +66,11 @@ import time
 import numpy as np
 import torch
 
-try:
-    from tools.analysis_tools.benchmark_skysense import (_device_name, matmul_peak,
-                                                         peak_memory)
-    from tools.analysis_tools.count_params import _CUSTOM_FLOPS
-except ImportError:  # run as a script: the repository root is not on sys.path
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-    from tools.analysis_tools.benchmark_skysense import (_device_name, matmul_peak,
-                                                         peak_memory)
-    from tools.analysis_tools.count_params import _CUSTOM_FLOPS
+# Run as a script, the repository root is not on sys.path.
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from tools.analysis_tools.benchmark_skysense import (  # noqa: E402
+    _device_name, matmul_peak, peak_memory, write_json)
+from tools.analysis_tools.count_params import _CUSTOM_FLOPS  # noqa: E402
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join('configs', 'skysense',
@@ -491,10 +486,7 @@ def main(argv=None):
         print('\n'.join(preset_table(r, peak)))
     print(f'\npeak memory: {MEMORY_METHOD}')
     if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            json.dump(report, f, indent=2)
-        print(f'wrote {args.out}')
+        write_json(report, args.out)
     return report
 
 

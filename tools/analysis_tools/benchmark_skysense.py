@@ -368,11 +368,16 @@ def main(argv=None):
               'ratio and a small model may run slower than in fp32; compare with an '
               'fp32 run')
     if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            json.dump(report, f, indent=2)
-        print(f'wrote {args.out}')
+        write_json(report, args.out)
     return report
+
+
+def write_json(report, path):
+    """Write a benchmark report as JSON (the folder is created)."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(report, f, indent=2)
+    print(f'wrote {path}')
 
 
 if __name__ == '__main__':

@@ -26,7 +26,6 @@ Inputs are the batch dict of :class:`eofm.models.MultiModalDataPreprocessor`
 import copy
 
 import torch
-import torch.nn as nn
 from mmengine.model import BaseModule, ModuleDict
 from torch.profiler import record_function
 

@@ -14,7 +14,6 @@ Release files (see ``configs/skysense/README.md``) and where their keys live in
 ``backbone.``) plus a record of each file's wrapper, prefix and extra tensors, so
 that :func:`split_release` gives the files back exactly (a lossless round trip).
 """
-import torch
 
 __all__ = ['RELEASE_FILES', 'merge_release', 'split_release', 'release_layout']
 
