@@ -38,32 +38,46 @@ load = dict(
         s2_scl=dict(bands=['SCL'], resample='nearest', required=False),
         s1=dict(bands=['VV', 'VH'], scale='db')))
 global_view = [
-    dict(type='eofm.AlignedRandomResizedCrop', size=1024, scale=(0.4, 1.0),
-         reference='hr'),
-    dict(type='eofm.AlignedRandomFlip', prob=0.5, directions=['horizontal',
-                                                             'vertical']),
+    dict(
+        type='eofm.AlignedRandomResizedCrop',
+        size=1024,
+        scale=(0.4, 1.0),
+        reference='hr'),
+    dict(
+        type='eofm.AlignedRandomFlip', prob=0.5, directions=['horizontal', 'vertical']),
     dict(type='eofm.RandomColorJitter', prob=0.8),
     dict(type='eofm.DateJitter', modalities=['s2', 's1'], max_shift=5),
 ]
 local_view = [
-    dict(type='eofm.AlignedRandomResizedCrop', size=512, scale=(0.05, 0.4),
-         reference='hr'),
-    dict(type='eofm.AlignedRandomFlip', prob=0.5, directions=['horizontal',
-                                                             'vertical']),
+    dict(
+        type='eofm.AlignedRandomResizedCrop',
+        size=512,
+        scale=(0.05, 0.4),
+        reference='hr'),
+    dict(
+        type='eofm.AlignedRandomFlip', prob=0.5, directions=['horizontal', 'vertical']),
     dict(type='eofm.RandomColorJitter', prob=0.8),
     dict(type='eofm.RandomGaussianBlur', prob=0.5),
 ]
 train_pipeline = [
     load,
-    dict(type='eofm.FilterCloudyDates', modality='s2', cloud_key='s2_scl',
-         max_cloud_fraction=0.5, min_dates=20),
+    dict(
+        type='eofm.FilterCloudyDates',
+        modality='s2',
+        cloud_key='s2_scl',
+        max_cloud_fraction=0.5,
+        min_dates=20),
     dict(type='eofm.TemporalSample', lengths=dict(s2=20, s1=10)),
-    dict(type='eofm.MultiModalMultiView',
-         transforms=[global_view + [dict(type='eofm.RandomGaussianBlur', prob=1.0)],
-                     global_view + [dict(type='eofm.RandomGaussianBlur', prob=0.1),
-                                    dict(type='eofm.RandomSolarize', prob=0.2)],
-                     local_view],
-         num_views=[1, 1, 2]),
+    dict(
+        type='eofm.MultiModalMultiView',
+        transforms=[
+            global_view + [dict(type='eofm.RandomGaussianBlur', prob=1.0)],
+            global_view + [
+                dict(type='eofm.RandomGaussianBlur', prob=0.1),
+                dict(type='eofm.RandomSolarize', prob=0.2)
+            ], local_view
+        ],
+        num_views=[1, 1, 2]),
     dict(type='eofm.PackMultiModalInputs', modalities=['hr', 's2', 's1']),
 ]
 train_dataloader = dict(
@@ -73,8 +87,11 @@ train_dataloader = dict(
     pin_memory=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='eofm.multimodal_collate'),
-    dataset=dict(type='eofm.MultiModalDataset', data_root=data_root,
-                 ann_file='train.json', pipeline=train_pipeline))
+    dataset=dict(
+        type='eofm.MultiModalDataset',
+        data_root=data_root,
+        ann_file='train.json',
+        pipeline=train_pipeline))
 
 model = dict(
     type='eofm.SkySensePretrainer',
@@ -106,26 +123,39 @@ runner_type = 'FlexibleRunner'
 strategy = dict(
     type='FSDPStrategy',
     model_wrapper=dict(
-        auto_wrap_policy=dict(type='torch.distributed.fsdp.wrap.size_based_auto_wrap_policy',
-                              min_num_params=int(1e7)),
+        auto_wrap_policy=dict(type='eofm.skysense_block_wrap_policy'),
         use_orig_params=True),
     state_dict_cfg='full')
 optim_wrapper = dict(
     type='AmpOptimWrapper',
     dtype='bfloat16',
-    optimizer=dict(type='AdamW', lr=5e-4 * 240 / 256, betas=(0.9, 0.999),
-                   weight_decay=0.04),
+    optimizer=dict(
+        type='AdamW', lr=5e-4 * 240 / 256, betas=(0.9, 0.999), weight_decay=0.04),
     clip_grad=dict(max_norm=3.0))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
-         end=warmup_iters),
-    dict(type='CosineAnnealingLR', T_max=max_iters - warmup_iters, eta_min=1e-6,
-         by_epoch=False, begin=warmup_iters, end=max_iters),
-    dict(type='CosineAnnealingParamScheduler', param_name='weight_decay', eta_min=0.2,
-         T_max=max_iters, by_epoch=False, begin=0, end=max_iters),
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=warmup_iters),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_iters - warmup_iters,
+        eta_min=1e-6,
+        by_epoch=False,
+        begin=warmup_iters,
+        end=max_iters),
+    dict(
+        type='CosineAnnealingParamScheduler',
+        param_name='weight_decay',
+        eta_min=0.2,
+        T_max=max_iters,
+        by_epoch=False,
+        begin=0,
+        end=max_iters),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
 default_hooks = dict(
     logger=dict(interval=50),
     checkpoint=dict(by_epoch=False, interval=5000, max_keep_ckpts=3))
 auto_scale_lr = dict(base_batch_size=240)
+custom_hooks = [
+    dict(type='eofm.ExactResumeHook'),
+    dict(type='eofm.TeacherEMAHook'),  # after each iteration, outside FSDP's forward
+]

@@ -137,12 +137,15 @@ class PretrainStep:
         self.optim_wrapper.step()
         self.optim_wrapper.zero_grad()
         t4 = time.perf_counter()
+        self.model.update_teacher()  # as eofm.TeacherEMAHook after each iteration
+        t5 = time.perf_counter()
         return dict(
             data=t1 - t0,
             forward=t2 - t1,
             backward=t3 - t2,
             optimizer=t4 - t3,
-            step=t4 - t0)
+            teacher_ema=t5 - t4,
+            step=t5 - t0)
 
 
 def label_times(events):
@@ -179,8 +182,9 @@ def step_parts(phases, labels):
         parts[p] = label(f'skysense.{p}')
     parts['sinkhorn'] = label('pretrain.sinkhorn')
     parts['mgcl'] = label('pretrain.mgcl') - parts['sinkhorn']
-    for p in ('align', 'prototypes', 'teacher_ema'):
+    for p in ('align', 'prototypes'):
         parts[p] = label(f'pretrain.{p}')
+    parts['teacher_ema'] = phases['teacher_ema']
     parts['backward'] = phases['backward']
     parts['optimizer'] = phases['optimizer']
     parts['other'] = phases['step'] - sum(parts.values())

@@ -170,8 +170,20 @@ def make_inputs(skysense, shapes, batch_size=1, device='meta', dtype=torch.float
 
 
 # ---------------------------------------------------------------------- counting
+def _learned_buffers(module):
+    """Buffers that are learned weights: the geo-context prototype banks (updated
+    by EMA, not by gradient, so not parameters; Table J12 counts them)."""
+    return [
+        m.prototypes for m in module.modules()
+        if hasattr(m, 'prototypes') and not isinstance(m.prototypes, torch.nn.Parameter)
+    ]
+
+
 def _numel(module):
-    return sum(p.numel() for p in module.parameters())
+    """Parameters plus learned buffers (see :func:`_learned_buffers`)."""
+    return sum(p.numel()
+               for p in module.parameters()) + sum(b.numel()
+                                                   for b in _learned_buffers(module))
 
 
 def _get(model, dotted):
@@ -225,7 +237,13 @@ def count_parameters(model, parts=None):
         for name in _top_level(parts)
         for p in _get(model, name).parameters()
     }
-    counts['other'] = sum(p.numel() for p in model.parameters()
+    top_params |= {
+        id(b)
+        for name in _top_level(parts)
+        for b in _learned_buffers(_get(model, name))
+    }
+    counts['other'] = sum(p.numel()
+                          for p in list(model.parameters()) + _learned_buffers(model)
                           if id(p) not in top_params)
     counts['total'] = total
     counts['trainable'] = sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -279,7 +279,12 @@ class SkySense(BaseModule):
             raise ValueError(f'SkySense: hr must be (B, {self.hr.in_channels}, H, W), '
                              f'got {tuple(x.shape)}')
 
-    def forward(self, inputs):
+    def forward(self, inputs, return_features=False):
+        """Backbone outputs (see the class docstring); with ``return_features`` the
+        dict of :meth:`forward_features` (through ``forward`` so that wrappers such
+        as FSDP gather the parameters)."""
+        if return_features:
+            return self.forward_features(self._as_dict(inputs))
         batch = self._as_dict(inputs)
         missing = [m for m in self.modalities if m not in batch]
         if len(missing) == len(self.modalities):

@@ -49,19 +49,35 @@ def region_index(lon, lat, n_lat=64, n_lon=64):
 class GeoContextIntegration(nn.Module):
     """Attend fused features to their region's prototypes; concatenate (Eq. 3).
 
+    The prototypes are learned without gradient (Geo-Context Prototype Learning
+    updates them by EMA) and "used as the fixed geo-context for downstream tasks"
+    (paper Sec. 3.3), so by default they are a persistent buffer: saved and loaded
+    like weights, never given to the optimizer, and replicated rather than sharded
+    under FSDP (the pretraining updates them in place on every rank).
+
     Args:
         embed_dims (int): Feature and prototype width d (1024).
         num_prototypes (int): Prototypes per region N_p (100).
         n_lat (int), n_lon (int): The partition; N_R = n_lat * n_lon (64 x 64).
+        trainable (bool): Make the prototypes a parameter tuned by the optimizer
+            (downstream fine-tuning of the geo-context).
     """
 
-    def __init__(self, embed_dims=1024, num_prototypes=100, n_lat=64, n_lon=64):
+    def __init__(self,
+                 embed_dims=1024,
+                 num_prototypes=100,
+                 n_lat=64,
+                 n_lon=64,
+                 trainable=False):
         super().__init__()
         self.embed_dims, self.n_lat, self.n_lon = embed_dims, n_lat, n_lon
         self.num_regions = n_lat * n_lon
-        self.prototypes = nn.Parameter(
-            torch.randn(self.num_regions, num_prototypes, embed_dims) /
-            math.sqrt(embed_dims))
+        bank = torch.randn(self.num_regions, num_prototypes,
+                           embed_dims) / math.sqrt(embed_dims)
+        if trainable:
+            self.prototypes = nn.Parameter(bank)
+        else:
+            self.register_buffer('prototypes', bank)
 
     @property
     def out_channels(self):

@@ -3,7 +3,8 @@
 Teacher-student: two augmented view groups {u_i}, {v_i} of each multi-modal sample
 (:class:`eofm.datasets.MultiModalMultiView`) go through the student and an EMA
 teacher (mmpretrain's ``CosineEMA``: the teacher's momentum follows a cosine from
-``base_momentum`` to ``end_momentum`` over the run). The losses:
+``base_momentum`` to ``end_momentum`` over the run; updated after every iteration by
+:class:`eofm.engine.TeacherEMAHook`). The losses:
 
 * Multi-Granularity Contrastive Learning (Eq. 5-9): for each single-modal feature
   F_i (the encoders' tokens on the fusion grid, one map per date) and for the fused
@@ -21,8 +22,8 @@ teacher (mmpretrain's ``CosineEMA``: the teacher's momentum follows a cosine fro
 * Cross-Modal Alignment (Eq. 10): InfoNCE between the time-averaged features of
   every pair of modalities at the same locations, student branch, view u.
 * Geo-Context Prototype Learning (Eq. 11-13): student F_fus^mm updates the region
-  prototypes without gradient (:mod:`.geo_prototype_learning`); the teacher gets
-  the student's prototypes after every EMA step.
+  prototypes (a buffer) without gradient (:mod:`.geo_prototype_learning`); the
+  teacher copies them with its other buffers at every EMA step.
 
 L = alpha * L_MGCL + beta * L_align (Eq. 14). The teacher's backbone is what is
 exported for downstream use (``tools/model_converters/skysense_teacher.py``).
@@ -43,6 +44,36 @@ from .geo_prototype_learning import update_geo_prototypes
 __all__ = ['SkySensePretrainer']
 
 LEVELS = ('pix', 'obj', 'img')
+# Name parts inserted by FSDP / activation-checkpoint wrappers.
+_WRAPPER_PARTS = ('_fsdp_wrapped_module.', '_checkpoint_wrapped_module.')
+
+
+def _clean(name):
+    for part in _WRAPPER_PARTS:
+        name = name.replace(part, '')
+    return name
+
+
+class _Unwrapped:
+    """A module seen with its parameter names as before FSDP wrapped it.
+
+    ``CosineEMA`` matches the teacher's parameters to the student's by name; under
+    FSDP the student's names gain ``_fsdp_wrapped_module.`` parts (the teacher's
+    dict was made before wrapping). With ``use_orig_params=True`` student and teacher
+    units shard alike, so the averaging of the shards stays element-wise correct.
+    """
+
+    def __init__(self, module):
+        self.module = module
+
+    def named_parameters(self):
+        return ((_clean(k), p) for k, p in self.module.named_parameters())
+
+    def state_dict(self):
+        return {_clean(k): v for k, v in self.module.state_dict().items()}
+
+    def buffers(self):
+        return self.module.buffers()
 
 
 @MODELS.register_module()
@@ -124,8 +155,10 @@ class SkySensePretrainer(BaseSelfSupervisor):
                 **(loss or {})))
         self.loss_align = MODELS.build(
             dict(type='eofm.CrossModalAlignmentLoss', **(align or {})))
-        if hasattr(sky, 'geo_context'):
-            sky.geo_context.prototypes.requires_grad_(False)  # EMA-updated only
+        geo = getattr(sky, 'geo_context', None)
+        if geo is not None and isinstance(geo.prototypes, nn.Parameter):
+            raise ValueError('SkySensePretrainer: the geo prototypes are learned by '
+                             'EMA, not by gradient: use geo=dict(trainable=False)')
         self.teacher = CosineEMA(
             nn.ModuleDict(dict(backbone=sky, heads=self.heads)),
             momentum=base_momentum,
@@ -146,7 +179,8 @@ class SkySensePretrainer(BaseSelfSupervisor):
 
     def _teacher_features(self, view):
         with torch.no_grad():
-            return self._sources(self.teacher.module['backbone'].forward_features(view))
+            return self._sources(self.teacher.module['backbone'](
+                view, return_features=True))
 
     # ------------------------------------------------------------------ losses
     def _pairs(self, geo_s, geo_t, size_s, size_t, device):
@@ -257,14 +291,8 @@ class SkySensePretrainer(BaseSelfSupervisor):
         geos = [[g[k] for g in (s.view_geometries for s in data_samples)]
                 for k in range(len(inputs))]
         sky = self.backbone
-        with torch.no_grad(), record_function('pretrain.teacher_ema'):
-            self.teacher.update_parameters(
-                nn.ModuleDict(dict(backbone=sky, heads=self.heads)))
-            if hasattr(sky, 'geo_context'):
-                self.teacher.module['backbone'].geo_context.prototypes.copy_(
-                    sky.geo_context.prototypes)
         with record_function('pretrain.student'):
-            outs = [sky.forward_features(view) for view in inputs]
+            outs = [sky(view, return_features=True) for view in inputs]
         students = [self._sources(o) for o in outs]
         with record_function('pretrain.teacher'):
             teachers = [self._teacher_features(view) for view in inputs[:2]]
@@ -289,6 +317,25 @@ class SkySensePretrainer(BaseSelfSupervisor):
                 update_geo_prototypes(sky.geo_context, outs[0]['fused_mm'].detach(),
                                       inputs[0].get('lonlat'), **self.prototype)
         return losses
+
+    def init_weights(self):
+        super().init_weights()
+        self.teacher.steps.zero_()
+        self.update_teacher()  # the first update copies the student
+
+    @torch.no_grad()
+    def update_teacher(self):
+        """One EMA step of the teacher towards the student (buffers, the geo
+        prototypes among them, are copied).
+
+        Called by :class:`eofm.engine.TeacherEMAHook` after every training
+        iteration, outside the forward pass: under FSDP the parameters are only
+        registered (as shards) between forward passes.
+        """
+        with record_function('pretrain.teacher_ema'):
+            self.teacher.update_parameters(
+                _Unwrapped(
+                    nn.ModuleDict(dict(backbone=self.backbone, heads=self.heads))))
 
     def extract_feat(self, inputs):
         """Features of the teacher backbone (the exported one)."""

@@ -16,3 +16,6 @@ __all__ += ["empty_weights", "meta_checks"]
 from .sinkhorn import sinkhorn_knopp
 
 __all__ += ['sinkhorn_knopp']
+from .fsdp_policy import skysense_block_wrap_policy
+
+__all__ += ['skysense_block_wrap_policy']
