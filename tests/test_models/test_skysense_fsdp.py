@@ -67,3 +67,42 @@ def test_pretraining_under_fsdp(tmp_path):
     assert all(torch.isfinite(torch.tensor(r['losses'])).all() for r in (r0, r1))
     assert r0['changed'] and torch.equal(r0['protos'], r1['protos'])
     assert r0['steps'] == r1['steps'] == 3  # the copy at init + two EMA steps
+
+
+def test_flexible_runner_fsdp_strategy_through_dist_train(tmp_path, repo_root, cli_env):
+    """The paper config's runner path (FlexibleRunner + FSDPStrategy with eofm's wrap
+    policy) on 2 CPU processes via tools/dist_train.sh, with a checkpoint."""
+    import subprocess
+
+    from tools.misc.make_sample_dataset import generate
+    root = str(tmp_path / 'sample')
+    generate(root, num_tiles=8, size=32, hr_factor=8, seed=0)
+    cfg = tmp_path / 'tiny_fsdp.py'
+    cfg.write_text(
+        f"_base_ = [{osp.join(repo_root, CONFIG)!r}]\n"
+        "runner_type = 'FlexibleRunner'\n"
+        "strategy = dict(type='FSDPStrategy', model_wrapper=dict(\n"
+        "    auto_wrap_policy=dict(type='eofm.skysense_block_wrap_policy'),\n"
+        "    use_orig_params=True, device_id='cpu'))\n"
+        "train_cfg = dict(type='IterBasedTrainLoop', max_iters=2)\n"
+        f"train_dataloader = dict(dataset=dict(data_root={root!r}))\n"
+        "default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))\n"
+        "custom_hooks = [dict(type='eofm.ExactResumeHook'),\n"
+        "                dict(type='eofm.TeacherEMAHook')]\n")
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    env = dict(cli_env, PORT=str(port))
+    res = subprocess.run([
+        'bash', 'tools/dist_train.sh',
+        str(cfg), '2', '--work-dir',
+        str(tmp_path / 'work')
+    ],
+                         cwd=repo_root,
+                         env=env,
+                         capture_output=True,
+                         text=True,
+                         timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert 'Iter(train) [2/2]' in res.stdout + res.stderr
+    assert (tmp_path / 'work' / 'iter_2.pth').exists()
