@@ -7,7 +7,7 @@ from mmengine import DefaultScope
 __all__ = ['register_all_modules']
 
 # Every package whose import registers modules; registries' ``locations`` name these too.
-_MODULE_PACKAGES = ('eofm.datasets', 'eofm.engine', 'eofm.models')
+_MODULE_PACKAGES = ('eofm.datasets', 'eofm.engine', 'eofm.evaluation', 'eofm.models')
 
 
 def register_all_modules(init_default_scope=True):
