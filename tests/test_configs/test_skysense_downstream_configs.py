@@ -160,3 +160,87 @@ def test_skysense_hr_faster_rcnn_dior(tmp_path):
     assert osp.isfile(tmp_path / 'work' / 'epoch_1.pth')
     metrics = runner.test()
     _finite(metrics, 'pascal_voc/mAP')
+
+
+def test_tools_test_on_dior_with_the_release_hr_file(tmp_path, python_exe, cli_env):
+    """tools/test.py CONFIG CHECKPOINT with a checkpoint made from the HR release file
+    prints the VOC table and writes overlays with --show-dir."""
+    import subprocess
+
+    import torch
+
+    from eofm.models import SkySenseSwinV2
+    from tools.model_converters.skysense2eofm import main as convert
+    fake = make_dior(tmp_path / 'dior')
+    cfg = _shrink_common(_load(DET_CONFIG, tmp_path / 'work'), fake['root'])
+    cfg.model.neck.in_channels = TINY_CHANNELS
+    cfg.model.neck.out_channels = 32
+    cfg.model.rpn_head.in_channels = cfg.model.rpn_head.feat_channels = 32
+    cfg.model.roi_head.bbox_roi_extractor.out_channels = 32
+    cfg.model.roi_head.bbox_head.in_channels = 32
+    cfg.model.roi_head.bbox_head.fc_out_channels = 64
+    _set_scale(cfg.test_dataloader.dataset.pipeline, (128, 128))
+    cfg_path = tmp_path / 'dior_tiny.py'
+    cfg.dump(str(cfg_path))
+    hr = SkySenseSwinV2('skysense-tiny')
+    release = {'model': {'backbone.' + k: v for k, v in hr.state_dict().items()}}
+    release['model']['backbone.mask_token'] = torch.zeros(1, 1, 32)
+    torch.save(release, tmp_path / 'skysense_model_backbone_hr.pth')
+    convert([
+        'hr',
+        str(tmp_path / 'skysense_model_backbone_hr.pth'),
+        str(tmp_path / 'hr_backbone.pth')
+    ])
+    res = subprocess.run([
+        python_exe, 'tools/test.py',
+        str(cfg_path),
+        str(tmp_path / 'hr_backbone.pth'), '--show-dir', 'vis', '--work-dir',
+        str(tmp_path / 'test')
+    ],
+                         cwd=ROOT,
+                         env=cli_env,
+                         capture_output=True,
+                         text=True,
+                         timeout=600)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    assert 'pascal_voc/mAP' in out
+    assert 'backbone.norm3.weight' not in out.split('missing keys')[-1][:2000]
+    shown = list((tmp_path / 'test').rglob('vis/*'))
+    assert shown, 'no prediction overlays written'
+
+
+def test_voc_map_is_one_for_ground_truth_predictions(tmp_path):
+    """The DIOR evaluator scores predictions equal to the ground truth as 1.0."""
+    import torch
+    from mmdet.utils import register_all_modules
+    from mmengine.registry import DATASETS, METRICS, DefaultScope
+    register_all_modules(False)
+    fake = make_dior(tmp_path / 'dior')
+    cfg = _shrink_common(_load(DET_CONFIG, tmp_path / 'work'), fake['root'])
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        ds = DATASETS.build(dict(cfg.test_dataloader.dataset, pipeline=[]))
+        metric = METRICS.build(cfg.test_evaluator)
+    metric.dataset_meta = ds.metainfo
+    samples = []
+    for i in range(len(ds)):
+        info = ds.get_data_info(i)
+        boxes = [inst['bbox'] for inst in info['instances']]
+        labels = [inst['bbox_label'] for inst in info['instances']]
+        ignore = [inst.get('ignore_flag', 0) for inst in info['instances']]
+        samples.append(
+            dict(
+                img_id=info['img_id'],
+                ori_shape=(info['height'], info['width']),
+                instances=info['instances'],
+                gt_instances=dict(
+                    bboxes=torch.tensor(boxes).view(-1, 4),
+                    labels=torch.tensor(labels)),
+                ignored_instances=dict(bboxes=torch.zeros(0, 4), labels=torch.zeros(0)),
+                pred_instances=dict(
+                    bboxes=torch.tensor(boxes).view(-1, 4).float(),
+                    scores=torch.ones(len(boxes)),
+                    labels=torch.tensor(labels)),
+                ignore=ignore))
+    metric.process({}, samples)
+    assert metric.evaluate(len(samples))['pascal_voc/mAP'] == 1.0

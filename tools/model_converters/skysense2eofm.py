@@ -2,6 +2,8 @@
 
     python tools/model_converters/skysense2eofm.py merge RELEASE_DIR skysense_eofm.pth
     python tools/model_converters/skysense2eofm.py split skysense_eofm.pth OUT_DIR
+    python tools/model_converters/skysense2eofm.py hr skysense_model_backbone_hr.pth \
+        skysense_hr_backbone.pth
 
 ``merge`` reads whichever of the release files are in RELEASE_DIR
 (``skysense_model_backbone_{hr,s2,s1}.pth``, ``skysense_model_head_{s2,s1}.pth``,
@@ -10,7 +12,12 @@ file) and writes ``{'state_dict': {'backbone.hr.*', 'backbone.s2.*', ...}, 'meta
 ...}``: load it with ``init_cfg=dict(type='Pretrained', checkpoint=...,
 prefix='backbone')`` on ``eofm.SkySense``, or as ``load_from`` of a model whose
 backbone is SkySense. ``split`` writes the files back exactly as they were (wrapper,
-prefix, key order, the HR file's ``mask_token``). Files are written atomically.
+prefix, key order, the HR file's ``mask_token``). ``hr`` turns the HR file into a
+model checkpoint for configs whose backbone is ``eofm.SkySenseSwinV2`` (mmseg, mmdet,
+mmrotate, mmpretrain): ``{'state_dict': {'backbone.<key>': ...}}`` without the
+wrapper and the pretraining's ``mask_token``, usable as ``load_from`` or as the
+CHECKPOINT of ``tools/test.py`` (the heads then keep their initialisation). Files are
+written atomically.
 """
 import argparse
 import os
@@ -62,6 +69,20 @@ def split(checkpoint):
     }
 
 
+def hr_backbone(checkpoint):
+    """``{'state_dict': backbone.*}`` of a loaded HR release file."""
+    from eofm.models.utils import unwrap_state_dict
+    state = unwrap_state_dict(checkpoint)
+    prefix = 'backbone.' if all(k.startswith('backbone.') for k in state) else ''
+    out = {
+        'backbone.' + k[len(prefix):]: v
+        for k, v in state.items() if k[len(prefix):] != 'mask_token'
+    }
+    if 'backbone.patch_embed.projection.weight' not in out:
+        raise KeyError('not a SkySense HR file (no patch_embed.projection.weight)')
+    return dict(state_dict=out)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='command', required=True)
@@ -71,6 +92,9 @@ def main(argv=None):
     s = sub.add_parser('split', help='one eofm checkpoint -> release files')
     s.add_argument('checkpoint')
     s.add_argument('out_dir')
+    h = sub.add_parser('hr', help='HR release file -> model checkpoint (backbone.*)')
+    h.add_argument('hr_file')
+    h.add_argument('out')
     args = parser.parse_args(argv)
     try:
         if args.command == 'merge':
@@ -78,6 +102,12 @@ def main(argv=None):
             _save(merged, args.out)
             roles = sorted(merged['meta']['skysense_release'])
             print(f'merged {roles} ({len(merged["state_dict"])} tensors) -> {args.out}')
+        elif args.command == 'hr':
+            if not osp.isfile(args.hr_file):
+                raise FileNotFoundError(f'skysense2eofm: {args.hr_file} not found')
+            out = hr_backbone(_load(args.hr_file))
+            _save(out, args.out)
+            print(f'wrote {len(out["state_dict"])} tensors to {args.out}')
         else:
             if not osp.isfile(args.checkpoint):
                 raise FileNotFoundError(f'skysense2eofm: {args.checkpoint} not found')
