@@ -6,7 +6,8 @@ import torch
 from eofm.datasets import (AlignedRandomCrop, multimodal_collate, AlignedRandomFlip,
                            AlignedRandomResizedCrop, AlignedRandomRot90,
                            FilterCloudyDates, MultiModalMultiView, PackMultiModalInputs,
-                           RandomColorJitter, RandomGaussianBlur, RandomSolarize)
+                           RandomColorJitter, RandomGaussianBlur, RandomSolarize,
+                           TemporalSample)
 from eofm.models import MultiModalDataPreprocessor
 from eofm.structures import footprint_coords, match_views
 from mmengine.dataset import pseudo_collate
@@ -149,6 +150,10 @@ def test_cloud_filter_from_scl():
     out = FilterCloudyDates(max_cloud_fraction=0.0, min_dates=3)(dict(r))
     assert out['s2_doy'].tolist() == [1, 3, 4]  # the three least cloudy, in order
     np.testing.assert_allclose(out['s2_cloud_fraction'], [0, 0.5, 0])
+    # Sampling afterwards keeps the fractions with their dates (and pads them).
+    out = TemporalSample(lengths=dict(s2=4), mode='even')(out)
+    assert out['s2_doy'].tolist() == [1, 3, 4, 0]
+    np.testing.assert_allclose(out['s2_cloud_fraction'], [0, 0.5, 0, 0])
     with pytest.raises(KeyError, match="cloud layer 'clouds' is not loaded"):
         FilterCloudyDates(cloud_key='clouds')(dict(r))
 

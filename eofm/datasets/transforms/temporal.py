@@ -6,6 +6,26 @@ from eofm.registry import TRANSFORMS
 
 __all__ = ['DateJitter', 'FilterCloudyDates', 'SCL_CLOUD_CLASSES', 'TemporalSample']
 
+# Per-date arrays of a dated modality ``m``: ``m + suffix``, dates first.
+DATED_ARRAY_SUFFIXES = ('', '_mask', '_doy', '_date_mask', '_cloud_fraction')
+
+
+def take_dates(results, name, idx, pad=0):
+    """Keep the dates ``idx`` (in that order) of every per-date entry of modality
+    ``name`` (pixels, masks, days of year, ISO dates, cloud fractions), then append
+    ``pad`` empty dates (zeros, day 0, date '')."""
+    for suffix in DATED_ARRAY_SUFFIXES:
+        key = name + suffix
+        if key in results:
+            arr = results[key][idx]
+            if pad:
+                arr = np.concatenate(
+                    [arr, np.zeros((pad, *arr.shape[1:]), dtype=arr.dtype)], axis=0)
+            results[key] = arr
+    if name + '_dates' in results:
+        results[name + '_dates'] = [results[name + '_dates'][i]
+                                    for i in idx] + [''] * pad
+
 
 @TRANSFORMS.register_module()
 class TemporalSample(BaseTransform):
@@ -50,17 +70,7 @@ class TemporalSample(BaseTransform):
                                f'({name}_doy); is it a dated modality?')
             n = results[name].shape[0]
             idx = self._indices(n, length)
-            pad = length - len(idx)
-            keys = [name, name + '_mask', name + '_doy']
-            for key in keys:
-                arr = results[key][idx]
-                if pad:
-                    arr = np.concatenate(
-                        [arr, np.zeros((pad, *arr.shape[1:]), dtype=arr.dtype)], axis=0)
-                results[key] = arr
-            if name + '_dates' in results:
-                dates = [results[name + '_dates'][i] for i in idx]
-                results[name + '_dates'] = dates + [''] * pad
+            take_dates(results, name, idx, pad=length - len(idx))
             date_mask = np.zeros(length, dtype=bool)
             date_mask[:len(idx)] = True
             results[name + '_date_mask'] = date_mask
@@ -186,12 +196,8 @@ class FilterCloudyDates(BaseTransform):
         keep = np.nonzero(frac <= self.max_cloud_fraction)[0]
         if len(keep) < min(self.min_dates, len(frac)):
             keep = np.sort(np.argsort(frac, kind='stable')[:self.min_dates])
-        for key in (m, m + '_mask', m + '_doy', m + '_date_mask'):
-            if key in results:
-                results[key] = results[key][keep]
-        if m + '_dates' in results:
-            results[m + '_dates'] = [results[m + '_dates'][i] for i in keep]
-        results[m + '_cloud_fraction'] = frac[keep].astype(np.float32)
+        results[m + '_cloud_fraction'] = frac.astype(np.float32)
+        take_dates(results, m, keep)
         for suffix in ('', '_mask', '_doy', '_dates'):
             results.pop(self.cloud_key + suffix, None)
         if self.cloud_key in results.get('modalities_present', []):
