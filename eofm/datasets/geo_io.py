@@ -13,8 +13,8 @@ import numpy as np
 
 __all__ = [
     'RasterInfo', 'RasterReadError', 'FootprintOutsideError', 'open_raster',
-    'raster_info', 'read_footprint', 'footprint_bounds', 'intersect_bounds',
-    'center_lonlat', 'parse_date', 'day_of_year', 'write_geotiff'
+    'raster_info', 'read_footprint', 'check_window', 'footprint_bounds',
+    'intersect_bounds', 'center_lonlat', 'parse_date', 'day_of_year', 'write_geotiff'
 ]
 
 
@@ -113,6 +113,18 @@ def raster_info(ds_or_path, require_geotransform=True):
         nodata=tuple(b.GetNoDataValue() for b in bands))
 
 
+def check_window(info, window):
+    """``window`` (x_off, y_off, width, height) if it lies inside the raster of
+    ``info``, else :class:`RasterReadError` naming the file."""
+    x_off, y_off, w, h = window
+    if x_off < 0 or y_off < 0 or w <= 0 or h <= 0 \
+            or x_off + w > info.width or y_off + h > info.height:
+        raise RasterReadError(
+            f'{info.path}: window {tuple(window)} is outside the raster '
+            f'({info.width} x {info.height} px)')
+    return x_off, y_off, w, h
+
+
 def footprint_bounds(info, window=None):
     """Ground bounds (xmin, ymin, xmax, ymax) of a pixel ``window`` of ``info``.
 
@@ -123,12 +135,7 @@ def footprint_bounds(info, window=None):
     """
     if window is None:
         return info.bounds
-    x_off, y_off, w, h = window
-    if x_off < 0 or y_off < 0 or w <= 0 or h <= 0 \
-            or x_off + w > info.width or y_off + h > info.height:
-        raise RasterReadError(
-            f'{info.path}: window {tuple(window)} is outside the raster '
-            f'({info.width} x {info.height} px)')
+    x_off, y_off, w, h = check_window(info, window)
     x0, dx, _, y0, _, dy = info.geotransform
     xs = (x0 + dx * x_off, x0 + dx * (x_off + w))
     ys = (y0 + dy * y_off, y0 + dy * (y_off + h))

@@ -14,6 +14,7 @@ execute code), eofm keeps it on and adds exactly the globals mmengine writes:
 A file that needs anything beyond that still fails, with torch's message naming the
 offending global.
 """
+import contextlib
 import os
 import os.path as osp
 import tempfile
@@ -23,9 +24,8 @@ import torch
 
 __all__ = [
     'mmengine_safe_globals', 'load_checkpoint_safely', 'install_safe_local_loader',
-    'atomic_write_bytes', 'install_atomic_local_writes'
+    'atomic_write_bytes', 'save_checkpoint_atomically', 'install_atomic_local_writes'
 ]
-
 
 _BUILTIN_STATISTICS = frozenset({'min', 'max', 'current', 'mean'})
 
@@ -63,18 +63,20 @@ def mmengine_safe_globals():
     ]
 
 
-def load_checkpoint_safely(filename, map_location=None):
+def load_checkpoint_safely(filename, map_location=None, mmap=False):
     """``torch.load`` with ``weights_only=True`` plus mmengine's runner state.
 
     Args:
         filename (str): Path of a local checkpoint file.
         map_location: As for :func:`torch.load`.
+        mmap (bool): Memory-map the file (reads only the tensors used).
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} can not be found.')
     with torch.serialization.safe_globals(mmengine_safe_globals()):
-        return torch.load(filename, map_location=map_location, weights_only=True)
+        return torch.load(
+            filename, map_location=map_location, weights_only=True, mmap=mmap)
 
 
 def install_safe_local_loader():
@@ -83,8 +85,9 @@ def install_safe_local_loader():
     CheckpointLoader.register_scheme(prefixes='', force=True)(load_checkpoint_safely)
 
 
-def atomic_write_bytes(data, filepath, mode='wb'):
-    """Write ``data`` to ``filepath`` through a temporary file and ``os.replace``.
+@contextlib.contextmanager
+def _atomic_file(filepath, mode='wb'):
+    """A temporary file beside ``filepath`` that replaces it once written and synced.
 
     A reader sees either the old file or the complete new one, never a truncated file.
     """
@@ -94,7 +97,7 @@ def atomic_write_bytes(data, filepath, mode='wb'):
     fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(filepath) + '.', dir=dirname)
     try:
         with os.fdopen(fd, mode) as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, filepath)
@@ -102,6 +105,19 @@ def atomic_write_bytes(data, filepath, mode='wb'):
         if osp.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def atomic_write_bytes(data, filepath, mode='wb'):
+    """Write ``data`` to ``filepath`` atomically (see :func:`_atomic_file`)."""
+    with _atomic_file(filepath, mode) as f:
+        f.write(data)
+
+
+def save_checkpoint_atomically(obj, filepath):
+    """``torch.save`` ``obj`` to ``filepath`` atomically, streaming (no in-memory copy
+    of a multi-GB checkpoint)."""
+    with _atomic_file(filepath, 'wb') as f:
+        torch.save(obj, f)
 
 
 def install_atomic_local_writes():

@@ -20,11 +20,8 @@ CHECKPOINT of ``tools/test.py`` (the heads then keep their initialisation). File
 written atomically.
 """
 import argparse
-import os
 import os.path as osp
 import sys
-
-import torch
 
 ALIASES = {'hr': ('skysense_swin_huge_ghr.pth', )}
 
@@ -35,10 +32,8 @@ def _load(path):
 
 
 def _save(obj, path):
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = path + '.tmp'
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    from eofm.utils.checkpoint import save_checkpoint_atomically
+    save_checkpoint_atomically(obj, path)
 
 
 def merge(release_dir):

@@ -10,11 +10,8 @@ The output holds ``{'state_dict': {'backbone.<key>': ...}}``: load it with
 it into the release's six files with ``skysense2eofm.py split``.
 """
 import argparse
-import os
 import os.path as osp
 import sys
-
-import torch
 
 TEACHER = 'teacher.module.backbone.'
 
@@ -39,14 +36,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not osp.isfile(args.checkpoint):
         sys.exit(f'error: {args.checkpoint} not found')
-    from eofm.utils.checkpoint import load_checkpoint_safely
+    from eofm.utils.checkpoint import (load_checkpoint_safely,
+                                       save_checkpoint_atomically)
     try:
         out = export_teacher(load_checkpoint_safely(args.checkpoint, 'cpu'))
     except KeyError as e:
         sys.exit(f'error: {args.checkpoint}: {e.args[0]}')
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    torch.save(out, args.out + '.tmp')
-    os.replace(args.out + '.tmp', args.out)
+    save_checkpoint_atomically(out, args.out)
     print(f'wrote {len(out["state_dict"])} teacher tensors to {args.out}')
 
 

@@ -4,7 +4,7 @@ from mmcv.transforms import BaseTransform
 
 from eofm.registry import TRANSFORMS
 from ..geo_io import (FootprintOutsideError, RasterReadError, center_lonlat,
-                      day_of_year, footprint_bounds, parse_date)
+                      check_window, day_of_year, footprint_bounds, parse_date)
 from ..raster_sources import open_source
 
 __all__ = ['LoadMultiModalTiles', 'SENSOR_SCALINGS']
@@ -61,12 +61,7 @@ class _Region:
         info = ref_src.info
         self.ref_info = info
         if window is not None:
-            x, y, w, h = window
-            if x < 0 or y < 0 or w <= 0 or h <= 0 or x + w > info.width \
-                    or y + h > info.height:
-                raise RasterReadError(
-                    f'{info.path}: window {tuple(window)} is outside the raster '
-                    f'({info.width} x {info.height} px)')
+            x, y, w, h = check_window(info, window)
             self.frac = (x / info.width, y / info.height, (x + w) / info.width,
                          (y + h) / info.height)
         else:

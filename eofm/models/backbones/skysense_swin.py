@@ -36,14 +36,12 @@ def _v2_keys(checkpoint):
     import os.path as osp
     if not isinstance(checkpoint, str) or not osp.isfile(checkpoint):
         return []
-    from eofm.utils.checkpoint import mmengine_safe_globals
+    from eofm.utils.checkpoint import load_checkpoint_safely
     from ..utils.pretrained import unwrap_state_dict
-    with torch.serialization.safe_globals(mmengine_safe_globals()):
-        try:
-            ckpt = torch.load(
-                checkpoint, map_location='cpu', mmap=True, weights_only=True)
-        except Exception:  # noqa: BLE001 - not a zip checkpoint: let mmengine try
-            return []
+    try:
+        ckpt = load_checkpoint_safely(checkpoint, map_location='cpu', mmap=True)
+    except Exception:  # noqa: BLE001 - not a zip checkpoint: let mmengine try
+        return []
     return [k for k in unwrap_state_dict(ckpt) if any(m in k for m in _V2_MARKERS)]
 
 

@@ -163,8 +163,6 @@ class SkySensePretrainer(BaseSelfSupervisor):
             nn.ModuleDict(dict(backbone=sky, heads=self.heads)),
             momentum=base_momentum,
             end_momentum=end_momentum)
-        for p in self.teacher.parameters():
-            p.requires_grad_(False)
 
     # ------------------------------------------------------------------ features
     @staticmethod

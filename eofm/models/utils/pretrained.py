@@ -24,13 +24,18 @@ class PretrainedMismatchError(RuntimeError):
     """The checkpoint does not fit the module."""
 
 
-def unwrap_state_dict(ckpt):
-    """The tensor dict of a checkpoint: ``ckpt['state_dict']``, ``ckpt['model']`` or
-    ``ckpt`` itself."""
+def split_wrapper(ckpt):
+    """``(tensors, wrapper)`` of a checkpoint: the dict under ``state_dict`` or
+    ``model`` and that key, or ``ckpt`` itself and None."""
     for key in ('state_dict', 'model'):
         if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
-            return ckpt[key]
-    return ckpt
+            return ckpt[key], key
+    return ckpt, None
+
+
+def unwrap_state_dict(ckpt):
+    """The tensor dict of a checkpoint (see :func:`split_wrapper`)."""
+    return split_wrapper(ckpt)[0]
 
 
 def _select(state_dict, prefix):

@@ -15,6 +15,8 @@ Release files (see ``configs/skysense/README.md``) and where their keys live in
 that :func:`split_release` gives the files back exactly (a lossless round trip).
 """
 
+from .pretrained import split_wrapper
+
 __all__ = ['RELEASE_FILES', 'merge_release', 'split_release', 'release_layout']
 
 # file role -> (release file name, SkySense attribute path, default key prefix)
@@ -30,13 +32,6 @@ RELEASE_FILES = {
 EXTRA_KEYS = {'hr': ('mask_token', )}
 # Buffers eofm modules rebuild and the release does not hold.
 _NOT_RELEASED = ('relative_coords_table', 'relative_position_index')
-
-
-def _unwrap(ckpt):
-    for wrapper in ('state_dict', 'model'):
-        if isinstance(ckpt, dict) and isinstance(ckpt.get(wrapper), dict):
-            return ckpt[wrapper], wrapper
-    return ckpt, None
 
 
 def _prefix_of(state, default):
@@ -65,7 +60,7 @@ def merge_release(files, root='backbone.'):
             raise KeyError(f'merge_release: unknown file role {role!r}; expected one '
                            f'of {list(RELEASE_FILES)}')
         name, attr, default_prefix = RELEASE_FILES[role]
-        tensors, wrapper = _unwrap(ckpt)
+        tensors, wrapper = split_wrapper(ckpt)
         prefix = _prefix_of(tensors, default_prefix)
         extra = {}
         for key, value in tensors.items():
