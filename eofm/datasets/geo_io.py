@@ -14,7 +14,7 @@ import numpy as np
 __all__ = [
     'RasterInfo', 'RasterReadError', 'FootprintOutsideError', 'open_raster',
     'raster_info', 'read_footprint', 'check_window', 'footprint_bounds',
-    'intersect_bounds', 'center_lonlat', 'parse_date', 'day_of_year', 'write_geotiff'
+    'center_lonlat', 'parse_date', 'day_of_year', 'write_geotiff'
 ]
 
 
@@ -140,15 +140,6 @@ def footprint_bounds(info, window=None):
     xs = (x0 + dx * x_off, x0 + dx * (x_off + w))
     ys = (y0 + dy * y_off, y0 + dy * (y_off + h))
     return min(xs), min(ys), max(xs), max(ys)
-
-
-def intersect_bounds(a, b):
-    """Intersection of two bounds, or None when they do not overlap."""
-    xmin, ymin = max(a[0], b[0]), max(a[1], b[1])
-    xmax, ymax = min(a[2], b[2]), min(a[3], b[3])
-    if xmax <= xmin or ymax <= ymin:
-        return None
-    return xmin, ymin, xmax, ymax
 
 
 def read_footprint(ds,
