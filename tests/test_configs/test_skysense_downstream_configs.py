@@ -7,80 +7,24 @@ dataset config expects), loads the config as ``tools/train.py`` does, shrinks it
 pretrained weights, 128 px inputs, a couple of iterations) and runs
 ``runner.train()`` and ``runner.test()``.
 """
-import math
 import os.path as osp
-from types import SimpleNamespace
 
 from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
-import eofm  # noqa: F401 - eofm's registries
-from eofm.apis.runner_setup import build_runner, load_config, merge_train_args
+from config_helpers import (ROOT, TINY_CHANNELS, assert_finite, build_runner,
+                            leaf_datasets, load_train_config, set_scale, shrink_common)
 from fake_data.dior import make_dior
 from fake_data.isaid import make_isaid
 from tools.dataset_converters import isaid
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEG_CONFIG = 'configs/skysense/skysense-hr_upernet_8xb2-80k_isaid-896x896.py'
 DET_CONFIG = 'configs/skysense/skysense-hr_faster-rcnn_fpn_8xb1-12e_dior-800x800.py'
-TINY_CHANNELS = [32, 64, 128, 256]
-
-
-def _load(config, work_dir):
-    """The config after tools/train.py's argument handling (no flags given)."""
-    path = osp.join(ROOT, config)
-    cfg = load_config(path)
-    args = SimpleNamespace(
-        config=path,
-        launcher='none',
-        work_dir=str(work_dir),
-        amp=False,
-        auto_scale_lr=False,
-        resume=None,
-        no_validate=False)
-    return merge_train_args(cfg, args)
-
-
-def _datasets(ds):
-    """The leaf dataset configs of a (possibly concatenated / wrapped) dataset."""
-    if 'datasets' in ds:
-        return [leaf for sub in ds.datasets for leaf in _datasets(sub)]
-    if 'dataset' in ds:
-        return _datasets(ds.dataset)
-    return [ds]
 
 
 def _shrink_common(cfg, data_root):
-    assert cfg.model.backbone.type == 'eofm.SkySenseSwinV2'
-    assert cfg.model.backbone.arch == 'huge'
-    assert cfg.model.backbone.init_cfg.prefix == 'backbone'
     assert cfg.optim_wrapper.constructor == 'eofm.LayerDecayOptimWrapperConstructor'
-    cfg.model.backbone.arch = 'skysense-tiny'
-    cfg.model.backbone.drop_path_rate = 0.0
-    cfg.model.backbone.pop('init_cfg')
     assert OPTIM_WRAPPER_CONSTRUCTORS.get(cfg.optim_wrapper.constructor) is not None
-    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg[name]
-        loader.num_workers = 0
-        loader.persistent_workers = False
-        for ds in _datasets(loader.dataset):
-            ds.data_root = str(data_root) + '/'
-    cfg.default_hooks.logger.interval = 1
-    cfg.randomness = dict(seed=0)
-    cfg.env_cfg.dist_cfg = dict(backend='gloo')
-    return cfg
-
-
-def _set_scale(pipeline, scale):
-    for t in pipeline:
-        if t['type'] in ('RandomResize', 'Resize'):
-            t['scale'] = scale
-        if t['type'] == 'RandomCrop':
-            t['crop_size'] = scale
-
-
-def _finite(metrics, key):
-    assert key in metrics, metrics
-    assert math.isfinite(metrics[key]), metrics
+    return shrink_common(cfg, data_root)
 
 
 def test_skysense_hr_upernet_isaid(tmp_path):
@@ -88,7 +32,7 @@ def test_skysense_hr_upernet_isaid(tmp_path):
     data_root = tmp_path / 'isaid'
     isaid.convert_isaid(
         str(tmp_path / 'iSAID'), str(data_root), splits=('train', 'val'))
-    cfg = _shrink_common(_load(SEG_CONFIG, tmp_path / 'work'), data_root)
+    cfg = _shrink_common(load_train_config(SEG_CONFIG, tmp_path / 'work'), data_root)
 
     # Paper setup kept in the config
     assert cfg.model.decode_head.in_channels == [352, 704, 1408, 2816]
@@ -108,9 +52,9 @@ def test_skysense_hr_upernet_isaid(tmp_path):
     cfg.data_preprocessor.size = crop
     # 192 px test images: 2 x 2 sliding windows of 128 px
     cfg.model.test_cfg = dict(mode='slide', crop_size=crop, stride=(64, 64))
-    _set_scale(cfg.train_dataloader.dataset.pipeline, crop)
-    _set_scale(cfg.val_dataloader.dataset.pipeline, (192, 192))
-    _set_scale(cfg.test_dataloader.dataset.pipeline, (192, 192))
+    set_scale(cfg.train_dataloader.dataset.pipeline, crop)
+    set_scale(cfg.val_dataloader.dataset.pipeline, (192, 192))
+    set_scale(cfg.test_dataloader.dataset.pipeline, (192, 192))
     cfg.train_dataloader.batch_size = 2
     cfg.train_cfg.max_iters = 2
     cfg.train_cfg.val_interval = 2
@@ -123,18 +67,18 @@ def test_skysense_hr_upernet_isaid(tmp_path):
     runner.train()
     assert osp.isfile(tmp_path / 'work' / 'iter_2.pth')
     metrics = runner.test()
-    _finite(metrics, 'mIoU')
+    assert_finite(metrics, 'mIoU')
 
 
 def test_skysense_hr_faster_rcnn_dior(tmp_path):
     fake = make_dior(tmp_path / 'dior')
-    cfg = _shrink_common(_load(DET_CONFIG, tmp_path / 'work'), fake['root'])
+    cfg = _shrink_common(load_train_config(DET_CONFIG, tmp_path / 'work'), fake['root'])
 
     assert cfg.model.neck.in_channels == [352, 704, 1408, 2816]
     assert cfg.model.roi_head.bbox_head.num_classes == 20
     assert cfg.train_cfg.max_epochs == 12
     assert cfg.param_scheduler[1].milestones == [8, 11]
-    train_sets = _datasets(cfg.train_dataloader.dataset)
+    train_sets = leaf_datasets(cfg.train_dataloader.dataset)
     assert [d.ann_file for d in train_sets
             ] == ['ImageSets/Main/train.txt', 'ImageSets/Main/val.txt']
     assert cfg.test_dataloader.dataset.ann_file == 'ImageSets/Main/test.txt'
@@ -146,9 +90,9 @@ def test_skysense_hr_faster_rcnn_dior(tmp_path):
     cfg.model.roi_head.bbox_head.in_channels = 32
     cfg.model.roi_head.bbox_head.fc_out_channels = 64
     for ds in train_sets:
-        _set_scale(ds.pipeline, (128, 128))
-    _set_scale(cfg.val_dataloader.dataset.pipeline, (128, 128))
-    _set_scale(cfg.test_dataloader.dataset.pipeline, (128, 128))
+        set_scale(ds.pipeline, (128, 128))
+    set_scale(cfg.val_dataloader.dataset.pipeline, (128, 128))
+    set_scale(cfg.test_dataloader.dataset.pipeline, (128, 128))
     cfg.train_cfg.max_epochs = 1  # 3 images (train + val), batch 1
     cfg.param_scheduler = [
         dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=2),
@@ -159,7 +103,7 @@ def test_skysense_hr_faster_rcnn_dior(tmp_path):
     runner.train()
     assert osp.isfile(tmp_path / 'work' / 'epoch_1.pth')
     metrics = runner.test()
-    _finite(metrics, 'pascal_voc/mAP')
+    assert_finite(metrics, 'pascal_voc/mAP')
 
 
 def test_tools_test_on_dior_with_the_release_hr_file(tmp_path, python_exe, cli_env):
@@ -172,14 +116,14 @@ def test_tools_test_on_dior_with_the_release_hr_file(tmp_path, python_exe, cli_e
     from eofm.models import SkySenseSwinV2
     from tools.model_converters.skysense2eofm import main as convert
     fake = make_dior(tmp_path / 'dior')
-    cfg = _shrink_common(_load(DET_CONFIG, tmp_path / 'work'), fake['root'])
+    cfg = _shrink_common(load_train_config(DET_CONFIG, tmp_path / 'work'), fake['root'])
     cfg.model.neck.in_channels = TINY_CHANNELS
     cfg.model.neck.out_channels = 32
     cfg.model.rpn_head.in_channels = cfg.model.rpn_head.feat_channels = 32
     cfg.model.roi_head.bbox_roi_extractor.out_channels = 32
     cfg.model.roi_head.bbox_head.in_channels = 32
     cfg.model.roi_head.bbox_head.fc_out_channels = 64
-    _set_scale(cfg.test_dataloader.dataset.pipeline, (128, 128))
+    set_scale(cfg.test_dataloader.dataset.pipeline, (128, 128))
     cfg_path = tmp_path / 'dior_tiny.py'
     cfg.dump(str(cfg_path))
     hr = SkySenseSwinV2('skysense-tiny')
@@ -217,7 +161,7 @@ def test_voc_map_is_one_for_ground_truth_predictions(tmp_path):
     from mmengine.registry import DATASETS, METRICS, DefaultScope
     register_all_modules(False)
     fake = make_dior(tmp_path / 'dior')
-    cfg = _shrink_common(_load(DET_CONFIG, tmp_path / 'work'), fake['root'])
+    cfg = _shrink_common(load_train_config(DET_CONFIG, tmp_path / 'work'), fake['root'])
     with DefaultScope.overwrite_default_scope('mmdet'):
         ds = DATASETS.build(dict(cfg.test_dataloader.dataset, pipeline=[]))
         metric = METRICS.build(cfg.test_evaluator)
