@@ -5,12 +5,13 @@ from .geometric import (AlignedRandomCrop, AlignedRandomFlip, AlignedRandomResiz
 from .loading import SENSOR_SCALINGS, LoadMultiModalTiles
 from .multiview import MultiModalMultiView
 from .photometric import RandomColorJitter, RandomGaussianBlur, RandomSolarize
-from .temporal import (SCL_CLOUD_CLASSES, DateJitter, FilterCloudyDates, TemporalSample)
+from .temporal import (SCL_CLOUD_CLASSES, DateJitter, FilterCloudyDates,
+                       RenameModality, TemporalSample)
 
 __all__ = [
     'AlignedRandomCrop', 'AlignedRandomFlip', 'AlignedRandomResizedCrop',
     'AlignedRandomRot90', 'DateJitter', 'FilterCloudyDates', 'LoadMultiModalTiles',
     'MultiModalMultiView', 'PackMultiModalInputs', 'RandomColorJitter',
-    'RandomGaussianBlur', 'RandomSolarize', 'SCL_CLOUD_CLASSES', 'SENSOR_SCALINGS',
+    'RandomGaussianBlur', 'RandomSolarize', 'RenameModality', 'SCL_CLOUD_CLASSES', 'SENSOR_SCALINGS',
     'TemporalSample'
 ]

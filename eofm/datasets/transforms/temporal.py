@@ -4,7 +4,10 @@ from mmcv.transforms import BaseTransform
 
 from eofm.registry import TRANSFORMS
 
-__all__ = ['DateJitter', 'FilterCloudyDates', 'SCL_CLOUD_CLASSES', 'TemporalSample']
+__all__ = [
+    'DateJitter', 'FilterCloudyDates', 'RenameModality', 'SCL_CLOUD_CLASSES',
+    'TemporalSample'
+]
 
 # Per-date arrays of a dated modality ``m``: ``m + suffix``, dates first.
 DATED_ARRAY_SUFFIXES = ('', '_mask', '_doy', '_date_mask', '_cloud_fraction')
@@ -210,3 +213,60 @@ class FilterCloudyDates(BaseTransform):
         return (f'{type(self).__name__}(modality={self.modality!r}, '
                 f'cloud_key={self.cloud_key!r}, kind={self.kind!r}, '
                 f'max_cloud_fraction={self.max_cloud_fraction})')
+
+
+@TRANSFORMS.register_module()
+class RenameModality(BaseTransform):
+    """Give a loaded modality the name a model expects, optionally as one static image.
+
+    Datasets name modalities after their sensors (``planet``, ``s1_asc``); SkySense's
+    encoders are ``hr``, ``s2`` and ``s1``. Every per-modality entry of ``src`` (the
+    pixels and ``_mask``, ``_doy``, ``_date_mask``, ``_cloud_fraction``,
+    ``_dates``) moves to ``dst``. With ``date`` (an index into the series, e.g. 0 or
+    -1), a dated modality becomes a static (C, H, W) image of that date (e.g. one
+    Planet Fusion image as SkySense's HR input); its date stays in ``{dst}_dates``.
+
+    Args:
+        src (str): Loaded modality name.
+        dst (str): New name.
+        date (int, optional): Keep only this date of a series, as a static image.
+    """
+
+    def __init__(self, src, dst, date=None):
+        self.src, self.dst, self.date = src, dst, date
+
+    def transform(self, results):
+        if self.src not in results:
+            raise KeyError(f'RenameModality: modality {self.src!r} is not in the '
+                           f'sample (sample {results.get("sample_id")}; present: '
+                           f'{results.get("modalities_present")})')
+        if self.dst in results:
+            raise KeyError(f'RenameModality: the sample already has {self.dst!r}')
+        if self.date is not None:
+            if np.ndim(results[self.src]) != 4:
+                raise ValueError(f'RenameModality: date={self.date} needs a dated '
+                                 f'(T, C, H, W) {self.src!r}, got shape '
+                                 f'{np.shape(results[self.src])}')
+            n = len(results[self.src])
+            if not -n <= self.date < n:
+                raise IndexError(f'RenameModality: date {self.date} of {self.src!r} '
+                                 f'with {n} dates (sample {results.get("sample_id")})')
+            i = self.date % n
+            take_dates(results, self.src, [i])
+            for suffix in ('', '_mask'):
+                if self.src + suffix in results:
+                    results[self.src + suffix] = results[self.src + suffix][0]
+            for suffix in ('_doy', '_date_mask', '_cloud_fraction'):
+                results.pop(self.src + suffix, None)
+        for suffix in DATED_ARRAY_SUFFIXES + ('_dates', ):
+            if self.src + suffix in results:
+                results[self.dst + suffix] = results.pop(self.src + suffix)
+        if 'modalities_present' in results:
+            results['modalities_present'] = [
+                self.dst if m == self.src else m for m in results['modalities_present']
+            ]
+        return results
+
+    def __repr__(self):
+        return (f'{self.__class__.__name__}(src={self.src!r}, dst={self.dst!r}, '
+                f'date={self.date})')

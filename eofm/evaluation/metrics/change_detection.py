@@ -7,7 +7,7 @@ from eofm.registry import METRICS
 
 __all__ = [
     'ChangeDetectionMetric', 'SemanticChangeMetric', 'binary_change_scores',
-    'semantic_change_score'
+    'semantic_change_score', 'seg_maps'
 ]
 
 
@@ -68,41 +68,108 @@ class ChangeDetectionMetric(BaseMetric):
         return binary_change_scores(tp, fp, fn)
 
 
+def seg_maps(sample):
+    """(ground truth, prediction) class maps (H, W) of a segmentation data sample:
+    mmseg's ``gt_sem_seg`` / ``pred_sem_seg`` or eofm's ``gt_seg_map`` /
+    ``pred_seg_map`` (data samples as objects or as the dicts evaluators get)."""
+    get = (lambda k: sample.get(k)) if isinstance(
+        sample, dict) else (lambda k: getattr(sample, k, None))
+    gt, pred = get('gt_sem_seg'), get('pred_sem_seg')
+    if gt is not None and pred is not None:
+        gt = gt['data'] if isinstance(gt, dict) else gt.data
+        pred = pred['data'] if isinstance(pred, dict) else pred.data
+    else:
+        gt, pred = get('gt_seg_map'), get('pred_seg_map')
+    if gt is None or pred is None:
+        raise KeyError('the data sample has no gt_sem_seg / pred_sem_seg (mmseg) or '
+                       'gt_seg_map / pred_seg_map')
+    return _np(gt).squeeze(), _np(pred).squeeze()
+
+
+def _meta(sample):
+    return sample.get('metainfo', sample) if isinstance(sample, dict) else \
+        sample.metainfo
+
+
 @METRICS.register_module()
 class SemanticChangeMetric(BaseMetric):
-    """The semantic change segmentation score of DynamicEarthNet.
+    """The semantic change segmentation score (SCS) of DynamicEarthNet.
 
-    Each sample carries the semantic maps of two dates: ``gt_seg_map`` /
-    ``pred_seg_map`` of the later date and ``gt_seg_map_prev`` /
-    ``pred_seg_map_prev`` of the earlier one. Change is where the two dates' classes
-    differ. BC is the IoU of binary change, SC the semantic mIoU over the pixels
-    whose ground truth changed, SCS their mean.
+    SkySense supplementary K (Dyna.-S2 change detection, Table 5 "SCS"):
+    change is where a pixel's class differs between two dates; BC is the IoU of
+    binary change, SC the semantic mIoU over the pixels whose ground truth changed,
+    SCS = (BC + SC) / 2 (Toker et al., CVPR 2022).
+
+    Two ways to give the pairs of dates:
+
+    * ``series=False``: each sample carries both dates: ``gt_seg_map`` /
+      ``pred_seg_map`` of the later date and ``gt_seg_map_prev`` /
+      ``pred_seg_map_prev`` of the earlier one.
+    * ``series=True``: samples are single-date segmentations (a segmentor's test
+      outputs, mmseg's ``gt_sem_seg`` / ``pred_sem_seg`` or eofm's maps) whose
+      ``sample_id`` is ``<series>_<time>`` (DynamicEarthNet: ``<area>_YYYY-MM``);
+      after all samples are in, each series is ordered by time and consecutive
+      dates are compared. The class maps are kept as uint8 until then (1 MiB per
+      1024 x 1024 month and map).
     """
 
     default_prefix = 'semantic_change'
 
-    def __init__(self, num_classes, ignore_index=255, **kwargs):
+    def __init__(self, num_classes, ignore_index=255, series=False, **kwargs):
         super().__init__(**kwargs)
+        if num_classes > 255:
+            raise ValueError('SemanticChangeMetric: at most 255 classes')
         self.num_classes, self.ignore_index = num_classes, ignore_index
+        self.series = series
+
+    def _pair(self, gt0, gt, pr0, pr):
+        """(tp, fp, fn) of binary change and the (K, K) confusion on changed pixels."""
+        k = self.num_classes
+        keep = (gt != self.ignore_index) & (gt0 != self.ignore_index)
+        g_change, p_change = (gt != gt0) & keep, (pr != pr0) & keep
+        counts = (int((g_change & p_change).sum()), int(
+            (~g_change & p_change).sum()), int((g_change & ~p_change).sum()))
+        cm = np.bincount(
+            gt[g_change].astype(np.int64) * k + pr[g_change].astype(np.int64),
+            minlength=k * k).reshape(k, k)
+        return counts, cm
 
     def process(self, data_batch, data_samples):
-        k = self.num_classes
         for s in data_samples:
+            if self.series:
+                sid = str(_meta(s).get('sample_id', ''))
+                if '_' not in sid:
+                    raise ValueError(f'SemanticChangeMetric(series=True): sample_id '
+                                     f'must be "<series>_<time>", got {sid!r}')
+                gt, pr = seg_maps(s)
+                key, time = sid.rsplit('_', 1)
+                self.results.append(
+                    (key, time, gt.astype(np.uint8), pr.astype(np.uint8)))
+                continue
             get = (lambda key: _np(s[key])) if isinstance(
                 s, dict) else (lambda key: _np(getattr(s, key)))
-            gt, gt0 = get('gt_seg_map'), get('gt_seg_map_prev')
-            pr, pr0 = get('pred_seg_map'), get('pred_seg_map_prev')
-            keep = (gt != self.ignore_index) & (gt0 != self.ignore_index)
-            g_change, p_change = (gt != gt0) & keep, (pr != pr0) & keep
-            counts = (int(
-                (g_change & p_change).sum()), int(
-                    (~g_change & p_change
-                     & keep).sum()), int((g_change & ~p_change).sum()))
-            cm = np.bincount(
-                gt[g_change] * k + pr[g_change], minlength=k * k).reshape(k, k)
-            self.results.append((counts, cm))
+            self.results.append(
+                self._pair(
+                    get('gt_seg_map_prev'), get('gt_seg_map'), get('pred_seg_map_prev'),
+                    get('pred_seg_map')))
+
+    def _series_pairs(self, results):
+        by_series = {}
+        for key, time, gt, pr in results:
+            by_series.setdefault(key, []).append((time, gt, pr))
+        pairs = []
+        for items in by_series.values():
+            items.sort(key=lambda x: x[0])
+            for (_, gt0, pr0), (_, gt, pr) in zip(items[:-1], items[1:]):
+                pairs.append(self._pair(gt0, gt, pr0, pr))
+        return pairs
 
     def compute_metrics(self, results):
+        if self.series:
+            results = self._series_pairs(results)
+        if not results:
+            raise ValueError('SemanticChangeMetric: no pair of dates to compare (a '
+                             'series needs two or more dates)')
         tp, fp, fn = (sum(r[0][i] for r in results) for i in range(3))
         cm = sum(r[1] for r in results)
         bc = binary_change_scores(tp, fp, fn)['iou']

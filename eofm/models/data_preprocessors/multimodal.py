@@ -3,6 +3,7 @@ import torch
 from mmengine.model import BaseDataPreprocessor
 
 from eofm.registry import MODELS
+from eofm.structures import TASK_SAMPLE_CONVERTERS
 
 __all__ = ['MultiModalDataPreprocessor']
 
@@ -57,10 +58,20 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
         normalize (dict, optional): Modality -> ``dict(mean=[...], std=[...])`` per
             band.
         non_blocking (bool): Passed to the device copy.
+        task (str, optional): Convert the data samples for a host library's
+            model and metrics: 'seg' (mmseg ``SegDataSample`` with ``gt_sem_seg``,
+            for ``EncoderDecoder`` + ``IoUMetric``) or 'cls' (mmpretrain
+            ``DataSample`` with ``gt_label`` / ``gt_score``, for
+            ``ImageClassifier`` + accuracy / multi-label metrics). None keeps
+            :class:`MultiModalDataSample` (eofm's own models).
     """
 
-    def __init__(self, normalize=None, non_blocking=False):
+    def __init__(self, normalize=None, non_blocking=False, task=None):
         super().__init__(non_blocking=non_blocking)
+        if task is not None and task not in TASK_SAMPLE_CONVERTERS:
+            raise ValueError(f'MultiModalDataPreprocessor: task must be one of '
+                             f'{sorted(TASK_SAMPLE_CONVERTERS)} or None, got {task!r}')
+        self.task = task
         self.normalize = {}
         for name, stats in (normalize or {}).items():
             mean = torch.as_tensor(stats['mean'], dtype=torch.float32)
@@ -144,8 +155,11 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
         if lonlat is not None:
             for batch in inputs if isinstance(inputs, list) else [inputs]:
                 batch['lonlat'] = lonlat.to(self.device)
-        return dict(
-            inputs=inputs, data_samples=self.cast_data(data.get('data_samples')))
+        data_samples = data.get('data_samples')
+        if self.task is not None and data_samples is not None:
+            convert = TASK_SAMPLE_CONVERTERS[self.task]
+            data_samples = [convert(s) for s in data_samples]
+        return dict(inputs=inputs, data_samples=self.cast_data(data_samples))
 
     @staticmethod
     def _lonlat(data_samples):

@@ -1,0 +1,54 @@
+"""Turn eofm's :class:`MultiModalDataSample` into the host libraries' data samples.
+
+eofm's multi-modal datasets pack one sample type for every task; mmseg's segmentors
+and metrics read ``SegDataSample.gt_sem_seg`` and the image shapes in the metainfo,
+mmpretrain's classifiers and metrics read ``DataSample.gt_label`` / ``gt_score``. The
+:class:`eofm.MultiModalDataPreprocessor` applies these conversions (its ``task``
+argument) so that a multi-modal batch feeds mmseg's ``EncoderDecoder`` and mmpretrain's
+``ImageClassifier`` unchanged.
+"""
+__all__ = ['to_seg_data_sample', 'to_cls_data_sample', 'TASK_SAMPLE_CONVERTERS']
+
+
+def _meta(sample):
+    return dict(sample.metainfo) if hasattr(sample, 'metainfo') else {}
+
+
+def to_seg_data_sample(sample):
+    """mmseg ``SegDataSample``: ``gt_sem_seg`` (1, H, W) from ``gt_seg_map`` and
+    ``img_shape`` / ``ori_shape`` / ``pad_shape`` = (H, W) of the label map (the
+    grid the segmentor predicts on); the geo-metadata stay in the metainfo."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    if 'gt_seg_map' not in sample:
+        raise KeyError(f'task="seg" needs gt_seg_map in every sample, '
+                       f'got fields {sorted(sample.keys())} (sample '
+                       f'{_meta(sample).get("sample_id")}); add label_maps='
+                       f'dict(gt_seg_map=...) to LoadMultiModalTiles')
+    seg = sample.gt_seg_map
+    shape = tuple(seg.shape[-2:])
+    out = SegDataSample(
+        metainfo=dict(_meta(sample), img_shape=shape, ori_shape=shape, pad_shape=shape))
+    out.gt_sem_seg = PixelData(data=seg.view(1, *shape))
+    return out
+
+
+def to_cls_data_sample(sample):
+    """mmpretrain ``DataSample``: ``gt_label`` from a class id, ``gt_score`` from a
+    multi-hot ``gt_labels`` vector (multi-label heads and metrics read it)."""
+    from mmpretrain.structures import DataSample
+    out = DataSample(metainfo=_meta(sample))
+    if 'gt_label' in sample:
+        out.set_gt_label(sample.gt_label.view(-1))
+    elif 'gt_labels' in sample:
+        scores = sample.gt_labels.float().view(-1)
+        out.set_gt_score(scores)
+        out.set_gt_label(scores.nonzero().view(-1))
+    else:
+        raise KeyError(f'task="cls" needs gt_label or gt_labels in every sample, '
+                       f'got fields {sorted(sample.keys())} (sample '
+                       f'{_meta(sample).get("sample_id")})')
+    return out
+
+
+TASK_SAMPLE_CONVERTERS = dict(seg=to_seg_data_sample, cls=to_cls_data_sample)
