@@ -44,6 +44,11 @@ DYNAMIC_EARTHNET_CLASSES = ('impervious surface', 'agriculture',
                             'snow & ice')
 
 PLANET_BANDS = ('B', 'G', 'R', 'NIR')
+# Band order assumed for the monthly Sentinel-2 rasters (12 bands: the L2A bands
+# without B10); they carry no band descriptions, so configs select bands by these
+# names. Other files: pass ``s2_bands`` / ``s1_bands``.
+S2_FILE_BANDS = ('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B9', 'B11',
+                 'B12')
 
 # Days of the month of the official 'weekly' and 'single' settings (dynnet).
 PLANET_DAYS = dict(weekly=('01', '05', '10', '15', '20', '25'), single=('01', ))
@@ -80,18 +85,29 @@ class DynamicEarthNet(MultiModalDataset):
         planet_days (str | Sequence[str]): 'daily' (every image of the month),
             'weekly' (days 01, 05, 10, 15, 20, 25), 'single' (day 01) or a list of
             two-digit days.
+        s2_bands (Sequence[str], optional): Names of the Sentinel-2 rasters' bands
+            in file order (default :data:`S2_FILE_BANDS`); None leaves them unnamed.
+        s1_bands (Sequence[str], optional): The same for the Sentinel-1 rasters
+            (unnamed by default; SkySense's Dyna.-MM uses its own VV, VH rasters).
         **kwargs: Other arguments of :class:`MultiModalDataset`.
     """
 
     METAINFO = dict(classes=DYNAMIC_EARTHNET_CLASSES)
 
-    def __init__(self, split='train', split_file=None, planet_days='weekly', **kwargs):
+    def __init__(self,
+                 split='train',
+                 split_file=None,
+                 planet_days='weekly',
+                 s2_bands=S2_FILE_BANDS,
+                 s1_bands=None,
+                 **kwargs):
         if isinstance(planet_days, str) and planet_days not in ('daily', *PLANET_DAYS):
             raise ValueError(f"DynamicEarthNet: planet_days must be 'daily', 'weekly', "
                              f"'single' or a list of days, got {planet_days!r}")
         self.split = split
         self.split_file = split_file
         self.planet_days = planet_days
+        self.sentinel_bands = dict(s2=s2_bands, s1=s1_bands)
         super().__init__(ann_file='', **kwargs)
 
     def _split_lines(self):
@@ -158,6 +174,8 @@ class DynamicEarthNet(MultiModalDataset):
                 found = index.get((area.group(), year_month))
                 if found:
                     modalities[name] = dict(path=found, dates=[f'{year_month}-01'])
+                    if self.sentinel_bands[name]:
+                        modalities[name]['bands'] = list(self.sentinel_bands[name])
             label = label.strip('/')
             if not osp.isfile(self._abs(label)):
                 raise FileNotFoundError(f'{where}: label file {self._abs(label)} does '

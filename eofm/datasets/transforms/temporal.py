@@ -228,7 +228,7 @@ class RenameModality(BaseTransform):
 
     Args:
         src (str): Loaded modality name.
-        dst (str): New name.
+        dst (str): New name (may equal ``src`` to only take one date).
         date (int, optional): Keep only this date of a series, as a static image.
     """
 
@@ -240,7 +240,7 @@ class RenameModality(BaseTransform):
             raise KeyError(f'RenameModality: modality {self.src!r} is not in the '
                            f'sample (sample {results.get("sample_id")}; present: '
                            f'{results.get("modalities_present")})')
-        if self.dst in results:
+        if self.dst != self.src and self.dst in results:
             raise KeyError(f'RenameModality: the sample already has {self.dst!r}')
         if self.date is not None:
             if np.ndim(results[self.src]) != 4:
@@ -259,7 +259,7 @@ class RenameModality(BaseTransform):
             for suffix in ('_doy', '_date_mask', '_cloud_fraction'):
                 results.pop(self.src + suffix, None)
         for suffix in DATED_ARRAY_SUFFIXES + ('_dates', ):
-            if self.src + suffix in results:
+            if self.src != self.dst and self.src + suffix in results:
                 results[self.dst + suffix] = results.pop(self.src + suffix)
         if 'modalities_present' in results:
             results['modalities_present'] = [

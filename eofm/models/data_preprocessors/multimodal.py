@@ -64,14 +64,22 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
             ``DataSample`` with ``gt_label`` / ``gt_score``, for
             ``ImageClassifier`` + accuracy / multi-label metrics). None keeps
             :class:`MultiModalDataSample` (eofm's own models).
+        tensor_input (str, optional): Give this modality's pixel batch alone as
+            ``inputs`` (a tensor instead of the dict), for host models that need
+            a tensor, e.g. mmseg's sliding-window inference.
     """
 
-    def __init__(self, normalize=None, non_blocking=False, task=None):
+    def __init__(self,
+                 normalize=None,
+                 non_blocking=False,
+                 task=None,
+                 tensor_input=None):
         super().__init__(non_blocking=non_blocking)
         if task is not None and task not in TASK_SAMPLE_CONVERTERS:
             raise ValueError(f'MultiModalDataPreprocessor: task must be one of '
                              f'{sorted(TASK_SAMPLE_CONVERTERS)} or None, got {task!r}')
         self.task = task
+        self.tensor_input = tensor_input
         self.normalize = {}
         for name, stats in (normalize or {}).items():
             mean = torch.as_tensor(stats['mean'], dtype=torch.float32)
@@ -155,6 +163,13 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
         if lonlat is not None:
             for batch in inputs if isinstance(inputs, list) else [inputs]:
                 batch['lonlat'] = lonlat.to(self.device)
+        if self.tensor_input is not None:
+            if not isinstance(inputs, dict) or self.tensor_input not in inputs:
+                raise KeyError(
+                    f'MultiModalDataPreprocessor: tensor_input '
+                    f'{self.tensor_input!r} is not in the batch (keys: '
+                    f'{sorted(inputs) if isinstance(inputs, dict) else "views"})')
+            inputs = inputs[self.tensor_input]
         data_samples = data.get('data_samples')
         if self.task is not None and data_samples is not None:
             convert = TASK_SAMPLE_CONVERTERS[self.task]
