@@ -16,6 +16,7 @@ DEN_SCS = CFG + 'skysense-s2_upernet_4xb2-80k_dynamicearthnet-s2-scs-256x256.py'
 DEN_MM = CFG + 'skysense_upernet_4xb2-6k_dynamicearthnet-mm-1024x1024.py'
 DEN_MM_GEO = CFG + 'skysense-geo_upernet_4xb2-6k_dynamicearthnet-mm-1024x1024.py'
 POTSDAM = CFG + 'skysense-hr_upernet_8xb2-80k_potsdam-512x512.py'
+PASTIS_MM = CFG + 'skysense_fcn_4xb2-20k_pastis-mm-128x128.py'
 # The fake DynamicEarthNet's Sentinel-1 rasters have 8 unnamed bands.
 FAKE_S1_BANDS = ['VV', 'VH', 'b3', 'b4', 'b5', 'b6', 'b7', 'b8']
 
@@ -187,3 +188,43 @@ def test_potsdam_upernet(tmp_path):
     metrics = runner.test()
     assert_finite(metrics, 'mFscore')
     assert_finite(metrics, 'mIoU')
+
+
+def test_pastis_mm_fcn_with_fold_accuracy(tmp_path):
+    import json
+
+    from fake_data.pastis import make_pastis
+    from tools.analysis_tools.merge_fold_results import main as merge
+    make_pastis(tmp_path / 'pastis', n_patches=5, size=16)
+    cfg = load_train_config(PASTIS_MM, tmp_path / 'work')
+    _paper_schedule(cfg, 20000, 1500)
+    backbone = cfg.model.backbone
+    assert backbone.modalities == ('hr', 's2', 's1')
+    assert cfg.model.decode_head.type == 'FCNHead'
+    assert cfg.model.decode_head.ignore_index == 19
+    assert cfg.train_dataloader.dataset.folds == [1, 2, 3]
+    assert cfg.test_dataloader.dataset.folds == [5]
+    _runtime(cfg, tmp_path / 'pastis')
+    backbone.arch = 'tiny'
+    backbone.pop('init_cfg')
+    backbone.with_cp = False
+    for part in ('hr', 's2', 's1'):
+        backbone[part].drop_path_rate = 0.0
+    # 16 px Sentinel -> 4 x 4 tokens; a 128 px HR image -> 4 x 4 last stage
+    backbone.up_head = dict(scale=1)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.pipeline[0].modalities.hr.size = (128, 128)
+    cfg.model.decode_head.in_channels = 64
+    cfg.model.decode_head.channels = 16
+    # every fold once: one run's test covers them all here
+    cfg.test_dataloader.dataset.folds = None
+    runner = build_runner(cfg)
+    runner.train()
+    metrics = runner.test()
+    assert_finite(metrics, 'fold/OA')
+    assert {f'fold/fold{k}/OA' for k in range(1, 6)} <= set(metrics)
+    out = list((tmp_path / 'work').rglob('fold_confusion.json'))
+    assert len(out) == 1
+    assert sorted(json.loads(out[0].read_text())['confusions']) == list('12345')
+    pooled = merge([str(out[0])])
+    assert pooled['OA'] == pytest.approx(metrics['fold/OA'])

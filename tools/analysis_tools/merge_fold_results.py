@@ -60,10 +60,10 @@ def main(argv=None):
     per_fold = [scores[f'fold{f}/OA'] for f in sorted(confusions, key=str)]
     scores['std_fold_OA'] = float(np.std(per_fold))
     for fold in sorted(confusions, key=str):
-        print(f'fold {fold}: OA {100 * scores[f"fold{fold}/OA"]:.2f}')
-    print(f'all {len(confusions)} folds: OA {100 * scores["OA"]:.2f}, mean fold OA '
-          f'{100 * scores["mean_fold_OA"]:.2f} +- {100 * scores["std_fold_OA"]:.2f}, '
-          f'mIoU {100 * scores["mIoU"]:.2f}')
+        print(f'fold {fold}: OA {scores[f"fold{fold}/OA"]:.2f}')
+    print(f'all {len(confusions)} folds: OA {scores["OA"]:.2f}, mean fold OA '
+          f'{scores["mean_fold_OA"]:.2f} +- {scores["std_fold_OA"]:.2f}, '
+          f'mIoU {scores["mIoU"]:.2f}')
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(scores, f, indent=2)

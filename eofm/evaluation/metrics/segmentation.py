@@ -13,7 +13,7 @@ import os.path as osp
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
-from mmengine.logging import print_log
+from mmengine.logging import MMLogger, print_log
 from mmseg.evaluation import IoUMetric
 
 from eofm.registry import METRICS
@@ -58,21 +58,22 @@ class ClassSubsetIoUMetric(IoUMetric):
 
 
 def fold_scores(confusions):
-    """OA and mIoU per fold and pooled from ``{fold: (K, K) confusion}``
+    """OA and mIoU (in %) per fold and pooled from ``{fold: (K, K) confusion}``
     (rows ground truth, columns prediction)."""
     out = {}
     total = None
     for fold in sorted(confusions, key=str):
         cm = np.asarray(confusions[fold], dtype=np.float64)
         total = cm if total is None else total + cm
-        out[f'fold{fold}/OA'] = float(np.trace(cm) / max(cm.sum(), 1))
+        out[f'fold{fold}/OA'] = 100 * float(np.trace(cm) / max(cm.sum(), 1))
     if total is None:
         raise ValueError('no fold to score')
     tp = np.diag(total)
     union = total.sum(0) + total.sum(1) - tp
     present = total.sum(1) > 0
-    out['OA'] = float(tp.sum() / max(total.sum(), 1))
-    out['mIoU'] = float((tp[present] / union[present]).mean()) if present.any() else 0.
+    out['OA'] = 100 * float(tp.sum() / max(total.sum(), 1))
+    out['mIoU'] = 100 * float(
+        (tp[present] / union[present]).mean()) if present.any() else 0.
     per_fold = [v for k, v in out.items() if k.startswith('fold')]
     out['mean_fold_OA'] = float(np.mean(per_fold))
     return out
@@ -85,14 +86,16 @@ class FoldAccuracyMetric(BaseMetric):
     Reads the class maps of each sample (mmseg ``gt_sem_seg`` / ``pred_sem_seg`` or
     ``gt_seg_map`` / ``pred_seg_map``) and its fold from the metainfo key
     ``fold_key`` (PASTIS: ``fold``, packed with ``meta_keys``). Reports ``OA`` and
-    ``mIoU`` pooled over the samples seen and ``fold{k}/OA`` for each fold.
+    ``mIoU`` (in %) pooled over the samples seen and ``fold{k}/OA`` for each fold.
 
     Args:
         num_classes (int): Classes 0..num_classes-1 (others, e.g. PASTIS's void
             19, are ignored).
         fold_key (str): Metainfo key of the fold.
         out_file (str, optional): JSON file for the per-fold confusion matrices
-            (written atomically); ``merge_fold_results.py`` pools several runs.
+            (written atomically); ``merge_fold_results.py`` pools several runs. A
+            relative path is placed in the run's log folder
+            (``work_dir/<timestamp>/``) when a runner is logging.
     """
 
     default_prefix = 'fold'
@@ -122,13 +125,17 @@ class FoldAccuracyMetric(BaseMetric):
         for fold, cm in results:
             confusions[fold] = confusions.get(fold, 0) + cm
         if self.out_file:
-            os.makedirs(osp.dirname(osp.abspath(self.out_file)), exist_ok=True)
+            out_file = self.out_file
+            log_file = getattr(MMLogger.get_current_instance(), 'log_file', None)
+            if not osp.isabs(out_file) and log_file:
+                out_file = osp.join(osp.dirname(log_file), out_file)
+            os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
             payload = dict(
                 num_classes=self.num_classes,
                 confusions={
                     str(f): cm.tolist()
                     for f, cm in confusions.items()
                 })
-            atomic_write_bytes(json.dumps(payload).encode(), self.out_file)
-            print_log(f'per-fold confusion matrices written to {self.out_file}')
+            atomic_write_bytes(json.dumps(payload).encode(), out_file)
+            print_log(f'per-fold confusion matrices written to {out_file}')
         return fold_scores(confusions)
