@@ -112,6 +112,10 @@ def enable_visualization(cfg, show=False, show_dir=None, wait_time=2):
         hook['wait_time'] = wait_time
     if show_dir:
         if hook_type == 'SegVisualizationHook':
+            # mmseg saves through the visualizer; a relative folder goes under the
+            # work_dir as mmdet's test_out_dir does (not the current directory)
+            if not osp.isabs(show_dir) and cfg.get('work_dir'):
+                show_dir = osp.join(cfg.work_dir, show_dir)
             cfg.visualizer['save_dir'] = show_dir
         else:  # DetVisualizationHook of mmdet and mmrotate, and eofm's hooks
             hook['test_out_dir'] = show_dir
