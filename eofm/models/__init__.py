@@ -1,6 +1,7 @@
 """Models: backbones, fusion modules, heads, losses, self-supervised algorithms and
 data preprocessors."""
 from .backbones import *  # noqa: F401,F403
+from .change_detection import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .fusion import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403

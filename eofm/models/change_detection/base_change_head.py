@@ -47,8 +47,9 @@ class BaseChangeHead(BaseModule):
             raise ValueError(f'{type(self).__name__}: binary change detection needs '
                              f'num_classes=2, got {num_classes}')
         self.in_channels = list(in_channels)
-        self.in_index = list(range(len(self.in_channels))) if in_index is None else list(
-            in_index)
+        if in_index is None:
+            in_index = range(len(self.in_channels))
+        self.in_index = list(in_index)
         if len(self.in_index) != len(self.in_channels):
             raise ValueError(f'{type(self).__name__}: in_index {self.in_index} and '
                              f'in_channels {self.in_channels} differ in length')
