@@ -1,9 +1,12 @@
 from .change_detection import (ChangeDetectionMetric, SemanticChangeMetric,
                                binary_change_scores, semantic_change_score)
+from .fair1m import (FAIR1MMetric, fair1m_xml, merge_patch_predictions,
+                     parse_patch_id, write_fair1m_submission)
 from .segmentation import ClassSubsetIoUMetric, FoldAccuracyMetric, fold_scores
 
 __all__ = [
     'ClassSubsetIoUMetric', 'FoldAccuracyMetric', 'fold_scores',
     'ChangeDetectionMetric', 'SemanticChangeMetric', 'binary_change_scores',
-    'semantic_change_score'
+    'semantic_change_score', 'FAIR1MMetric', 'fair1m_xml', 'merge_patch_predictions',
+    'parse_patch_id', 'write_fair1m_submission'
 ]
