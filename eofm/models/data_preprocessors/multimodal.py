@@ -67,14 +67,23 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
         tensor_input (str, optional): Give this modality's pixel batch alone as
             ``inputs`` (a tensor instead of the dict), for host models that need
             a tensor, e.g. mmseg's sliding-window inference.
+        batch_augments (None): Must be None; accepted because mmpretrain's
+            ``ImageClassifier`` always passes its ``train_cfg.augments`` here.
+            Mixup / CutMix mix one image tensor and are not defined for
+            multi-modal, multi-date batches.
     """
 
     def __init__(self,
                  normalize=None,
                  non_blocking=False,
                  task=None,
-                 tensor_input=None):
+                 tensor_input=None,
+                 batch_augments=None):
         super().__init__(non_blocking=non_blocking)
+        if batch_augments is not None:
+            raise ValueError('MultiModalDataPreprocessor: batch augments (Mixup / '
+                             'CutMix, model.train_cfg.augments) mix one image tensor; '
+                             'they are not supported on multi-modal batches')
         if task is not None and task not in TASK_SAMPLE_CONVERTERS:
             raise ValueError(f'MultiModalDataPreprocessor: task must be one of '
                              f'{sorted(TASK_SAMPLE_CONVERTERS)} or None, got {task!r}')
