@@ -250,3 +250,37 @@ def test_voc_map_is_one_for_ground_truth_predictions(tmp_path):
                 ignore=ignore))
     metric.process({}, samples)
     assert metric.evaluate(len(samples))['pascal_voc/mAP'] == 1.0
+
+
+def test_dist_train_isaid_upernet_on_two_cpu_processes(tmp_path, cli_env):
+    """tools/dist_train.sh runs a task config with SyncBN heads on 2 CPU processes
+    (SyncBN runs as BatchNorm there, with a warning)."""
+    import subprocess
+    root = _isaid_data(tmp_path)
+    cfg = _isaid_tiny(
+        _shrink_common(load_train_config(SEG_CONFIG, tmp_path / 'work'), root))
+    # 2 per process: per-process BatchNorm in the pooling module needs > 1 value
+    cfg.train_dataloader.batch_size = 2
+    cfg.train_cfg.max_iters = 2
+    cfg.train_cfg.val_interval = 2
+    cfg.param_scheduler = [
+        dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=2)
+    ]
+    assert cfg.model.decode_head.norm_cfg.type == 'SyncBN'
+    cfg_path = tmp_path / 'isaid_tiny.py'
+    cfg.dump(str(cfg_path))
+    res = subprocess.run([
+        'bash', 'tools/dist_train.sh',
+        str(cfg_path), '2', '--work-dir',
+        str(tmp_path / 'dist')
+    ],
+                         cwd=ROOT,
+                         env=dict(cli_env, PORT='29531'),
+                         capture_output=True,
+                         text=True,
+                         timeout=600)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-4000:]
+    assert 'SyncBatchNorm needs an accelerator' in out
+    assert 'mIoU' in out
+    assert osp.isfile(tmp_path / 'dist' / 'iter_2.pth')

@@ -1,5 +1,7 @@
 """DistributedDataParallel for models on CPU processes (gloo)."""
-from mmengine.model import MMDistributedDataParallel
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
 
 from eofm.registry import MODEL_WRAPPERS
 
@@ -12,6 +14,11 @@ class CPUDistributedDataParallel(MMDistributedDataParallel):
     ``device_ids=None`` for modules on the CPU. This wrapper drops ``device_ids`` and
     ``output_device`` when the module has no CUDA parameters and is otherwise the stock
     wrapper (same ``train_step``/``val_step``/``test_step``).
+
+    torch's ``SyncBatchNorm`` runs on accelerators only, and the task configs of the
+    host libraries use it (``norm_cfg=dict(type='SyncBN')``): on the CPU its layers
+    are turned back into ``BatchNorm`` (per-process statistics, as with one process)
+    and a warning says so.
     """
 
     def __init__(self, module, device_ids=None, output_device=None, **kwargs):
@@ -19,8 +26,12 @@ class CPUDistributedDataParallel(MMDistributedDataParallel):
         if not on_cuda:
             device_ids = None
             output_device = None
+            if any(isinstance(m, nn.SyncBatchNorm) for m in module.modules()):
+                print_log(
+                    'SyncBatchNorm needs an accelerator: on CPU processes its '
+                    'layers run as BatchNorm with per-process statistics',
+                    logger='current',
+                    level=30)
+                module = revert_sync_batchnorm(module)
         super().__init__(
-            module=module,
-            device_ids=device_ids,
-            output_device=output_device,
-            **kwargs)
+            module=module, device_ids=device_ids, output_device=output_device, **kwargs)
