@@ -16,6 +16,7 @@
 _base_ = [
     '../_base_/models/skysense-hr_upernet.py',
     'mmseg::_base_/datasets/potsdam.py',
+    '../_base_/schedules/skysense-seg_adamw-ld0.9_poly-80k.py',
     '../_base_/default_runtime_mmseg.py',
 ]
 crop_size = (512, 512)
@@ -47,18 +48,5 @@ val_evaluator = dict(
     iou_metrics=['mIoU', 'mFscore'])
 test_evaluator = val_evaluator
 
-# AdamW with layer-wise lr decay 0.9 over the Swin V2 blocks
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=6e-5, betas=(0.9, 0.999), weight_decay=0.01),
-    constructor='eofm.LayerDecayOptimWrapperConstructor',
-    paramwise_cfg=dict(decay_rate=0.9))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=1500),
-    dict(type='PolyLR', eta_min=0.0, power=1.0, by_epoch=False, begin=1500, end=80000)
-]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=80000, val_interval=8000)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
 # 8 GPUs x 2 images = the paper's batch 16
 auto_scale_lr = dict(enable=False, base_batch_size=16)

@@ -23,6 +23,7 @@
 _base_ = [
     '../_base_/models/skysense-hr_upernet.py',
     '../_base_/datasets/dynamic_earthnet.py',
+    '../_base_/schedules/skysense-seg_adamw-ld0.9_poly-80k.py',
     '../_base_/default_runtime_mmseg.py',
 ]
 checkpoint = 'checkpoints/skysense_eofm.pth'
@@ -86,19 +87,11 @@ model = dict(
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
 
-# AdamW with layer-wise lr decay 0.9 over the encoders' blocks
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=6e-5, betas=(0.9, 0.999), weight_decay=0.01),
-    constructor='eofm.LayerDecayOptimWrapperConstructor',
-    paramwise_cfg=dict(decay_rate=0.9))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=150),
     dict(type='PolyLR', eta_min=0.0, power=1.0, by_epoch=False, begin=150, end=6000)
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=6000, val_interval=1000)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
 default_hooks = dict(checkpoint=dict(by_epoch=False, interval=1000))
 # 4 GPUs x 2 images = the paper's batch 8
 auto_scale_lr = dict(enable=False, base_batch_size=8)
