@@ -6,6 +6,7 @@ from .detection import *  # noqa: F401,F403
 from .dynamic_earthnet import *  # noqa: F401,F403
 from .flair import *  # noqa: F401,F403
 from .fmow import *  # noqa: F401,F403
+from .heterogeneous_sampler import HeterogeneousBatchSampler  # noqa: F401
 from .multimodal_dataset import MultiModalDataset
 from .pastis import *  # noqa: F401,F403
 from .scene_classification import *  # noqa: F401,F403
