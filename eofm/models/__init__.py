@@ -1,5 +1,6 @@
 """Models: backbones, fusion modules, heads, losses, self-supervised algorithms and
 data preprocessors."""
+from .anysat import *  # noqa: F401,F403
 from .backbones import *  # noqa: F401,F403
 from .change_detection import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403

@@ -1,4 +1,5 @@
 """Building blocks shared by the patch-level multi-modal models (OmniSat, AnySat)."""
+from .cross_rpe import CrossRPEAttention, CrossRPEBlock, RPEBlock
 from .irpe import (RPEAttention, iRPE, irpe_bucket_ids, irpe_num_buckets,
                    piecewise_index)
 from .ltae import LTAE, date_positional_encoding
@@ -8,7 +9,8 @@ from .pos_embed import (get_1d_sincos_pos_embed,
                         get_2d_sincos_pos_embed_with_scale)
 
 __all__ = [
-    'LTAE', 'date_positional_encoding', 'iRPE', 'RPEAttention', 'irpe_bucket_ids',
+    'CrossRPEAttention', 'CrossRPEBlock', 'RPEBlock', 'LTAE',
+    'date_positional_encoding', 'iRPE', 'RPEAttention', 'irpe_bucket_ids',
     'irpe_num_buckets', 'piecewise_index', 'patchify_aligned', 'pixels_per_patch',
     'get_1d_sincos_pos_embed', 'get_2d_sincos_pos_embed_with_scale',
     'get_2d_sincos_pos_embed_with_resolution'

@@ -1,0 +1,462 @@
+"""AnySat (Astruc et al., CVPR 2025): one encoder for any resolution, scale, modality.
+
+The encoder of the paper (supplementary Sec. C, "Network Architecture"), after the
+public reference ``gastruc/AnySat`` (``AnyModule.forward_release`` of
+``src/models/networks/encoder/Any_multi.py`` and its building blocks, MIT), with
+the state-dict layout of the released ``AnySat.pth`` for ``AnySat('base')``:
+
+1. per modality ``m``, the projector ``phi^proj_m`` (:mod:`.projectors`) turns every
+   sub-patch of every ``P``-metre patch into a token;
+2. the shared spatial transformer ``phi^trans`` (:mod:`.spatial_transformer`) turns
+   the sub-patches of one patch into one token per patch and modality;
+3. the modality combiner ``phi^comb``: the patch tokens of all modalities plus the
+   scale-adaptive sin-cos encoding of their patch (supplementary Sec. C, "Position
+   Encodings", Eq. A; the reference multiplies the grid coordinates by ``P / 10``,
+   which eofm follows, where the text writes ``g / G`` with ``G`` = 1 m), a cls
+   token, ``depth`` plain pre-norm blocks, then a cross block
+   (:class:`eofm.CrossRPEBlock`) whose learned query plus the same encoding
+   attends over all tokens with iRPE on keys and no residual: one cls token and
+   one token per patch. A tile-level modality (MODIS, one 250 m pixel
+   for the whole tile) gives one extra token without position after the cls token;
+   it has a query of its own in the cross block whose output is dropped.
+
+State-dict layout (418 keys for ``'base'`` with the 11 modalities of the release):
+``cls_token``; ``projector_{m}.*``; ``spatial_encoder.{cls_token, predictor_blocks.*,
+predictor_norm.*}``; ``blocks.{0..depth-1}.{norm1, attn.qkv, attn.proj, norm2,
+mlp.fc1, mlp.fc2}``; ``blocks.{depth}.{norm1, attn.wk, attn.wv, attn.q_learned,
+attn.rpe_k.lookup_table_weight, attn.proj, norm2, mlp.fc1, mlp.fc2}``.
+
+Where eofm deliberately differs from the reference:
+
+* Landsat 7 / ALOS (30 m) and MODIS pixels per patch come from the ground sampling
+  distance and the patch size (the reference divides the scale by a hard-coded
+  ``reduce_scale``, which gives wrong grids when ``P`` is not a multiple of 30 m;
+  eofm raises instead);
+* the tile-level MODIS token works with any number of other modalities (the
+  reference's release path counts MODIS as a patch modality in the cross block);
+* non-square tiles are supported (the reference infers ``int(sqrt(N))``);
+* plain softmax attention (the reference's flash-attention path transposes heads
+  and tokens);
+* ``'patch'`` is returned as a (B, gh, gw, D) grid and ``'dense'`` as a map with
+  every sub-patch at its place (the reference returns (B, N, D) and (B, N, L, 2D)
+  in token order).
+"""
+import copy
+from typing import Dict, Optional
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+from mmengine.model.weight_init import trunc_normal_
+from mmengine.runner.checkpoint import CheckpointLoader
+
+from eofm.registry import MODELS
+from ..layers.cross_rpe import CrossRPEBlock, RPEBlock
+from ..layers.patchify import pixels_per_patch
+from ..layers.pos_embed import get_2d_sincos_pos_embed_with_scale
+from ..utils.pretrained import (load_pretrained, pretrained_init_cfg, unwrap_state_dict)
+from .projectors import (ImagePatchProjector, TimeSeriesProjector,
+                         subpatch_raster_index)
+from .spatial_transformer import AnySatSpatialTransformer
+
+__all__ = ['AnySat', 'ANYSAT_MODALITIES']
+
+# The 11 modalities of the release (the reference's
+# ``configs/model/network/encoder/Any_Base_multi.yaml``): bands, ground sampling
+# distance (m / pixel) and, for images, the sub-patch side in pixels; for time series
+# the date-encoding period, L-TAE dropout and input GroupNorm.
+ANYSAT_MODALITIES = {
+    'aerial':
+    dict(kind='image', in_channels=4, gsd=0.2, patch_px=10),
+    'aerial-flair':
+    dict(kind='image', in_channels=5, gsd=0.2, patch_px=10),
+    'spot':
+    dict(kind='image', in_channels=3, gsd=1.0, patch_px=10),
+    'naip':
+    dict(kind='image', in_channels=4, gsd=1.25, patch_px=8),
+    's2':
+    dict(kind='series', in_channels=10, gsd=10, T=367, dropout=0.0, in_norm=True),
+    's1-asc':
+    dict(kind='series', in_channels=2, gsd=10, T=367, dropout=0.2),
+    's1':
+    dict(kind='series', in_channels=3, gsd=10, T=367, dropout=0.2),
+    'alos':
+    dict(kind='series', in_channels=3, gsd=30, T=367, dropout=0.2),
+    'l7':
+    dict(kind='series', in_channels=6, gsd=30, T=367, dropout=0.2),
+    'l8':
+    dict(kind='series', in_channels=11, gsd=10, T=366, dropout=0.0),
+    'modis':
+    dict(kind='series', in_channels=7, gsd=250, T=367, dropout=0.2, tile_level=True),
+}
+
+OUTPUTS = ('tile', 'patch', 'all', 'dense')
+_TOL = 1e-6
+
+
+def _exact_int(value):
+    n = round(value)
+    return n if n >= 1 and abs(value - n) <= _TOL * max(1.0, abs(value)) else None
+
+
+@MODELS.register_module()
+class AnySat(BaseModule):
+    """AnySat encoder (after ``gastruc/AnySat``'s ``AnyModule``, MIT).
+
+    Args:
+        arch (str | dict): ``'base'`` (the release: D = 768, 6 + 6 blocks, 12 heads,
+            125,905,447 parameters with all modalities) or ``'tiny'`` (D = 64, 2 + 2
+            blocks, 4 heads; for tests on CPU), or a dict with ``embed_dim``,
+            ``depth``, ``num_heads``, ``spatial_depth``, ``spatial_heads``,
+            ``mlp_ratio``.
+        modalities (Sequence[str] | dict, optional): Modalities to build; None: the
+            11 of the release. A dict maps names to overrides of
+            :data:`ANYSAT_MODALITIES` (or full specs of new modalities).
+        patch_size (float, optional): Default patch size in metres (a multiple of
+            10) when ``forward`` gets none.
+        subpatch_order (str): ``'reference'`` (default; the order the release was
+            trained with, see :mod:`.projectors`) or ``'raster'``.
+        drop_rate, attn_drop_rate, drop_path_rate (float): Regularisation of the
+            combiner; ``spatial_drop_path_rate`` that of the spatial transformer.
+        init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...,
+            prefix=None)`` loads a file in the release layout (``AnySat.pth``) or
+            an eofm checkpoint (``prefix='backbone'``); projectors of modalities not
+            built are skipped, any other mismatch is an error.
+
+    ``forward(inputs, patch_size=None, output='patch', dense_modality=None)``:
+    ``inputs`` maps a modality to (B, C, H, W) (images) or (B, T, C, H, W) (time
+    series), ``{m}_dates`` to (B, T) day of year (required for time series) and
+    optionally ``{m}_mask`` (broadcastable to the series, True where observed). All
+    modalities cover the same tile. Outputs (channel-last, as the release):
+
+    * ``'tile'``: (B, D) the cls token;
+    * ``'patch'``: (B, gh, gw, D) one token per patch;
+    * ``'all'``: (B, 1 + gh * gw, D) cls then patches (row-major);
+    * ``'dense'``: (B, gh * s, gw * s, 2 D), per sub-patch of ``dense_modality``
+      (default: the first non-tile-level modality of ``inputs``) the patch token
+      concatenated with the sub-patch token of the spatial transformer, ``s``
+      sub-patches per patch side.
+
+    Pretraining options of the paper (modality dropout, date dropout, JEPA masks)
+    are not part of this encoder.
+    """
+
+    arch_zoo = {
+        'base':
+        dict(
+            embed_dim=768,
+            depth=6,
+            num_heads=12,
+            spatial_depth=6,
+            spatial_heads=12,
+            mlp_ratio=4.0),
+        'tiny':
+        dict(
+            embed_dim=64,
+            depth=2,
+            num_heads=4,
+            spatial_depth=2,
+            spatial_heads=4,
+            mlp_ratio=4.0),
+    }
+
+    def __init__(self,
+                 arch='base',
+                 modalities=None,
+                 patch_size: Optional[float] = None,
+                 subpatch_order: str = 'reference',
+                 drop_rate: float = 0.0,
+                 attn_drop_rate: float = 0.0,
+                 drop_path_rate: float = 0.0,
+                 spatial_drop_path_rate: float = 0.0,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        cfg = self._arch(arch)
+        if subpatch_order not in ('reference', 'raster'):
+            raise ValueError("AnySat: subpatch_order must be 'reference' or 'raster', "
+                             f'got {subpatch_order!r}')
+        d = self.embed_dim = cfg['embed_dim']
+        if d % 32:
+            raise ValueError('AnySat: embed_dim must be a multiple of 32 (16 L-TAE '
+                             f'heads, GroupNorm(4) of width D/8), got {d}')
+        self.specs = self._modality_specs(modalities)
+        self.patch_size, self.subpatch_order = patch_size, subpatch_order
+        self.depth = cfg['depth']
+
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, d))
+        for name in sorted(self.specs):
+            spec = self.specs[name]
+            if spec['kind'] == 'image':
+                proj = ImagePatchProjector(spec['in_channels'], d, spec['patch_px'])
+            else:
+                proj = TimeSeriesProjector(
+                    spec['in_channels'],
+                    d,
+                    T=spec.get('T', 367),
+                    dropout=spec.get('dropout', 0.2),
+                    in_norm=spec.get('in_norm', False))
+            self.add_module(f'projector_{name}', proj)
+        self.spatial_encoder = AnySatSpatialTransformer(
+            d,
+            cfg['spatial_depth'],
+            cfg['spatial_heads'],
+            cfg['mlp_ratio'],
+            drop_path_rate=spatial_drop_path_rate)
+        dpr = torch.linspace(0, drop_path_rate, self.depth + 1).tolist()
+        blocks = [
+            RPEBlock(
+                d,
+                cfg['num_heads'],
+                cfg['mlp_ratio'],
+                qkv_bias=True,
+                drop=drop_rate,
+                attn_drop=attn_drop_rate,
+                drop_path=dpr[i],
+                rpe=False,
+                norm_eps=1e-6) for i in range(self.depth)
+        ]
+        blocks.append(
+            CrossRPEBlock(
+                d,
+                cfg['num_heads'],
+                cfg['mlp_ratio'],
+                qkv_bias=True,
+                drop=drop_rate,
+                attn_drop=attn_drop_rate,
+                drop_path=dpr[-1],
+                norm_eps=1e-6))
+        self.blocks = nn.ModuleList(blocks)
+        trunc_normal_(self.cls_token, std=0.02)
+        for blk in self.blocks:
+            for m in blk.modules():
+                if isinstance(m, nn.Linear):
+                    trunc_normal_(m.weight, std=0.02)
+                    if m.bias is not None:
+                        nn.init.zeros_(m.bias)
+
+    # ------------------------------------------------------------------ config
+    @classmethod
+    def _arch(cls, arch):
+        keys = {
+            'embed_dim', 'depth', 'num_heads', 'spatial_depth', 'spatial_heads',
+            'mlp_ratio'
+        }
+        if isinstance(arch, str):
+            if arch not in cls.arch_zoo:
+                raise KeyError(f'AnySat: unknown arch {arch!r}; choose one of '
+                               f'{sorted(cls.arch_zoo)} or give a dict')
+            return dict(cls.arch_zoo[arch])
+        if isinstance(arch, dict):
+            missing = keys - set(arch)
+            if missing:
+                raise ValueError(f'AnySat: arch dict misses {sorted(missing)}')
+            return dict(arch)
+        raise TypeError(f'AnySat: arch must be a str or dict, got {type(arch)}')
+
+    @staticmethod
+    def _modality_specs(modalities):
+        if modalities is None:
+            return copy.deepcopy(ANYSAT_MODALITIES)
+        if isinstance(modalities, str):
+            modalities = [modalities]
+        if not isinstance(modalities, dict):
+            modalities = {m: {} for m in modalities}
+        if not modalities:
+            raise ValueError('AnySat: no modality')
+        specs = {}
+        for name, override in modalities.items():
+            if '.' in name or name.endswith(('_dates', '_mask')):
+                raise ValueError(f'AnySat: invalid modality name {name!r}')
+            spec = copy.deepcopy(ANYSAT_MODALITIES.get(name, {}))
+            spec.update(override or {})
+            need = {'kind', 'in_channels', 'gsd'
+                    } | ({'patch_px'} if spec.get('kind') == 'image' else set())
+            if not need <= set(spec):
+                raise ValueError(
+                    f'AnySat: modality {name!r} is not one of the release '
+                    f'({sorted(ANYSAT_MODALITIES)}); a new one needs {sorted(need)}')
+            if spec['kind'] not in ('image', 'series'):
+                raise ValueError(f"AnySat: {name}: kind must be 'image' or 'series'")
+            specs[name] = spec
+        return specs
+
+    def subpatch_resolution(self, name):
+        """Sub-patch side in metres (the spatial transformer's position step)."""
+        spec = self.specs[name]
+        if spec['kind'] == 'image':
+            return spec['patch_px'] * spec['gsd']
+        return spec['gsd']
+
+    # ------------------------------------------------------------------ weights
+    def init_weights(self):
+        pretrained = pretrained_init_cfg(self.init_cfg)
+        if pretrained is None:
+            super().init_weights()
+            return
+        ckpt, prefix = pretrained
+        if isinstance(ckpt, str):
+            ckpt = CheckpointLoader.load_checkpoint(ckpt, map_location='cpu')
+        state = unwrap_state_dict(ckpt)
+        p = prefix.rstrip('.') + '.' if prefix else None
+        if p and any(k.startswith(p) for k in state):
+            names = [k[len(p):] for k in state if k.startswith(p)]
+        else:
+            names = list(state)
+        # projectors of modalities this model does not build are skipped
+        built = {f'projector_{m}' for m in self.specs}
+        skipped = [
+            k for k in names
+            if k.startswith('projector_') and k.split('.', 1)[0] not in built
+        ]
+        load_pretrained(self, ckpt, prefix, ignore_keys=skipped)
+
+    # ------------------------------------------------------------------ forward
+    def _check_inputs(self, inputs, patch_size):
+        if not isinstance(inputs, dict) or not inputs:
+            raise TypeError('AnySat: inputs must be a non-empty dict of modalities')
+        names = []
+        for key in inputs:
+            if key.endswith('_dates') or key.endswith('_mask'):
+                base = key.rsplit('_', 1)[0]
+                if base not in inputs:
+                    raise KeyError(f'AnySat: {key!r} given without {base!r}')
+                continue
+            if key not in self.specs:
+                raise KeyError(f'AnySat: unknown modality {key!r}; this model has '
+                               f'{sorted(self.specs)}')
+            names.append(key)
+        if not names:
+            raise ValueError('AnySat: inputs hold no modality')
+        if patch_size is None:
+            raise ValueError('AnySat: give patch_size (metres) to forward or __init__')
+        scale = _exact_int(patch_size / 10)
+        if scale is None:
+            raise ValueError(
+                f'AnySat: patch_size must be a positive multiple of 10 m, got '
+                f'{patch_size}')
+        plans, grid, extent = {}, None, None
+        for name in names:
+            spec, x = self.specs[name], inputs[name]
+            want = 4 if spec['kind'] == 'image' else 5
+            layout = '(B, C, H, W)' if want == 4 else '(B, T, C, H, W)'
+            if x.dim() != want:
+                raise ValueError(f'AnySat: {name} must be {layout}, got '
+                                 f'{tuple(x.shape)}')
+            c = x.shape[-3]
+            if c != spec['in_channels']:
+                raise ValueError(f'AnySat: {name} has {c} channels, its projector '
+                                 f'expects {spec["in_channels"]}')
+            h, w = x.shape[-2:]
+            if spec['kind'] == 'series':
+                dates = inputs.get(f'{name}_dates')
+                if dates is None:
+                    raise KeyError(f'AnySat: time series {name!r} needs '
+                                   f"'{name}_dates' (B, T) day of year")
+                if tuple(dates.shape) != tuple(x.shape[:2]):
+                    raise ValueError(
+                        f'AnySat: {name}_dates has shape {tuple(dates.shape)}, '
+                        f'expected {tuple(x.shape[:2])}')
+            if spec.get('tile_level'):
+                plans[name] = dict(tile_level=True, grid=(h, w))
+                continue
+            px = pixels_per_patch(spec['gsd'], patch_size, name)
+            if h % px or w % px:
+                raise ValueError(
+                    f'AnySat: {name}: the patch size {patch_size} m does not divide '
+                    f'the tile of {h * spec["gsd"]:g} m x {w * spec["gsd"]:g} m '
+                    f'({h} x {w} px at {spec["gsd"]} m)')
+            tile = (h * spec['gsd'], w * spec['gsd'])
+            if extent is not None and any(
+                    abs(a - b) > _TOL * max(1.0, a) for a, b in zip(tile, extent)):
+                raise ValueError(
+                    f'AnySat: {name}: tile of {tile[0]:g} m x {tile[1]:g} m differs '
+                    f"from the other modalities' {extent[0]:g} m x {extent[1]:g} m")
+            extent, grid = tile, (h // px, w // px)
+            if spec['kind'] == 'image':
+                if px % spec['patch_px']:
+                    raise ValueError(
+                        f'AnySat: {name}: {px} px per {patch_size} m patch is not a '
+                        f'multiple of its sub-patch of {spec["patch_px"]} px')
+                side = px // spec['patch_px']
+                if side % scale:
+                    raise ValueError(
+                        f'AnySat: {name}: {side} sub-patches per patch side are not '
+                        f'a multiple of the {scale} 10-m cells')
+                plans[name] = dict(side=side, cells=scale, pixels=px)
+            else:
+                plans[name] = dict(side=px, pixels=px)
+        if grid is None:
+            raise ValueError('AnySat: a tile-level modality (MODIS) needs at least one '
+                             'patch-level modality')
+        return names, plans, grid, scale
+
+    def forward(self,
+                inputs: Dict[str, torch.Tensor],
+                patch_size: Optional[float] = None,
+                output: str = 'patch',
+                dense_modality: Optional[str] = None):
+        if output not in OUTPUTS:
+            raise ValueError(f'AnySat: output must be one of {OUTPUTS}, got {output!r}')
+        patch_size = self.patch_size if patch_size is None else patch_size
+        names, plans, (gh, gw), scale = self._check_inputs(inputs, patch_size)
+        if output == 'dense':
+            patch_level = [m for m in names if not plans[m].get('tile_level')]
+            dense_modality = dense_modality or patch_level[0]
+            if dense_modality not in patch_level:
+                raise ValueError(f'AnySat: dense_modality {dense_modality!r} is not a '
+                                 f'patch-level modality of the inputs {patch_level}')
+        b, d = inputs[names[0]].shape[0], self.embed_dim
+        num_patches = gh * gw
+        pos = get_2d_sincos_pos_embed_with_scale(
+            d, (gh, gw), scale, cls_token=True).to(self.cls_token)
+        patch_tokens, tile_tokens, subpatches = [], [], None
+        for name in names:
+            spec, plan, x = self.specs[name], plans[name], inputs[name]
+            proj = getattr(self, f'projector_{name}')
+            if spec['kind'] == 'image':
+                tok = proj(x, plan['side'], plan['cells'], self.subpatch_order)
+            else:
+                tok = proj(x, inputs[f'{name}_dates'],
+                           None if plan.get('tile_level') else plan['pixels'],
+                           inputs.get(f'{name}_mask'))
+            sub_grid = plan['grid'] if plan.get('tile_level') else (plan['side'], ) * 2
+            keep = output == 'dense' and name == dense_modality
+            out = self.spatial_encoder(tok, sub_grid, self.subpatch_resolution(name),
+                                       keep)
+            if keep:
+                out, subpatches = out
+                subpatches = self._dense_grid(subpatches, name, plan, b, gh, gw)
+            if plan.get('tile_level'):
+                tile_tokens.append(out.view(b, 1, d))
+            else:
+                patch_tokens.append(out.view(b, num_patches, d) + pos[:, 1:])
+        skip = 1 + len(tile_tokens)
+        cls = (self.cls_token + pos[:, :1]).expand(b, -1, -1)
+        x = torch.cat([cls] + tile_tokens + patch_tokens, dim=1)
+        for blk in self.blocks[:-1]:
+            x = blk(x)
+        query_pos = torch.cat([pos[:, :1].expand(-1, skip, -1), pos[:, 1:]], dim=1)
+        x = self.blocks[-1](x, query_pos, (gh, gw), len(patch_tokens), skip)
+        x = torch.cat([x[:, :1], x[:, skip:]], dim=1)  # drop tile-level queries
+        if output == 'tile':
+            return x[:, 0]
+        if output == 'all':
+            return x
+        patches = x[:, 1:].reshape(b, gh, gw, d)
+        if output == 'patch':
+            return patches
+        s = subpatches.shape[1] // gh
+        up = patches.repeat_interleave(s, dim=1).repeat_interleave(s, dim=2)
+        return torch.cat([up, subpatches], dim=-1)
+
+    def _dense_grid(self, subpatches, name, plan, b, gh, gw):
+        """(B * N, L, D) sub-patch tokens -> (B, gh * s, gw * s, D) map."""
+        s, d = plan['side'], subpatches.shape[-1]
+        if self.specs[name]['kind'] == 'image':
+            order = subpatch_raster_index(plan['cells'], s // plan['cells'],
+                                          self.subpatch_order).to(subpatches.device)
+            raster = torch.empty_like(subpatches)
+            raster[:, order] = subpatches
+            subpatches = raster
+        y = subpatches.reshape(b, gh, gw, s, s, d).permute(0, 1, 3, 2, 4, 5)
+        return y.reshape(b, gh * s, gw * s, d)
