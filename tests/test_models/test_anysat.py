@@ -352,3 +352,73 @@ def test_training_step_reaches_every_used_parameter():
     model(inputs, patch_size=20, output='dense').square().mean().backward()
     no_grad = [k for k, p in model.named_parameters() if p.grad is None]
     assert no_grad == []
+
+
+def test_real_treesatai_tile_through_the_eofm_data_layer(tmp_path):
+    """The real TreeSatAI-TS tile (tests/data) loaded by eofm's data layer runs
+    through AnySat in every output mode (20 m patches on the 60 m tile)."""
+    import json
+    import os.path as osp
+
+    import h5py
+
+    from eofm.datasets import MultiModalDataset, multimodal_collate
+    from eofm.models import MultiModalDataPreprocessor
+    root = osp.join(
+        osp.dirname(osp.dirname(osp.abspath(__file__))), 'data', 'treesatai_ts_sample')
+    tile = 'Abies_alba_1_1005_WEFL_NLF'
+    h5 = osp.join(root, tile + '.h5')
+    with h5py.File(h5, 'r') as f:
+        s2_dates = [p.decode().split('_')[2][:8] for p in f['sen-2-products'][:]]
+        asc_dates = [p.decode().split('_')[4][:8] for p in f['sen-1-asc-products'][:]]
+    s2_bands = ['B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B11', 'B12']
+    sample = dict(
+        sample_id=tile,
+        window=[2, 2, 300, 300],
+        modalities=dict(
+            aerial=dict(
+                path=osp.join(root, tile + '.tif'), bands=['R', 'G', 'B', 'NIR']),
+            s2=dict(
+                path=h5, format='h5', key='sen-2-data', dates=s2_dates, bands=s2_bands),
+            s1_asc=dict(
+                path=h5,
+                format='h5',
+                key='sen-1-asc-data',
+                dates=asc_dates,
+                bands=['VV', 'VH'])))
+    ann = tmp_path / 'ann.json'
+    ann.write_text(
+        json.dumps(dict(metainfo=dict(classes=['Abies']), data_list=[sample])))
+    ds = MultiModalDataset(
+        ann_file=str(ann),
+        pipeline=[
+            dict(
+                type='eofm.LoadMultiModalTiles',
+                reference='aerial',
+                modalities=dict(aerial=dict(), s2=dict(), s1_asc=dict())),
+            dict(
+                type='eofm.TemporalSample', lengths=dict(s2=12, s1_asc=6), mode='even'),
+            dict(
+                type='eofm.PackMultiModalInputs', modalities=['aerial', 's2', 's1_asc'])
+        ])
+    prep = MultiModalDataPreprocessor(
+        normalize=dict(
+            aerial=dict(mean=[150.9, 92.7, 84.9, 80.7], std=[36.8, 27.6, 22.5, 26.7]),
+            s2=dict(mean=[4000.0] * 10, std=[3000.0] * 10)))
+    batch = prep(multimodal_collate([ds[0]]))['inputs']
+    assert batch['aerial'].shape == (1, 4, 300, 300)
+    assert batch['s2'].shape == (1, 12, 10, 6, 6) and 's2_doy' in batch
+    torch.manual_seed(0)
+    model = AnySat('tiny', modalities=['aerial', 's2', 's1-asc']).eval()
+    with torch.no_grad():
+        outs = {
+            mode: model(batch, patch_size=20, output=mode)
+            for mode in ('tile', 'patch', 'all', 'dense')
+        }
+    d = model.embed_dim
+    assert outs['tile'].shape == (1, d)
+    assert outs['patch'].shape == (1, 3, 3, d)
+    assert outs['all'].shape == (1, 10, d)
+    # aerial sub-patches: 10 px (2 m) -> 30 x 30 over the tile
+    assert outs['dense'].shape == (1, 30, 30, 2 * d)
+    assert all(torch.isfinite(o).all() for o in outs.values())

@@ -127,7 +127,9 @@ class AnySat(BaseModule):
     ``inputs`` maps a modality to (B, C, H, W) (images) or (B, T, C, H, W) (time
     series), ``{m}_dates`` to (B, T) day of year (required for time series) and
     optionally ``{m}_mask`` (broadcastable to the series, True where observed). All
-    modalities cover the same tile. Outputs (channel-last, as the release):
+    modalities cover the same tile. The batch of eofm's data layer
+    (:class:`eofm.MultiModalDataPreprocessor`: ``s1_asc``, ``{m}_doy``,
+    ``{m}_date_mask``...) is accepted as well. Outputs (channel-last, as the release):
 
     * ``'tile'``: (B, D) the cls token;
     * ``'patch'``: (B, gh, gw, D) one token per patch;
@@ -311,6 +313,46 @@ class AnySat(BaseModule):
         load_pretrained(self, ckpt, prefix, ignore_keys=skipped)
 
     # ------------------------------------------------------------------ forward
+    def _adapt_batch(self, batch):
+        """Accept the batch of :class:`eofm.MultiModalDataPreprocessor` as well.
+
+        eofm's data layer names modalities with identifiers (``s1_asc`` for the
+        release's ``s1-asc``), gives days of year as ``{m}_doy``, pixel validity as
+        ``{m}_mask`` (B, T, H, W), padded dates as ``{m}_date_mask`` (B, T), and adds
+        ``{m}_present`` and ``lonlat``. They become AnySat's inputs: ``{m}_dates``
+        and one ``{m}_mask`` broadcastable to (B, T, C, H, W); the rest is dropped.
+        Keys that are already AnySat's pass through unchanged.
+        """
+        eofm_keys = [
+            k for k in batch
+            if k == 'lonlat' or k.endswith(('_doy', '_date_mask', '_present'))
+        ]
+        renamed = [
+            k for k in batch
+            if k not in self.specs and k.replace('_', '-') in self.specs
+        ]
+        if not eofm_keys and not renamed:
+            return batch
+        out = {}
+        for key, value in batch.items():
+            name = key if key in self.specs else key.replace('_', '-')
+            if name not in self.specs:
+                continue
+            out[name] = value
+            dates = batch.get(f'{key}_dates', batch.get(f'{key}_doy'))
+            if dates is not None:
+                out[f'{name}_dates'] = dates
+            mask = batch.get(f'{key}_mask')
+            if mask is not None and mask.dim() == value.dim() - 1:
+                mask = mask.unsqueeze(-3)  # (B, [T,] H, W) -> channel axis
+            date_mask = batch.get(f'{key}_date_mask')
+            if date_mask is not None and value.dim() == 5:
+                date_mask = date_mask.bool()[:, :, None, None, None]
+                mask = date_mask if mask is None else mask.bool() & date_mask
+            if mask is not None:
+                out[f'{name}_mask'] = mask
+        return out
+
     def _check_inputs(self, inputs, patch_size):
         if not isinstance(inputs, dict) or not inputs:
             raise TypeError('AnySat: inputs must be a non-empty dict of modalities')
@@ -397,6 +439,7 @@ class AnySat(BaseModule):
                 dense_modality: Optional[str] = None):
         if output not in OUTPUTS:
             raise ValueError(f'AnySat: output must be one of {OUTPUTS}, got {output!r}')
+        inputs = self._adapt_batch(inputs) if isinstance(inputs, dict) else inputs
         patch_size = self.patch_size if patch_size is None else patch_size
         names, plans, (gh, gw), scale = self._check_inputs(inputs, patch_size)
         if output == 'dense':
