@@ -357,50 +357,11 @@ def test_training_step_reaches_every_used_parameter():
 def test_real_treesatai_tile_through_the_eofm_data_layer(tmp_path):
     """The real TreeSatAI-TS tile (tests/data) loaded by eofm's data layer runs
     through AnySat in every output mode (20 m patches on the 60 m tile)."""
-    import json
-    import os.path as osp
-
-    import h5py
-
     from eofm.datasets import MultiModalDataset, multimodal_collate
     from eofm.models import MultiModalDataPreprocessor
-    root = osp.join(
-        osp.dirname(osp.dirname(osp.abspath(__file__))), 'data', 'treesatai_ts_sample')
-    tile = 'Abies_alba_1_1005_WEFL_NLF'
-    h5 = osp.join(root, tile + '.h5')
-    with h5py.File(h5, 'r') as f:
-        s2_dates = [p.decode().split('_')[2][:8] for p in f['sen-2-products'][:]]
-        asc_dates = [p.decode().split('_')[4][:8] for p in f['sen-1-asc-products'][:]]
-    s2_bands = ['B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B11', 'B12']
-    sample = dict(
-        sample_id=tile,
-        window=[2, 2, 300, 300],
-        modalities=dict(
-            aerial=dict(
-                path=osp.join(root, tile + '.tif'), bands=['R', 'G', 'B', 'NIR']),
-            s2=dict(
-                path=h5, format='h5', key='sen-2-data', dates=s2_dates, bands=s2_bands),
-            s1_asc=dict(
-                path=h5,
-                format='h5',
-                key='sen-1-asc-data',
-                dates=asc_dates,
-                bands=['VV', 'VH'])))
-    ann = tmp_path / 'ann.json'
-    ann.write_text(
-        json.dumps(dict(metainfo=dict(classes=['Abies']), data_list=[sample])))
+    from treesatai_tile import pipeline, write_annotation
     ds = MultiModalDataset(
-        ann_file=str(ann),
-        pipeline=[
-            dict(
-                type='eofm.LoadMultiModalTiles',
-                reference='aerial',
-                modalities=dict(aerial=dict(), s2=dict(), s1_asc=dict())),
-            dict(
-                type='eofm.TemporalSample', lengths=dict(s2=12, s1_asc=6), mode='even'),
-            dict(
-                type='eofm.PackMultiModalInputs', modalities=['aerial', 's2', 's1_asc'])
-        ])
+        ann_file=write_annotation(tmp_path), pipeline=pipeline(dict(s2=12, s1_asc=6)))
     prep = MultiModalDataPreprocessor(
         normalize=dict(
             aerial=dict(mean=[150.9, 92.7, 84.9, 80.7], std=[36.8, 27.6, 22.5, 26.7]),
