@@ -9,4 +9,5 @@ from .heads import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .msgfm import *  # noqa: F401,F403
+from .omnisat import *  # noqa: F401,F403
 from .selfsup import *  # noqa: F401,F403
