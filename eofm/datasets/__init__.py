@@ -14,5 +14,6 @@ from .sen12ms import *  # noqa: F401,F403
 from .synthetic import SyntheticClassificationDataset
 from .transforms import *  # noqa: F401,F403
 from .treesatai import *  # noqa: F401,F403
+from .vaihingen import *  # noqa: F401,F403
 
 __all__ = ['MultiModalDataset', 'SyntheticClassificationDataset', 'multimodal_collate']

@@ -6,6 +6,7 @@ from .change_detection import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .fusion import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
+from .image_to_image import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .msgfm import *  # noqa: F401,F403

@@ -304,6 +304,15 @@ class MsGFMMultiSensor(BaseModule):
             initialised or loaded, the stacked kernel is the per-sensor kernels
             side by side divided by the number of sensors, biases and norms
             averaged) or 'random'.
+        input_keys (dict, optional): Sensor -> batch key it is read from
+            (default: the sensor's name), e.g. ``dict(s2='s2_cloudy')``: SEN12MS-CR's
+            cloudy Sentinel-2 through the pretrained ``s2`` embedding.
+        band_index (dict, optional): Sensor -> positions of the input's bands among
+            the sensor's pretrained bands, for inputs with fewer bands (e.g.
+            BigEarthNet's 12-band L2A without B10 on an encoder pretrained with the
+            13 SEN12MS L1C bands). The missing bands are zero-filled before the
+            patch embedding: the pretrained embedding is used as is and the missing
+            bands' kernels see no signal (the same as dropping those columns).
         init_cfg (dict, optional): mmengine init config.
 
     ``forward(inputs)`` takes a dict of (B, C, H, W) tensors (or (B, T, C, H, W)
@@ -320,6 +329,8 @@ class MsGFMMultiSensor(BaseModule):
                  mode='stack_channels',
                  stack_name='stack',
                  stack_init='from_sensors',
+                 input_keys=None,
+                 band_index=None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if mode not in self.MODES:
@@ -346,6 +357,22 @@ class MsGFMMultiSensor(BaseModule):
                         f'sensors {self.sensors} have {total}')
             else:
                 self.backbone.add_sensor(stack_name, total)
+        self.input_keys = dict(input_keys or {})
+        self.band_index = {
+            k: [int(i) for i in v]
+            for k, v in (band_index or {}).items()
+        }
+        for what, mapping in (('input_keys', self.input_keys), ('band_index',
+                                                                self.band_index)):
+            unknown = [s for s in mapping if s not in self.sensors]
+            if unknown:
+                raise ValueError(f'MsGFMMultiSensor: {what} names {unknown}, which '
+                                 f'are not among the sensors {self.sensors}')
+        for sensor, idx in self.band_index.items():
+            total = self.backbone.sensors[sensor]
+            if len(set(idx)) != len(idx) or not all(0 <= i < total for i in idx):
+                raise ValueError(f'MsGFMMultiSensor: band_index.{sensor} must be '
+                                 f'distinct positions in [0, {total}), got {idx}')
 
     @property
     def out_channels(self):
@@ -372,10 +399,20 @@ class MsGFMMultiSensor(BaseModule):
                 p.copy_(sum(dict(e.norm.named_parameters())[name] for e in embeds) / n)
 
     def _image(self, inputs, sensor):
-        if sensor not in inputs:
-            raise KeyError(f'MsGFMMultiSensor: sensor {sensor!r} is not in the '
-                           f'inputs (keys: {sorted(inputs)})')
-        return single_date(inputs, sensor)
+        key = self.input_keys.get(sensor, sensor)
+        if key not in inputs:
+            raise KeyError(f'MsGFMMultiSensor: input {key!r} of sensor {sensor!r} is '
+                           f'not in the inputs (keys: {sorted(inputs)})')
+        x = single_date(inputs, key)
+        idx = self.band_index.get(sensor)
+        if idx is None:
+            return x
+        if x.shape[1] != len(idx):
+            raise ValueError(f'MsGFMMultiSensor: {key!r} has {x.shape[1]} bands, '
+                             f'band_index.{sensor} lists {len(idx)}')
+        full = x.new_zeros(x.shape[0], self.backbone.sensors[sensor], *x.shape[2:])
+        full[:, idx] = x
+        return full
 
     def forward(self, inputs):
         images = [self._image(inputs, s) for s in self.sensors]
