@@ -11,6 +11,7 @@ from .multimodal_dataset import MultiModalDataset
 from .pastis import *  # noqa: F401,F403
 from .scene_classification import *  # noqa: F401,F403
 from .sen12ms import *  # noqa: F401,F403
+from .spacenet2 import *  # noqa: F401,F403
 from .synthetic import SyntheticClassificationDataset
 from .transforms import *  # noqa: F401,F403
 from .treesatai import *  # noqa: F401,F403

@@ -1,43 +1,60 @@
-"""Benchmark one SkySense pretraining step on the CPU: time, its parts, peak memory.
+"""Benchmark one pretraining step of any eofm pretraining config: time, parts, memory.
 
-For each ``--preset`` an ``eofm.SkySensePretrainer`` is built from ``--config``
-(default: the tiny CPU pretraining config) with the preset's overrides:
+Works for every eofm pretraining config (SkySense, msGFM, OmniSat, AnySat, ...): the
+model, optimizer and train dataset are built from ``--config`` (default: the tiny
+SkySense CPU pretraining config). For each ``--preset`` the config gets the preset's
+overrides:
 
-* ``small``: the config as is (tiny backbone);
-* ``medium``: ``model.backbone.arch='small'`` with that arch's geo-context size
-  (16 prototypes in 8 x 16 regions); the heads, views and data stay the same.
+* ``small``: the config as is;
+* ``medium``: ``model.backbone.arch='small'``; for SkySense also that arch's
+  geo-context size (16 prototypes in 8 x 16 regions). Only for models whose
+  backbone has a named ``arch`` preset (SkySense, msGFM). The default presets are ``small medium`` for SkySense
+  configs and ``small`` for the others.
 
 One step is what the runner's ``train_step`` does: data loading (the train
-dataset's ``__getitem__`` for each sample of the batch, ``eofm.multimodal_collate``
-and ``model.data_preprocessor(data, True)``), the forward
-``model(**data, mode='loss')`` with ``model.parse_losses`` (the sum), the
-backward (``optim_wrapper.backward``) and the optimizer step
-(``optim_wrapper.step`` with the config's gradient clipping, then ``zero_grad``),
-with the optimizer of the config. Samples are drawn at random (seeded) from the
-train split of ``--data-root`` (default: eofm's sample dataset generated into a
-temporary folder). Measured:
+dataset's ``__getitem__`` for each sample of the batch, the config's collate
+function (``eofm.multimodal_collate`` by default) and
+``model.data_preprocessor(data, True)``), the forward ``model(**data,
+mode='loss')`` with ``model.parse_losses`` (the sum), the backward
+(``optim_wrapper.backward``) and the optimizer step (``optim_wrapper.step`` with the
+config's gradient clipping, then ``zero_grad``), with the optimizer of the config;
+then the teacher EMA (``model.update_teacher()``) when the config has
+``eofm.TeacherEMAHook`` (SkySense, AnySat). Batches: samples drawn at random
+(seeded, ``batch_size`` of the dataloader or ``--batch-size``) from the train split,
+or, when the train dataloader has a ``batch_sampler`` (e.g. msGFM's
+``eofm.HeterogeneousBatchSampler``: one batch per source per step), the batches of
+that sampler (seeded, epoch after epoch); ``samples_per_step`` is then what the
+sampler yields. Data: ``--data-root`` (default: eofm's sample dataset generated into
+a temporary folder). Measured:
 
 * **step time**: the median over ``--iters`` steps after ``--warmup`` untimed
-  ones, without the profiler; **samples/s** = batch size / that median. The data,
-  forward, backward and optimizer times of these steps are timed directly
-  (``time.perf_counter``);
+  ones, without the profiler; **samples/s** = samples per step / that median. The
+  data, forward, backward and optimizer times of these steps are timed directly
+  (``time.perf_counter``, after ``torch.cuda.synchronize`` on CUDA);
 * **parts**: ``--iters`` more steps run under ``torch.profiler`` (CPU). Data,
-  backward and optimizer step are timed directly; the forward is split by the
-  ``record_function`` ranges of the model (their CPU total time, i.e. the wall
-  time of each range): the backbone parts ``skysense.{hr,s2,s1,up_heads,fusion,
-  geo_context}`` (called in both the student and the teacher forward: summed over
-  both, and reported per branch by walking each range's parents up to
-  ``pretrain.student`` / ``pretrain.teacher``), the MGCL losses
-  (``pretrain.mgcl`` minus the ``pretrain.sinkhorn`` ranges inside it), Sinkhorn,
-  the cross-modal alignment, the prototype update and the teacher EMA. ``other``
-  is the rest of the step (the forward outside these ranges, e.g. the loss sum
-  and the unlabelled code between the ranges). Each share is the part's time over
-  the profiled steps divided by their wall time, so the shares sum to 1; the
-  profiler's overhead (profiled / unprofiled step time) is reported with them;
-* **peak memory**: the highest total of tensor bytes that PyTorch's allocator
-  handed out during one more step above what was live before it, from the
-  allocation and free events of ``torch.profiler`` (``profile_memory``), as in
-  ``benchmark_skysense.py``; tensors only, with the data loading;
+  backward, optimizer step and teacher EMA are timed directly. For SkySense the
+  forward is split by the ``record_function`` ranges of the model (their CPU
+  total time, i.e. the wall time of each range): the backbone parts
+  ``skysense.{hr,s2,s1,up_heads,fusion,geo_context}`` (called in both the student
+  and the teacher forward: summed over both, and reported per branch by walking
+  each range's parents up to ``pretrain.student`` / ``pretrain.teacher``), the
+  MGCL losses (``pretrain.mgcl`` minus the ``pretrain.sinkhorn`` ranges inside
+  it), Sinkhorn, the cross-modal alignment, the prototype update and the teacher
+  EMA; other models report the forward as one part. ``other`` is the rest of the
+  step (the forward outside these ranges, e.g. the loss sum and the unlabelled
+  code between the ranges). Each share is the part's time over the profiled steps
+  divided by their wall time, so the shares sum to 1; the profiler's overhead
+  (profiled / unprofiled step time) is reported with them;
+* **peak memory**: on the CPU, the highest total of tensor bytes that PyTorch's
+  allocator handed out during one more step above what was live before it, from
+  the allocation and free events of ``torch.profiler`` (``profile_memory``), as in
+  ``benchmark_skysense.py`` (tensors only, with the data loading), and the
+  process's peak resident set size (``peak_rss_bytes``: ``getrusage`` high-water
+  mark of the whole process after the steps, i.e. model, optimizer state, data
+  and Python included); on CUDA (``--device cuda``) the maximum of
+  ``torch.cuda.max_memory_allocated`` over that step above what was allocated
+  before it, and over the timed steps (``cuda_max_allocated_bytes``, everything
+  allocated);
 * **FLOPs** of that same step: ``FlopCounterMode`` (matrix products only,
   1 multiply-add = 2 FLOPs, forward + backward), and the achieved FLOP/s (FLOPs /
   median step time) against the **matmul peak** measured in the same run (best
@@ -47,17 +64,23 @@ The model's state moves on between steps (EMA teacher, prototypes, DINO centres,
 AdamW), as in training. Other processes on the same cores slow the timings down:
 the 1-minute load average before the run is printed and written.
 
-Example::
+Examples::
 
     python tools/analysis_tools/benchmark_pretrain.py --preset small medium \\
         --iters 3 --out work_dirs/benchmark_pretrain.json
+    python tools/analysis_tools/benchmark_pretrain.py \\
+        --config configs/msgfm/msgfm-pretrain_swin-tiny_1xb4-100it_eofm-sample-192px.py \\
+        --iters 3 --out work_dirs/benchmark_pretrain_msgfm.json
 """
 import argparse
 import contextlib
+import functools
+import itertools
 import logging
 import os
 import os.path as osp
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -69,18 +92,25 @@ import torch
 # Run as a script, the repository root is not on sys.path.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from tools.analysis_tools.benchmark_skysense import (  # noqa: E402
-    _device_name, matmul_peak, peak_memory, write_json)
+    _device_name, _sync, matmul_peak, peak_memory, write_json)
 from tools.analysis_tools.count_params import _CUSTOM_FLOPS  # noqa: E402
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join('configs', 'skysense',
                           'skysense-pretrain_tiny_2xb4-150it_eofm-sample-192px.py')
-# Config overrides (mmengine's merge_from_dict keys) of each preset.
+# Config overrides (mmengine's merge_from_dict keys) of each preset, for SkySense.
 PRESETS = {
     'small': {},
     'medium': {
         'model.backbone.arch': 'small',
         'model.backbone.geo': dict(num_prototypes=16, n_lat=8, n_lon=16),
+    },
+}
+# ... and for the other models (whose backbone has an ``arch``).
+GENERIC_PRESETS = {
+    'small': {},
+    'medium': {
+        'model.backbone.arch': 'small'
     },
 }
 ENCODERS = ('hr', 's2', 's1', 'up_heads')
@@ -110,35 +140,85 @@ SUMMARY_NAMES = dict(
     forward='forward (all)',
     student_forward='student forward',
     teacher_forward='teacher forward')
+# The parts of a step of the models without SkySense's labelled ranges.
+GENERIC_PARTS = ('data', 'forward', 'backward', 'optimizer', 'teacher_ema', 'other')
+PART_NAMES.update(forward='forward')
 MEMORY_METHOD = ('torch.profiler allocation/free events (profile_memory): peak of '
                  'live tensor bytes above those live before the step')
+CUDA_MEMORY_METHOD = ('torch.cuda.max_memory_allocated during the step above the '
+                      'bytes allocated before it')
+RSS_METHOD = 'getrusage ru_maxrss: peak resident set size of the whole process'
 
 
 # ---------------------------------------------------------------------- the step
-class PretrainStep:
-    """One training step of ``model``; each call returns its timed phases (s)."""
+def random_batches(size, batch_size, seed=0):
+    """Endless lists of ``batch_size`` indices drawn at random from ``size``."""
+    rng = np.random.default_rng(seed)
+    while True:
+        yield [int(i) for i in rng.integers(size, size=batch_size)]
 
-    def __init__(self, model, optim_wrapper, dataset, batch_size, seed=0):
+
+def sampler_batches(batch_sampler):
+    """Endless batches of a batch sampler, epoch after epoch."""
+    for epoch in itertools.count():
+        if hasattr(batch_sampler, 'set_epoch'):
+            batch_sampler.set_epoch(epoch)
+        yield from batch_sampler
+
+
+class PretrainStep:
+    """One training step of ``model``; each call returns its timed phases (s).
+
+    ``batches``: an iterator of index lists (default: ``batch_size`` random
+    samples); ``collate``: the collate function (default
+    ``eofm.multimodal_collate``); ``teacher_ema``: call ``model.update_teacher()``
+    after the step (default: when the model has it).
+    """
+
+    def __init__(self,
+                 model,
+                 optim_wrapper,
+                 dataset,
+                 batch_size,
+                 seed=0,
+                 batches=None,
+                 collate=None,
+                 teacher_ema=None,
+                 device=None):
+        from eofm.datasets import multimodal_collate
         self.model, self.optim_wrapper = model, optim_wrapper
         self.dataset, self.batch_size = dataset, batch_size
-        self.rng = np.random.default_rng(seed)
+        self.batches = batches if batches is not None else random_batches(
+            len(dataset), batch_size, seed)
+        self.collate = collate or multimodal_collate
+        self.teacher_ema = hasattr(
+            model, 'update_teacher') if (teacher_ema is None) else bool(teacher_ema)
+        self.device = device or torch.device('cpu')
+        self.samples = []  # samples of each step
 
     def __call__(self):
-        from eofm.datasets import multimodal_collate
+        sync = lambda: _sync(self.device)  # noqa: E731
         t0 = time.perf_counter()
-        idx = self.rng.integers(len(self.dataset), size=self.batch_size)
-        data = multimodal_collate([self.dataset[int(i)] for i in idx])
+        idx = next(self.batches)
+        data = self.collate([self.dataset[int(i)] for i in idx])
         data = self.model.data_preprocessor(data, True)
+        sync()
         t1 = time.perf_counter()
         loss, _ = self.model.parse_losses(self.model(**data, mode='loss'))
+        sync()
         t2 = time.perf_counter()
         self.optim_wrapper.backward(loss)
+        sync()
         t3 = time.perf_counter()
         self.optim_wrapper.step()
         self.optim_wrapper.zero_grad()
+        sync()
         t4 = time.perf_counter()
-        self.model.update_teacher()  # as eofm.TeacherEMAHook after each iteration
+        if self.teacher_ema:
+            self.model.update_teacher()  # as eofm.TeacherEMAHook after each iteration
+            sync()
         t5 = time.perf_counter()
+        self.samples.append(len(idx))
         return dict(
             data=t1 - t0,
             forward=t2 - t1,
@@ -199,24 +279,59 @@ def step_parts(phases, labels):
     return dict(parts=parts, branches=branches, forward=phases['forward'])
 
 
-def profile_step(step):
+def generic_step_parts(phases):
+    """The parts (s) of one step of a model without labelled ranges."""
+    parts = {p: phases[p] for p in GENERIC_PARTS if p != 'other'}
+    parts['other'] = phases['step'] - sum(parts.values())
+    return dict(parts=parts, forward=phases['forward'])
+
+
+def profile_step(step, skysense=True):
     """Run ``step`` under the CPU profiler: its phases and parts."""
     from torch.profiler import ProfilerActivity, profile
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         phases = step()
+    if not skysense:
+        return phases, generic_step_parts(phases)
     return phases, step_parts(phases, label_times(prof.events()))
 
 
 # ---------------------------------------------------------------------- presets
+def is_skysense(cfg):
+    """Whether ``cfg`` pretrains SkySense (its labelled ranges split the forward)."""
+    return 'SkySense' in str(cfg.model.get('type', ''))
+
+
+def preset_overrides(cfg, preset):
+    """The config overrides of ``preset`` for the model of ``cfg``."""
+    if is_skysense(cfg):
+        return PRESETS[preset]
+    overrides = GENERIC_PRESETS[preset]
+    arch = (cfg.model.get('backbone') or {}).get('arch')
+    if overrides and not isinstance(arch, str):
+        raise ValueError(f'benchmark_pretrain: preset {preset!r} sets '
+                         'model.backbone.arch to a named arch, which the backbone '
+                         f"of {cfg.model.get('type')} does not have; use --preset "
+                         'small')
+    return overrides
+
+
 def load_config(config, preset, data_root, batch_size=None):
     from mmengine.config import Config
     cfg = Config.fromfile(config)
-    if PRESETS[preset]:
-        cfg.merge_from_dict(PRESETS[preset])
+    overrides = preset_overrides(cfg, preset)
+    if overrides:
+        cfg.merge_from_dict(overrides)
     cfg.train_dataloader.dataset.data_root = data_root
     if batch_size:
         cfg.train_dataloader.batch_size = batch_size
     return cfg
+
+
+def default_presets(config):
+    """``small medium`` for SkySense configs, ``small`` for the others."""
+    from mmengine.config import Config
+    return ['small', 'medium'] if is_skysense(Config.fromfile(config)) else ['small']
 
 
 @contextlib.contextmanager
@@ -232,8 +347,8 @@ def _quiet_init_log():
         logger.setLevel(level)
 
 
-def build(cfg, seed=0):
-    """(model, optim_wrapper, train dataset) of ``cfg``, seeded."""
+def build(cfg, seed=0, device=None):
+    """(model, optim_wrapper, train dataset) of ``cfg``, seeded, on ``device``."""
     from mmengine.logging import MessageHub
     from mmengine.optim import build_optim_wrapper
 
@@ -246,38 +361,145 @@ def build(cfg, seed=0):
     model = MODELS.build(cfg.model)
     with _quiet_init_log():
         model.init_weights()
+    if device is not None:
+        model = model.to(device)
     model.train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     return model, optim_wrapper, dataset
 
 
-def bench_preset(preset, config, data_root, batch_size, iters, warmup):
+def build_batches(cfg, dataset, batch_size, seed=0):
+    """(batches, description): the config's batch sampler when it has one, else
+    ``batch_size`` random samples per step."""
+    loader = cfg.train_dataloader
+    if not loader.get('batch_sampler'):
+        return random_batches(len(dataset), batch_size, seed), 'random'
+    from eofm.registry import DATA_SAMPLERS
+    sampler_cfg = dict(loader.get('sampler') or dict(type='DefaultSampler'))
+    sampler_cfg.setdefault('seed', seed)
+    sampler = DATA_SAMPLERS.build(sampler_cfg, default_args=dict(dataset=dataset))
+    batch_sampler = DATA_SAMPLERS.build(
+        loader.batch_sampler, default_args=dict(sampler=sampler, batch_size=batch_size))
+    return sampler_batches(batch_sampler), loader.batch_sampler['type']
+
+
+def build_collate(cfg):
+    """The train dataloader's collate function (``eofm.multimodal_collate`` when
+    the config names none)."""
+    from eofm.datasets import multimodal_collate
+    from eofm.registry import FUNCTIONS
+    collate_cfg = cfg.train_dataloader.get('collate_fn')
+    if not collate_cfg:
+        return multimodal_collate
+    collate_cfg = dict(collate_cfg)
+    fn = FUNCTIONS.get(collate_cfg.pop('type'))
+    return functools.partial(fn, **collate_cfg) if collate_cfg else fn
+
+
+def uses_teacher_ema(cfg, model):
+    """Whether the runner would call ``model.update_teacher()`` after each step."""
+    hooks = [h.get('type', '') for h in cfg.get('custom_hooks') or []]
+    return hasattr(model, 'update_teacher') and any(
+        str(t).split('.')[-1] == 'TeacherEMAHook' for t in hooks)
+
+
+def peak_rss_bytes():
+    """Peak resident set size of this process so far (bytes)."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss if sys.platform == 'darwin' else rss * 1024
+
+
+def bench_preset(preset, config, data_root, batch_size, iters, warmup, device=None):
     """The measurements of one preset as a dict (see the module docstring)."""
     from torch.utils.flop_counter import FlopCounterMode
+    device = device or torch.device('cpu')
     cfg = load_config(config, preset, data_root, batch_size)
     batch_size = cfg.train_dataloader.batch_size
-    model, optim_wrapper, dataset = build(cfg)
+    skysense = is_skysense(cfg)
+    parts_names = PARTS if skysense else GENERIC_PARTS
+    model, optim_wrapper, dataset = build(cfg, device=device)
     if len(dataset) == 0:
         raise ValueError(f'benchmark_pretrain: the train split of {data_root} is '
                          'empty')
-    step = PretrainStep(model, optim_wrapper, dataset, batch_size)
+    batches, batching = build_batches(cfg, dataset, batch_size)
+    step = PretrainStep(
+        model,
+        optim_wrapper,
+        dataset,
+        batch_size,
+        batches=batches,
+        collate=build_collate(cfg),
+        teacher_ema=uses_teacher_ema(cfg, model)
+        or (skysense and hasattr(model, 'update_teacher')),
+        device=device)
     for _ in range(warmup):
         step()
+    if device.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats(device)
     timed = [step() for _ in range(iters)]
-    profiled = [profile_step(step) for _ in range(iters)]
+    samples = step.samples[warmup:warmup + iters]
+    cuda_max = (
+        torch.cuda.max_memory_allocated(device) if device.type == 'cuda' else None)
+    profiled = [profile_step(step, skysense) for _ in range(iters)]
     counter = FlopCounterMode(display=False, custom_mapping=_CUSTOM_FLOPS)
 
     def counted_step():
         with counter:
             step()
 
-    mem = peak_memory(counted_step, torch.device('cpu'))
+    mem = peak_memory(counted_step, device)
     flops = counter.get_total_flops()
 
     step_t = statistics.median(t['step'] for t in timed)
+    samples_per_step = statistics.mean(samples)
     prof_wall = sum(p['step'] for p, _ in profiled)
-    part_sums = {p: sum(r['parts'][p] for _, r in profiled) for p in PARTS}
+    part_sums = {p: sum(r['parts'][p] for _, r in profiled) for p in parts_names}
+    n_params = sum(p.numel() for p in model.parameters())
+    n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    backbone = cfg.model.get('backbone') or {}
+    result = dict(
+        preset=preset,
+        overrides=preset_overrides(cfg, preset),
+        model=cfg.model.get('type'),
+        backbone_arch=backbone.get('arch'),
+        batch_size=batch_size,
+        batching=batching,
+        samples_per_step=samples_per_step,
+        params=n_params,
+        params_trainable=n_trainable,
+        step_time_s=step_t,
+        step_times_s=[t['step'] for t in timed],
+        samples_per_s=samples_per_step / step_t,
+        phase_times_s={
+            k: statistics.median(t[k] for t in timed)
+            for k in ('data', 'forward', 'backward', 'optimizer', 'teacher_ema')
+        },
+        profiled_step_time_s=prof_wall / iters,
+        profiler_overhead=prof_wall / iters / step_t,
+        parts=list(parts_names),
+        part_times_s={
+            p: v / iters
+            for p, v in part_sums.items()
+        },
+        shares={
+            p: v / prof_wall
+            for p, v in part_sums.items()
+        },
+        peak_memory_bytes=mem,
+        peak_memory_method=CUDA_MEMORY_METHOD
+        if device.type == 'cuda' else MEMORY_METHOD,
+        peak_rss_bytes=peak_rss_bytes(),
+        cuda_max_allocated_bytes=cuda_max,
+        flops_per_step=flops,
+        flops_per_s=flops / step_t,
+    )
+    forward = sum(r['forward'] for _, r in profiled)
+    if not skysense:
+        result.update(
+            summary_times_s=dict(forward=forward / iters),
+            summary_shares=dict(forward=forward / prof_wall))
+        return result
     branch_sums = {
         b: {
             k: sum(r['branches'][b][k] for _, r in profiled)
@@ -288,35 +510,10 @@ def bench_preset(preset, config, data_root, batch_size, iters, warmup):
     # Groups of parts (not in the sum of the shares).
     summaries = dict(
         encoders=sum(part_sums[p] for p in ENCODERS),
-        forward=sum(r['forward'] for _, r in profiled),
+        forward=forward,
         student_forward=branch_sums['student']['forward'],
         teacher_forward=branch_sums['teacher']['forward'])
-    n_params = sum(p.numel() for p in model.parameters())
-    n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return dict(
-        preset=preset,
-        overrides=PRESETS[preset],
-        backbone_arch=cfg.model.backbone.arch,
-        batch_size=batch_size,
-        params=n_params,
-        params_trainable=n_trainable,
-        step_time_s=step_t,
-        step_times_s=[t['step'] for t in timed],
-        samples_per_s=batch_size / step_t,
-        phase_times_s={
-            k: statistics.median(t[k] for t in timed)
-            for k in ('data', 'forward', 'backward', 'optimizer')
-        },
-        profiled_step_time_s=prof_wall / iters,
-        profiler_overhead=prof_wall / iters / step_t,
-        part_times_s={
-            p: v / iters
-            for p, v in part_sums.items()
-        },
-        shares={
-            p: v / prof_wall
-            for p, v in part_sums.items()
-        },
+    result.update(
         branch_times_s={
             b: {
                 k: v / iters
@@ -331,11 +528,8 @@ def bench_preset(preset, config, data_root, batch_size, iters, warmup):
         summary_shares={
             k: v / prof_wall
             for k, v in summaries.items()
-        },
-        peak_memory_bytes=mem,
-        flops_per_step=flops,
-        flops_per_s=flops / step_t,
-    )
+        })
+    return result
 
 
 # ---------------------------------------------------------------------- output
@@ -345,29 +539,38 @@ def _ms(s):
 
 def preset_table(r, peak):
     """Lines of the table of one preset result ``r``."""
+    skysense = 'branch_times_s' in r
+    batch = (f'batch {r["batch_size"]}' if r.get('batching', 'random') == 'random' else
+             f'{r["samples_per_step"]:g} samples/step from {r["batching"]}')
+    memory = f'peak memory {r["peak_memory_bytes"] / 2**20:,.1f} MiB'
+    if r.get('peak_rss_bytes'):
+        memory += f', process peak RSS {r["peak_rss_bytes"] / 2**20:,.1f} MiB'
+    if r.get('cuda_max_allocated_bytes') is not None:
+        memory += (f', CUDA max allocated '
+                   f'{r["cuda_max_allocated_bytes"] / 2**20:,.1f} MiB')
     lines = [
-        f'preset {r["preset"]} (backbone {r["backbone_arch"]}, batch {r["batch_size"]}'
-        f', {r["params_trainable"] / 1e6:,.2f} M trainable of '
-        f'{r["params"] / 1e6:,.2f} M params)',
+        f'preset {r["preset"]} ({r.get("model") or "model"}, backbone '
+        f'{r["backbone_arch"]}, {batch}, {r["params_trainable"] / 1e6:,.2f} M '
+        f'trainable of {r["params"] / 1e6:,.2f} M params)',
         f'step {_ms(r["step_time_s"])} ms (median), {r["samples_per_s"]:.2f} '
-        f'samples/s, peak memory {r["peak_memory_bytes"] / 2**20:,.1f} MiB',
+        f'samples/s, {memory}',
         f'{r["flops_per_step"] / 1e9:,.1f} GFLOP/step (matmul, fwd+bwd): '
         f'{r["flops_per_s"] / 1e9:,.1f} GFLOP/s = '
         f'{100 * r["flops_per_s"] / peak:.1f} % of the fp32 matmul peak',
     ]
     rows = []
-    for p in PARTS:
+    for p in r.get('parts', PARTS):
         cells = [
             PART_NAMES[p],
             _ms(r['part_times_s'][p]), f'{100 * r["shares"][p]:.1f}'
         ]
-        if p in BACKBONE_PARTS:
+        if skysense and p in BACKBONE_PARTS:
             cells += [_ms(r['branch_times_s'][b][p]) for b in BRANCHES]
         else:
             cells += ['', '']
         rows.append(cells)
     summary = [(SUMMARY_NAMES[k], r['summary_times_s'][k], r['summary_shares'][k])
-               for k in SUMMARY_NAMES]
+               for k in SUMMARY_NAMES if k in r['summary_times_s']]
     summary.append((f'step, profiled (x{r["profiler_overhead"]:.2f})',
                     r['profiled_step_time_s'], 1.0))
     head = ['part', 'ms/step', 'share %', 'student ms', 'teacher ms']
@@ -386,9 +589,10 @@ def preset_table(r, peak):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description='Time one SkySense pretraining step on the CPU and split it '
-        'into data, encoders, fusion, losses, backward, optimizer step; peak tensor '
-        'memory and FLOP/s against the matmul peak.',
+        description='Time one pretraining step of an eofm pretraining config '
+        '(SkySense, msGFM, OmniSat, AnySat, ...) and split it into data, forward '
+        '(SkySense: encoders, fusion, losses), backward, optimizer step; peak '
+        'memory, samples/s and FLOP/s against the matmul peak.',
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='Example: benchmark_pretrain.py --preset small medium --iters 3')
     parser.add_argument(
@@ -398,9 +602,10 @@ def parse_args(argv=None):
     parser.add_argument(
         '--preset',
         nargs='+',
-        default=['small', 'medium'],
+        default=None,
         choices=list(PRESETS),
-        help='small: the config as is; medium: backbone arch "small" (default: both)')
+        help='small: the config as is; medium: backbone arch "small" (default: '
+        'both for SkySense, small for the other models)')
     parser.add_argument(
         '--batch-size', type=int, help='samples per step (default: the config\'s)')
     parser.add_argument(
@@ -415,9 +620,13 @@ def parse_args(argv=None):
         type=int,
         help='CPU threads (torch.set_num_threads; default: PyTorch\'s)')
     parser.add_argument(
+        '--device',
+        default='cpu',
+        help='cpu (default) or cuda[:N]: where the model and the batches live')
+    parser.add_argument(
         '--data-root',
-        help='dataset root with train.json (default: generate eofm\'s sample '
-        'dataset into a temporary folder)')
+        help='dataset root of the config\'s train split (default: generate eofm\'s '
+        'sample dataset into a temporary folder)')
     parser.add_argument(
         '--num-tiles',
         type=int,
@@ -433,11 +642,28 @@ def parse_args(argv=None):
         args.config = osp.join(REPO_ROOT, DEFAULT_CONFIG)
     elif not osp.isfile(args.config):
         parser.error(f'--config: no such file: {args.config}')
-    if args.data_root is not None and not osp.isfile(
-            osp.join(args.data_root, 'train.json')):
-        parser.error(f'--data-root: no train.json in {args.data_root} (write the '
-                     'sample dataset with tools/misc/make_sample_dataset.py)')
+    try:
+        args.device = torch.device(args.device)
+    except RuntimeError as e:
+        parser.error(f'--device: {e}')
+    if args.device.type == 'cuda' and not torch.cuda.is_available():
+        parser.error('--device cuda: CUDA is not available')
+    if args.device.type not in ('cpu', 'cuda'):
+        parser.error(f'--device must be cpu or cuda, got {args.device}')
+    if args.data_root is not None and not osp.isdir(args.data_root):
+        parser.error(f'--data-root: no such folder: {args.data_root}')
     return args
+
+
+def _check_ann_file(config, data_root):
+    """A readable error when the config's annotation file is not in ``data_root``
+    (e.g. the sample dataset was not written there)."""
+    from mmengine.config import Config
+    ann = Config.fromfile(config).train_dataloader.dataset.get('ann_file')
+    if ann and not osp.isabs(ann) and not osp.isfile(osp.join(data_root, ann)):
+        raise SystemExit(f'benchmark_pretrain: --data-root: no {ann} in {data_root} '
+                         '(write the sample dataset with '
+                         'tools/misc/make_sample_dataset.py)')
 
 
 def main(argv=None):
@@ -446,7 +672,10 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else None
-    device = torch.device('cpu')
+    device = args.device
+    presets = args.preset or default_presets(args.config)
+    if args.data_root is not None:
+        _check_ann_file(args.config, args.data_root)
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data_root
         if root is None:
@@ -455,13 +684,13 @@ def main(argv=None):
             generate(root, num_tiles=args.num_tiles, size=32, hr_factor=8)
         peak = matmul_peak(device)
         results = [
-            bench_preset(p, args.config, root, args.batch_size, args.iters, args.warmup)
-            for p in args.preset
+            bench_preset(p, args.config, root, args.batch_size, args.iters, args.warmup,
+                         device) for p in presets
         ]
     config = osp.relpath(args.config, REPO_ROOT) if osp.abspath(
         args.config).startswith(REPO_ROOT + os.sep) else args.config
     report = dict(
-        device='cpu',
+        device=device.type,
         device_name=_device_name(device),
         torch=torch.__version__,
         threads=torch.get_num_threads(),
@@ -473,12 +702,13 @@ def main(argv=None):
         warmup=args.warmup,
         matmul_peak_flops_per_s=dict(fp32=peak),
         matmul_peak_method='best of 5 timed 2048x2048 @ 2048x2048 torch.mm',
-        memory_method=MEMORY_METHOD,
+        memory_method=CUDA_MEMORY_METHOD if device.type == 'cuda' else MEMORY_METHOD,
+        rss_method=RSS_METHOD,
         flops_method='FlopCounterMode over one step, matrix products only, '
         '1 multiply-add = 2 FLOPs',
-        parts=list(PARTS),
+        parts=results[0]['parts'],
         results=results)
-    print(f'device: cpu ({report["device_name"]}), torch {torch.__version__}, '
+    print(f'device: {device} ({report["device_name"]}), torch {torch.__version__}, '
           f'{config}, median of {args.iters} steps after {args.warmup} warm-up; '
           f'parts from {args.iters} profiled steps')
     if load is not None:
@@ -488,7 +718,7 @@ def main(argv=None):
     for r in results:
         print()
         print('\n'.join(preset_table(r, peak)))
-    print(f'\npeak memory: {MEMORY_METHOD}')
+    print(f'\npeak memory: {report["memory_method"]}; process RSS: {RSS_METHOD}')
     if args.out:
         write_json(report, args.out)
     return report

@@ -25,12 +25,18 @@ def _unit8(x):
     return x / 255.0
 
 
+def _uint11(x):
+    """11-bit digital numbers (WorldView-2/3, SpaceNet) to [0, 1]."""
+    return x / 2047.0
+
+
 # Named per-sensor scalings a modality config refers to with ``scale=NAME``.
 SENSOR_SCALINGS = {
     'none': lambda x: x,
     'reflectance': _reflectance,  # Sentinel-2 L2A DN / 10000
     'db': _decibel,  # Sentinel-1 linear backscatter -> dB
     'uint8': _unit8,  # 8-bit imagery -> [0, 1]
+    'uint11': _uint11,  # 11-bit imagery (WorldView) -> [0, 1]
 }
 
 
