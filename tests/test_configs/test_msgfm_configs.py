@@ -54,6 +54,8 @@ def test_msgfm_paper_config_follows_table_10():
     assert model.mask_ratio == 0.6 and model.mask_patch_size == 32
     assert model.pairs == [('s1', 's2'), ('rgb', 'dsm')]
     assert cfg.train_dataloader.batch_sampler.batch_sizes == [128, 32, 12]
+    assert model.source_batch_sizes == [128, 32, 12]
+    assert model.source_lr_scales == [1.0, 0.25, 0.1]
     assert [d.type for d in cfg.train_dataloader.dataset.datasets
             ] == ['eofm.MultiModalDataset', 'eofm.SEN12MS', 'eofm.MultiModalDataset']
     assert cfg.optim_wrapper.optimizer.lr == 1e-4

@@ -162,3 +162,38 @@ def test_loss_goes_down_with_the_preprocessor_and_sensor_keys():
     assert set(log) >= {'loss_mim_rgb', 'loss_mim_s1', 'loss_mim_s2', 'loss_aux'}
     first, last = sum(history[:3]) / 3, sum(history[-3:]) / 3
     assert last < 0.7 * first, history
+
+
+def test_source_lr_scales_update_once_per_source_at_its_rate():
+    """Table 10's per-source learning rates: one update per source block, with the
+    group lr scaled by the source's factor and restored afterwards."""
+    sizes = [2, 1]
+
+    def run(scales):
+        model = _model(source_batch_sizes=sizes, source_lr_scales=scales)
+        model.train()
+        batch = _batch(b=3)
+        samples = [{k: v[i] for k, v in batch.items()} for i in range(3)]
+        optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+        before = {k: v.clone() for k, v in model.state_dict().items()}
+        log = model.train_step(dict(inputs=samples), optim)
+        assert optim.param_groups[0]['lr'] == 0.1  # restored
+        changed = [
+            k for k, v in model.state_dict().items() if not torch.equal(v, before[k])
+        ]
+        return log, changed
+
+    log, changed = run([0.0, 0.0])
+    assert not changed  # lr 0 for both sources: no parameter moves
+    assert {'loss_source0', 'loss_source1', 'loss'} <= set(log)
+    log, changed = run([1.0, 0.0])
+    assert changed  # the first source's update moves the encoder
+    with pytest.raises(ValueError, match='add up to'):
+        model = _model(source_batch_sizes=[1, 1], source_lr_scales=[1.0, 1.0])
+        model.train_step(
+            dict(inputs=[{
+                k: v[0]
+                for k, v in _batch(b=1).items()
+            }] * 3), OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)))
+    with pytest.raises(ValueError, match='go together'):
+        _model(source_lr_scales=[1.0])

@@ -57,6 +57,16 @@ class MsGFM(BaseModel):
             e.g. GeoPile RGB next to MDAS RGB + DSM).
         data_preprocessor (dict, optional): Defaults to
             ``eofm.MultiModalDataPreprocessor``.
+        source_batch_sizes (Sequence[int], optional): Per-rank batch size of each
+            source, in the order of :class:`eofm.HeterogeneousBatchSampler`'s
+            ``batch_sizes`` (the batch is one block per source, in that order).
+        source_lr_scales (Sequence[float], optional): Learning-rate factor of each
+            source (appendix B.1, Table 10: {1e-4, 0.25e-4, 1e-5} for RGB, SEN12MS,
+            MDAS -> ``[1.0, 0.25, 0.1]`` with lr 1e-4). The encoder is shared, so a
+            per-source rate only exists as separate updates: each training step
+            then does one optimizer update per source, on that source's block and
+            loss, with the group learning rates scaled by its factor (restored
+            after). Without it one update covers the whole batch.
         init_cfg (dict, optional): mmengine init config.
     """
 
@@ -70,6 +80,8 @@ class MsGFM(BaseModel):
                  sensor_keys=None,
                  missing_partner='error',
                  data_preprocessor=None,
+                 source_batch_sizes=None,
+                 source_lr_scales=None,
                  init_cfg=None):
         data_preprocessor = data_preprocessor or dict(
             type='eofm.MultiModalDataPreprocessor')
@@ -101,6 +113,15 @@ class MsGFM(BaseModel):
                     raise ValueError(f'MsGFM: sensor {s!r} is in two pairs')
                 self.partner[s] = t
         self.cross_prob, self.mask_ratio = cross_prob, mask_ratio
+        if (source_lr_scales is None) != (source_batch_sizes is None) or (
+                source_lr_scales is not None
+                and len(source_lr_scales) != len(source_batch_sizes)):
+            raise ValueError('MsGFM: source_lr_scales and source_batch_sizes go '
+                             'together, one entry per source')
+        self.source_batch_sizes = (None if source_batch_sizes is None else
+                                   [int(b) for b in source_batch_sizes])
+        self.source_lr_scales = (None if source_lr_scales is None else
+                                 [float(f) for f in source_lr_scales])
         self.aux_loss_weight = aux_loss_weight
         self.missing_partner = missing_partner
         self.sensor_keys = dict(sensor_keys or {})
@@ -125,6 +146,41 @@ class MsGFM(BaseModel):
                 nn.PixelShuffle(self.stride))
             for s, c in sensors.items()
         })
+
+    # ------------------------------------------------------------------ training
+    def train_step(self, data, optim_wrapper):
+        """One update, or one per source with its learning-rate factor
+        (``source_lr_scales``)."""
+        if self.source_lr_scales is None:
+            return super().train_step(data, optim_wrapper)
+        n = len(data['inputs'])
+        if n != sum(self.source_batch_sizes):
+            raise ValueError(f'MsGFM: the batch has {n} samples, source_batch_sizes '
+                             f'{self.source_batch_sizes} add up to '
+                             f'{sum(self.source_batch_sizes)} (use '
+                             f'eofm.HeterogeneousBatchSampler with the same sizes)')
+        log_vars, start = {}, 0
+        for i, (size, factor) in enumerate(
+                zip(self.source_batch_sizes, self.source_lr_scales)):
+            part = {k: v[start:start + size] for k, v in data.items()}
+            start += size
+            with optim_wrapper.optim_context(self):
+                part = self.data_preprocessor(part, True)
+                losses = self._run_forward(part, mode='loss')
+            parsed, logs = self.parse_losses(losses)
+            groups = optim_wrapper.param_groups
+            saved = [g['lr'] for g in groups]
+            for g in groups:
+                g['lr'] = g['lr'] * factor
+            try:
+                optim_wrapper.update_params(parsed)
+            finally:
+                for g, lr in zip(groups, saved):
+                    g['lr'] = lr
+            for k, v in logs.items():
+                log_vars[f'{k}_source{i}'] = v
+            log_vars['loss'] = log_vars.get('loss', 0) + logs['loss']
+        return log_vars
 
     # ------------------------------------------------------------------ inputs
     def _sensor_images(self, inputs):
