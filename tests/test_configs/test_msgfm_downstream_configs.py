@@ -31,6 +31,9 @@ BEN = {
     'linear_8xb32-100e_bigearthnet-s2-192px': (['s2'], 100),
     'linear_8xb32-100e_bigearthnet-s2-10pct-192px': (['s2'], 10),
     'linear_8xb32-100e_bigearthnet-s1-192px': (['s1'], 100),
+    'linear_8xb32-100e_bigearthnet-s2-1pct-192px': (['s2'], 1),
+    'linear_8xb32-100e_bigearthnet-s1-10pct-192px': (['s1'], 10),
+    'linear_8xb32-100e_bigearthnet-s1-1pct-192px': (['s1'], 1),
 }
 RUN = [
     'linear_8xb32-100e_bigearthnet-s1s2-192px',
