@@ -11,13 +11,15 @@ import math
 import os.path as osp
 from types import SimpleNamespace
 
+import numpy as np
+from mmengine.hooks import Hook
 from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
 from eofm.apis.runner_setup import build_runner, load_config, merge_train_args
 
 __all__ = [
     'ROOT', 'TINY_CHANNELS', 'load_train_config', 'leaf_datasets', 'shrink_common',
-    'set_scale', 'assert_finite', 'build_runner'
+    'set_scale', 'assert_finite', 'build_runner', 'LossRecorder', 'pretrain_losses'
 ]
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -92,3 +94,32 @@ def set_scale(pipeline, scale):
 def assert_finite(metrics, key):
     assert key in metrics, metrics
     assert math.isfinite(metrics[key]), metrics
+
+
+class LossRecorder(Hook):
+    """Records the total training loss of every iteration."""
+
+    def __init__(self):
+        self.losses = []
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self.losses.append(float(outputs['loss']))
+
+
+def pretrain_losses(cfg, data_root, iters):
+    """Run a CPU pretraining config for ``iters`` iterations on the data under
+    ``data_root`` (short warmup, seeded, checkpoint at the end); returns the losses."""
+    cfg.train_dataloader.dataset.data_root = str(data_root) + '/'
+    cfg.train_cfg.max_iters = iters
+    cfg.param_scheduler = [
+        dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=5)
+    ]
+    cfg.default_hooks.checkpoint.interval = iters
+    cfg.randomness = dict(seed=0)
+    runner = build_runner(cfg)
+    recorder = LossRecorder()
+    runner.register_hook(recorder)
+    runner.train()
+    losses = np.array(recorder.losses)
+    assert len(losses) == iters and np.isfinite(losses).all(), losses
+    return losses, runner

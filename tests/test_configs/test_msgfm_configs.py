@@ -1,21 +1,9 @@
 """msGFM's CPU pretraining config trains on generated sample data with the loss going
 down, through the code path of tools/train.py."""
-import numpy as np
-from mmengine.hooks import Hook
-
-from config_helpers import build_runner, load_train_config
+from config_helpers import load_train_config, pretrain_losses
 from tools.misc.make_sample_dataset import generate
 
 SAMPLE = 'configs/msgfm/msgfm-pretrain_swin-tiny_1xb4-100it_eofm-sample-192px.py'
-
-
-class _Losses(Hook):
-
-    def __init__(self):
-        self.losses = []
-
-    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-        self.losses.append(float(outputs['loss']))
 
 
 def test_msgfm_sample_pretraining_loss_goes_down(tmp_path):
@@ -27,19 +15,7 @@ def test_msgfm_sample_pretraining_loss_goes_down(tmp_path):
     assert model.backbone.sensors == dict(hr=4, s2=10, s1=2)
     assert model.pairs == [('s1', 's2')] and model.cross_prob == 0.5
     assert model.mask_ratio == 0.6 and model.aux_loss_weight == 0.01
-    cfg.train_dataloader.dataset.data_root = str(root) + '/'
-    cfg.train_cfg.max_iters = 30
-    cfg.param_scheduler = [
-        dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=5)
-    ]
-    cfg.default_hooks.checkpoint.interval = 30
-    cfg.randomness = dict(seed=0)
-    runner = build_runner(cfg)
-    watch = _Losses()
-    runner.register_hook(watch)
-    runner.train()
-    losses = np.array(watch.losses)
-    assert len(losses) == 30 and np.isfinite(losses).all()
+    losses, runner = pretrain_losses(cfg, root, 30)
     assert losses[-5:].mean() < 0.85 * losses[:5].mean(), losses
 
 

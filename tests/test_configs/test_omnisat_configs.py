@@ -5,11 +5,11 @@ CPU pretraining config on generated sample data with the loss going down."""
 import math
 import shutil
 
-import numpy as np
 import pytest
 from mmengine.hooks import Hook
 
-from config_helpers import build_runner, leaf_datasets, load_train_config
+from config_helpers import (build_runner, leaf_datasets, load_train_config,
+                            pretrain_losses)
 from fake_data.treesatai import make_treesatai
 from tools.misc.make_sample_dataset import generate
 
@@ -157,18 +157,5 @@ def test_cpu_pretraining_on_sample_data_loss_goes_down(tmp_path):
     assert cfg.train_cfg.max_iters == 100
     # the config's model, 2 tiles a batch, 20 iterations
     cfg.train_dataloader.batch_size = 2
-    cfg.train_dataloader.dataset.data_root = str(root) + '/'
-    cfg.train_cfg.max_iters = 20
-    cfg.param_scheduler = [
-        dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=3)
-    ]
-    cfg.default_hooks.checkpoint.interval = 100
-    cfg.default_hooks.logger.interval = 5
-    cfg.randomness = dict(seed=0)
-    runner = build_runner(cfg)
-    record = _Record()
-    runner.register_hook(record)
-    runner.train()
-    losses = np.array(record.losses)
-    assert len(losses) == 20 and np.isfinite(losses).all()
+    losses, _ = pretrain_losses(cfg, root, 20)
     assert losses[-5:].mean() < 0.9 * losses[:5].mean(), losses
