@@ -35,11 +35,8 @@ BEN = {
     'linear_8xb32-100e_bigearthnet-s1-10pct-192px': (['s1'], 10),
     'linear_8xb32-100e_bigearthnet-s1-1pct-192px': (['s1'], 1),
 }
-RUN = [
-    'linear_8xb32-100e_bigearthnet-s1s2-192px',
-    'linear_8xb32-100e_bigearthnet-s1s2-1pct-192px',
-    'linear_8xb32-100e_bigearthnet-s2-192px', 'linear_8xb32-100e_bigearthnet-s1-192px'
-]
+# every BigEarthNet config trains (the fraction ones differ in the split file only)
+RUN = list(BEN)
 SEN12MS_CR = 'pixreg_8xb4-40k_sen12ms-cr-256px'
 VAIHINGEN = 'upernet_4xb2-80k_vaihingen-rgbdsm-512x512'
 
