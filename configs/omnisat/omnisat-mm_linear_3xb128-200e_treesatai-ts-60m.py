@@ -12,8 +12,8 @@
 #   All 74.2 (10 % labels: 61.1); S1 56.7 (48.2); S2 62.9 (51.4); VHR 70.5 (58.3).
 #   Without pretraining: All 73.3 (52.2); S1 55.9 (31.6); S2 49.7 (33.9); VHR 71.0
 #   (51.4).
-# mmpretrain has no weighted-average F1: the evaluators below report macro and micro
-# F1 and mAP; the numbers are not comparable one to one.
+# The evaluators report the paper's support-weighted F1 (eofm.WeightedMultiLabelMetric,
+# 'multi-label/f1-score_weighted'), macro and micro F1 and mAP.
 #
 # Label fractions: omnisat-mm_linear_3xb128-200e_treesatai-ts-{10,20}pct-60m.py read
 # train_filenames_{10,20}pct.lst (python tools/dataset_converters/sample_fraction.py
@@ -89,6 +89,7 @@ test_dataloader = dict(
     collate_fn=dict(type='eofm.multimodal_collate'),
     dataset=dict(with_species=False, pipeline=test_pipeline))
 val_evaluator = [
+    dict(type='eofm.WeightedMultiLabelMetric', thr=0.5),
     dict(type='MultiLabelMetric', thr=0.5, average='macro'),
     dict(type='MultiLabelMetric', thr=0.5, average='micro'),
     dict(type='AveragePrecision'),
