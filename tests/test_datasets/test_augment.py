@@ -168,3 +168,34 @@ def test_cloud_filter_with_a_probability_mask():
     out = FilterCloudyDates(cloud_key='s2_cloudprob', kind='mask')(r)
     assert out['s2_doy'].tolist() == [2, 3]
     assert torch.is_tensor(torch.from_numpy(out['s2']))
+
+
+def test_aligned_center_crop_is_centred():
+    from eofm.datasets.transforms import AlignedCenterCrop
+    img = np.arange(12 * 12, dtype=np.float32).reshape(1, 12, 12)
+    seg = np.arange(12 * 12).reshape(12, 12)
+    s2 = np.zeros((2, 3, 3, 3), np.float32)  # 4 reference px per s2 px
+    out = AlignedCenterCrop(
+        size=8, reference='aerial')(
+            dict(
+                aerial=img.copy(), gt_seg_map=seg.copy(),
+                modalities_present=['aerial']))
+    assert out['aerial'].shape == (1, 8, 8)
+    np.testing.assert_array_equal(out['gt_seg_map'], seg[2:10, 2:10])
+    # offsets follow the coarsest grid: (12 - 4) // 2 = 4 -> 4
+    out = AlignedCenterCrop(
+        size=4, reference='aerial')(
+            dict(
+                aerial=img.copy(),
+                s2=s2.copy(),
+                gt_seg_map=seg.copy(),
+                modalities_present=['aerial', 's2']))
+    np.testing.assert_array_equal(out['gt_seg_map'], seg[4:8, 4:8])
+    assert out['s2'].shape == (2, 3, 1, 1)
+    with pytest.raises(ValueError, match='AlignedCenterCrop'):
+        AlignedCenterCrop(
+            size=6, reference='aerial')(
+                dict(
+                    aerial=img.copy(),
+                    s2=s2.copy(),
+                    modalities_present=['aerial', 's2']))

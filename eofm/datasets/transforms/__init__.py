@@ -1,17 +1,17 @@
 """Transforms of multi-modal, multi-temporal samples."""
 from .formatting import PackMultiModalInputs
-from .geometric import (AlignedRandomCrop, AlignedRandomFlip, AlignedRandomResizedCrop,
-                        AlignedRandomRot90)
+from .geometric import (AlignedCenterCrop, AlignedRandomCrop, AlignedRandomFlip,
+                        AlignedRandomResizedCrop, AlignedRandomRot90)
 from .loading import SENSOR_SCALINGS, LoadMultiModalTiles
 from .multiview import MultiModalMultiView
 from .photometric import RandomColorJitter, RandomGaussianBlur, RandomSolarize
-from .temporal import (SCL_CLOUD_CLASSES, DateJitter, FilterCloudyDates,
-                       RenameModality, TemporalSample)
+from .temporal import (SCL_CLOUD_CLASSES, DateJitter, FilterCloudyDates, RenameModality,
+                       TemporalSample)
 
 __all__ = [
-    'AlignedRandomCrop', 'AlignedRandomFlip', 'AlignedRandomResizedCrop',
-    'AlignedRandomRot90', 'DateJitter', 'FilterCloudyDates', 'LoadMultiModalTiles',
-    'MultiModalMultiView', 'PackMultiModalInputs', 'RandomColorJitter',
-    'RandomGaussianBlur', 'RandomSolarize', 'RenameModality', 'SCL_CLOUD_CLASSES', 'SENSOR_SCALINGS',
-    'TemporalSample'
+    'AlignedCenterCrop', 'AlignedRandomCrop', 'AlignedRandomFlip',
+    'AlignedRandomResizedCrop', 'AlignedRandomRot90', 'DateJitter', 'FilterCloudyDates',
+    'LoadMultiModalTiles', 'MultiModalMultiView', 'PackMultiModalInputs',
+    'RandomColorJitter', 'RandomGaussianBlur', 'RandomSolarize', 'RenameModality',
+    'SCL_CLOUD_CLASSES', 'SENSOR_SCALINGS', 'TemporalSample'
 ]

@@ -158,13 +158,32 @@ class AlignedRandomCrop(_AlignedCropBase):
         for n_ref, n, step in zip(ref_hw, self.size, steps):
             if n > n_ref or n % step:
                 raise ValueError(
-                    f'AlignedRandomCrop: size {self.size} must fit the reference '
+                    f'{type(self).__name__}: size {self.size} must fit the reference '
                     f'({ref_hw}) and be a multiple of the coarsest pixel {steps}')
-            box.append(step * np.random.randint(0, (n_ref - n) // step + 1))
+            box.append(step * self._offset((n_ref - n) // step))
         return box[0], box[1], self.size[0], self.size[1]
+
+    @staticmethod
+    def _offset(slack):
+        """Offset, in coarsest pixels, among ``0..slack``."""
+        return np.random.randint(0, slack + 1)
 
     def __repr__(self):
         return f'{type(self).__name__}(size={self.size}, reference={self.reference!r})'
+
+
+@TRANSFORMS.register_module()
+class AlignedCenterCrop(AlignedRandomCrop):
+    """Centred crop of ``size`` reference pixels, the same ground in every modality.
+
+    The deterministic counterpart of :class:`AlignedRandomCrop` for evaluation (e.g.
+    FLAIR's 512 px = 102.4 m aerial patches cut to 500 px = 100 m for 10 m patches):
+    the offset is half the slack, rounded down to the coarsest modality's grid.
+    """
+
+    @staticmethod
+    def _offset(slack):
+        return slack // 2
 
 
 @TRANSFORMS.register_module()

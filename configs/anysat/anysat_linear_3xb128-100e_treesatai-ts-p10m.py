@@ -1,0 +1,138 @@
+# AnySat fine-tuning on TreeSatAI-TS (Astruc et al., CVPR 2025, supplementary Table A):
+# multi-label classification of 15 tree genera on 60 m tiles from the aerial image
+# (NIR, G, B, R at 0.2 m), the Sentinel-2 series (10 bands) and the ascending
+# Sentinel-1 series (VV, VH), all fused. Data layout: configs/_base_/datasets/
+# treesatai_ts.py (data/treesatai_ts/: aerial/, sentinel-ts/, labels/, *_filenames.lst).
+#
+# The released encoder (checkpoints/AnySat.pth, keys without prefix) is fine-tuned
+# end-to-end with one linear layer, binary cross-entropy, AdamW lr 5e-5 (the paper's
+# single learning rate) with linear warm-up + cosine annealing (its classification
+# schedule), 3 GPUs x 128 tiles (batch 384), patches of 10 m (TreeSatAI-TS takes 10 or
+# 20 m): a 6 x 6 grid.
+#
+# Head input: mmpretrain's ImageClassifier calls the backbone with the inputs only, so
+# AnySat gives its default 'patch' output (B, 6, 6, D); eofm.TokensToMap mean-pools the
+# 36 patch tokens. The reference's linear layer reads the tile (cls) token instead.
+#
+# Paper, supplementary Table A (TreeSatAI-TS, weighted F1): AnySat pretrained on
+# GeoPlex 75.1, from scratch 72.7 (OmniSat 74.2): 'multi-label/f1-score_weighted'
+# (eofm.WeightedMultiLabelMetric); macro and micro F1 and mAP beside it.
+# The number of epochs is not given in the paper (100 here, an assumption).
+_base_ = [
+    '../_base_/datasets/treesatai_ts.py',
+    '../_base_/default_runtime_mmpretrain.py',
+]
+num_classes = 15
+checkpoint = 'checkpoints/AnySat.pth'
+patch_size = 10  # metres
+embed_dim = 768  # AnySat base
+max_epochs = 100
+warmup_epochs = 5
+
+# AnySat's modalities: aerial (4 ch, 0.2 m), s2 (10 ch), s1_asc -> 's1-asc' (2 ch).
+used = ['aerial', 's2', 's1_asc']
+load = dict(
+    type='eofm.LoadMultiModalTiles',
+    reference='aerial',
+    modalities=dict(aerial=dict(gsd=0.2), s2=dict(), s1_asc=dict()))
+# 60 m: 300 px of aerial (the release's images are 304 px), 6 x 6 px of series
+crop = dict(type='eofm.AlignedRandomCrop', size=300, reference='aerial')
+num_dates = 50
+train_sample = dict(
+    type='eofm.TemporalSample',
+    lengths=dict(s2=num_dates, s1_asc=num_dates),
+    mode='random')
+test_sample = dict(
+    type='eofm.TemporalSample',
+    lengths=dict(s2=num_dates, s1_asc=num_dates),
+    mode='even')
+train_pipeline = [
+    load, train_sample, crop,
+    dict(type='eofm.PackMultiModalInputs', modalities=used)
+]
+test_pipeline = [
+    load, test_sample, crop,
+    dict(type='eofm.PackMultiModalInputs', modalities=used)
+]
+# AnySat's TreeSatAI-TS statistics (raw digital numbers); Sentinel-1 as stored.
+normalize = dict(
+    aerial=dict(
+        mean=[150.8935, 92.7139, 84.8544, 80.7042],
+        std=[36.7649, 27.6250, 22.4795, 26.7337]),
+    s2=dict(
+        mean=[
+            4304.33, 4159.27, 4057.78, 4328.95, 4571.22, 4644.87, 4837.25, 4700.26,
+            2823.26, 2319.97
+        ],
+        std=[
+            3538.00, 3324.23, 3270.07, 3250.53, 2897.39, 2754.50, 2821.52, 2625.95,
+            1731.56, 1549.30
+        ]))
+
+train_dataloader = dict(
+    batch_size=128,
+    num_workers=8,
+    dataset=dict(with_species=False, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=128,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='eofm.multimodal_collate'),
+    dataset=dict(with_species=False, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = [
+    dict(type='eofm.WeightedMultiLabelMetric', thr=0.5),
+    dict(type='MultiLabelMetric', thr=0.5, average='macro'),
+    dict(type='MultiLabelMetric', thr=0.5, average='micro'),
+    dict(type='AveragePrecision'),
+]
+test_evaluator = val_evaluator
+
+model = dict(
+    type='ImageClassifier',
+    data_preprocessor=dict(
+        type='eofm.MultiModalDataPreprocessor', task='cls', normalize=normalize),
+    backbone=dict(
+        type='eofm.AnySat',
+        arch='base',
+        modalities=['aerial', 's2', 's1-asc'],
+        patch_size=patch_size,
+        init_cfg=dict(type='Pretrained', checkpoint=checkpoint)),
+    neck=dict(type='eofm.TokensToMap', out_type='pooled', pool='mean'),
+    head=dict(
+        type='MultiLabelLinearClsHead',
+        num_classes=num_classes,
+        in_channels=embed_dim,
+        loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)))
+
+optim_wrapper = dict(
+    type='OptimWrapper', optimizer=dict(type='AdamW', lr=5e-5, weight_decay=0.05))
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=True,
+        begin=0,
+        end=warmup_epochs,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        eta_min=0.0,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True),
+]
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
+val_cfg = dict()
+test_cfg = dict()
+default_hooks = dict(
+    checkpoint=dict(
+        type='CheckpointHook',
+        interval=1,
+        max_keep_ckpts=1,
+        save_best='multi-label/f1-score',
+        rule='greater'))
+# 3 GPUs x 128 tiles in the paper
+auto_scale_lr = dict(base_batch_size=384)

@@ -1,0 +1,235 @@
+"""The AnySat fine-tuning / linear-probing configs keep the paper's setup and run on
+CPU through the code path of tools/train.py: each builds with the 'tiny' AnySat on a
+fake dataset in the official layout, trains two iterations and evaluates once; the
+linear-probing configs leave the encoder unchanged."""
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+from fake_geo import write_geotiff
+from mmengine.hooks import Hook
+
+from config_helpers import build_runner, leaf_datasets, load_train_config
+from fake_data.flair import DIRS, PATCHES, make_flair
+from fake_data.pastis import make_pastis
+from fake_data.treesatai import make_treesatai
+
+CFG = 'configs/anysat/anysat_{}.py'
+FLAIR = 'sublinear_3xb32-100e_flair-p10m'
+TSAI = {
+    'linear_3xb128-100e_treesatai-ts-p10m': False,
+    'linear-probe_3xb128-100e_treesatai-ts-p10m': True,
+}
+PASTIS = {
+    'sublinear_8xb1-100e_pastis-hd-p40m': False,
+    'sublinear-probe_8xb1-100e_pastis-hd-p40m': True,
+}
+TINY_DIM = 64  # width of AnySat 'tiny'
+
+
+class _Record(Hook):
+
+    def __init__(self):
+        self.losses, self.metrics, self.backbone = [], {}, None
+
+    def before_train(self, runner):
+        model = runner.model.module if hasattr(runner.model, 'module') else \
+            runner.model
+        self.backbone = copy.deepcopy(model.backbone.state_dict())
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self.losses.append(outputs['loss'].item())
+
+    def after_val_epoch(self, runner, metrics=None):
+        self.metrics = dict(metrics or {})
+
+
+def _backbone_changed(runner, before):
+    model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+    after = model.backbone.state_dict()
+    return [k for k in before if not torch.equal(before[k], after[k])]
+
+
+def _check_common(cfg, frozen):
+    backbone = cfg.model.backbone
+    assert backbone.type == 'eofm.AnySat' and backbone.arch == 'base'
+    # the release file's keys have no prefix
+    assert backbone.init_cfg == dict(
+        type='Pretrained', checkpoint='checkpoints/AnySat.pth')
+    # the paper's optimizer for every experiment
+    assert cfg.optim_wrapper.optimizer.type == 'AdamW'
+    assert cfg.optim_wrapper.optimizer.lr == 5e-5
+    custom = cfg.optim_wrapper.get('paramwise_cfg', {}).get('custom_keys', {})
+    if frozen:
+        assert custom == {'backbone': dict(lr_mult=0.0, decay_mult=0.0)}
+    else:
+        assert not custom
+
+
+def _shrink(cfg, root, batch_size):
+    cfg.model.backbone.arch = 'tiny'
+    cfg.model.backbone.pop('init_cfg')
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(name)
+        loader.batch_size = batch_size
+        loader.num_workers = 0
+        loader.persistent_workers = False
+        for ds in leaf_datasets(loader.dataset):
+            ds.data_root = str(root) + '/'
+            for t in ds.pipeline:
+                if t.type == 'eofm.TemporalSample':
+                    t.lengths = {m: 3 for m in t.lengths}
+    cfg.default_hooks.logger.interval = 1
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
+    cfg.randomness = dict(seed=0)
+    cfg.env_cfg.dist_cfg = dict(backend='gloo')
+    cfg.train_cfg.max_epochs = 1
+
+
+def _train(cfg, frozen):
+    runner = build_runner(cfg)
+    record = _Record()
+    runner.register_hook(record)
+    runner.train()
+    assert len(record.losses) == 2, record.losses
+    assert all(math.isfinite(v) for v in record.losses), record.losses
+    changed = _backbone_changed(runner, record.backbone)
+    if frozen:
+        assert not changed, changed
+    else:
+        assert changed
+    return record.metrics
+
+
+@pytest.fixture(scope='module')
+def fake_tsai_ts(tmp_path_factory):
+    root = tmp_path_factory.mktemp('treesatai_ts')
+    make_treesatai(root, time_series=True)
+    return root
+
+
+@pytest.fixture(scope='module')
+def fake_pastis_hd(tmp_path_factory):
+    root = tmp_path_factory.mktemp('pastis_hd')
+    # 160 m tiles: 16 px of Sentinel, 160 px of SPOT at 1 m (AnySat's SPOT grid);
+    # one patch per fold
+    make_pastis(root, n_patches=5, size=16, hr_scale=10)
+    return root
+
+
+@pytest.mark.parametrize('name', list(TSAI))
+def test_treesatai_ts_configs(name, fake_tsai_ts, tmp_path):
+    frozen = TSAI[name]
+    cfg = load_train_config(CFG.format(name), tmp_path / 'work')
+    _check_common(cfg, frozen)
+    model = cfg.model
+    assert model.type == 'ImageClassifier'
+    assert model.data_preprocessor.task == 'cls'
+    assert model.backbone.modalities == ['aerial', 's2', 's1-asc']
+    assert model.backbone.patch_size == 10
+    assert model.neck == dict(type='eofm.TokensToMap', out_type='pooled', pool='mean')
+    assert model.head.type == 'MultiLabelLinearClsHead'
+    assert model.head.num_classes == 15 and model.head.in_channels == 768
+    assert model.head.loss.use_sigmoid
+    assert [s.type for s in cfg.param_scheduler] == ['LinearLR', 'CosineAnnealingLR']
+    assert cfg.train_dataloader.batch_size == 128
+    assert cfg.auto_scale_lr.base_batch_size == 384
+    assert cfg.train_dataloader.dataset.type == 'eofm.TreeSatAITS'
+    assert cfg.test_dataloader.dataset.split == 'test'
+    assert tuple(cfg.train_dataloader.dataset.pipeline[-1].modalities) == ('aerial',
+                                                                           's2',
+                                                                           's1_asc')
+    # CPU size
+    model.head.in_channels = TINY_DIM
+    _shrink(cfg, fake_tsai_ts, batch_size=2)
+    metrics = _train(cfg, frozen)
+    for key in ('multi-label/f1-score_weighted', 'multi-label/f1-score',
+                'multi-label/f1-score_micro', 'multi-label/mAP'):
+        assert key in metrics and math.isfinite(metrics[key]), metrics
+
+
+@pytest.mark.parametrize('name', list(PASTIS))
+def test_pastis_hd_configs(name, fake_pastis_hd, tmp_path):
+    frozen = PASTIS[name]
+    cfg = load_train_config(CFG.format(name), tmp_path / 'work')
+    _check_common(cfg, frozen)
+    model = cfg.model
+    assert model.type == 'EncoderDecoder'
+    assert model.data_preprocessor.task == 'seg'
+    assert model.backbone.modalities == ['s2', 's1', 'spot']
+    assert model.backbone.patch_size == 40
+    assert model.neck == dict(type='eofm.TokensToMap', out_type='map')
+    head = model.decode_head
+    assert head.type == 'eofm.SubPatchLinearSegHead'
+    assert head.in_channels == 768 and head.num_classes == 19
+    assert head.scale == 4 and head.ignore_index == 19
+    assert cfg.param_scheduler[0].type == 'ReduceOnPlateauLR'
+    assert cfg.train_dataloader.batch_size == 1
+    assert cfg.auto_scale_lr.base_batch_size == 8
+    assert cfg.train_dataloader.dataset.type == 'eofm.PASTISHD'
+    assert cfg.val_dataloader.dataset.folds == [4]
+    assert cfg.test_dataloader.dataset.folds == [5]
+    assert list(
+        cfg.train_dataloader.dataset.pipeline[-1].modalities) == ['s2', 's1', 'spot']
+    # CPU size; two training tiles (folds 1, 2), one validation tile (fold 4)
+    head.in_channels = TINY_DIM
+    _shrink(cfg, fake_pastis_hd, batch_size=1)
+    cfg.train_dataloader.dataset.folds = [1, 2]
+    metrics = _train(cfg, frozen)
+    assert 'mIoU' in metrics and math.isfinite(metrics['mIoU']), metrics
+
+
+@pytest.fixture(scope='module')
+def fake_flair(tmp_path_factory):
+    """The fake FLAIR-2 with full-size 512 x 512 px aerial patches and masks."""
+    root = tmp_path_factory.mktemp('flair')
+    make_flair(root)
+    size = 512
+    rows, cols = np.mgrid[:size, :size]
+    mask = (1 + (rows // 128 + cols // 128) % 13).astype(np.uint8)  # values 1-13
+    mask[:64, :64] = 19  # "other"
+    for split, patches in PATCHES.items():
+        img_dir, msk_dir, _ = DIRS[split]
+        for k, (domain, zone, pid) in enumerate(patches):
+            origin = (700000.0 + 10 * k, 6600000.0)
+            aerial = (10 * np.arange(1, 6)[:, None, None] + np.zeros((5, size, size)))
+            write_geotiff(
+                root / img_dir / domain / zone / 'img' / f'IMG_{pid}.tif',
+                aerial.astype(np.uint8),
+                origin,
+                0.2,
+                epsg=2154)
+            write_geotiff(
+                root / msk_dir / domain / zone / 'msk' / f'MSK_{pid}.tif',
+                mask,
+                origin,
+                0.2,
+                epsg=2154)
+    return root
+
+
+def test_flair_config(fake_flair, tmp_path):
+    cfg = load_train_config(CFG.format(FLAIR), tmp_path / 'work')
+    _check_common(cfg, False)
+    model = cfg.model
+    assert model.type == 'EncoderDecoder'
+    assert model.data_preprocessor.task == 'seg'
+    assert model.backbone.modalities == ['aerial-flair', 's2']
+    assert model.backbone.patch_size == 10
+    assert model.neck == dict(type='eofm.TokensToMap', out_type='map')
+    head = model.decode_head
+    assert head.type == 'eofm.SubPatchLinearSegHead'
+    assert head.in_channels == 768 and head.num_classes == 13 and head.scale == 5
+    assert cfg.param_scheduler[0].type == 'ReduceOnPlateauLR'
+    assert cfg.train_dataloader.batch_size == 32
+    assert cfg.auto_scale_lr.base_batch_size == 96
+    assert cfg.train_dataloader.dataset.type == 'eofm.FLAIR2'
+    types = [t.type for t in cfg.val_dataloader.dataset.pipeline]
+    assert 'eofm.AlignedCenterCrop' in types
+    # CPU size: 3 training patches in batches of 2, one test patch
+    head.in_channels = TINY_DIM
+    _shrink(cfg, fake_flair, batch_size=2)
+    metrics = _train(cfg, False)
+    assert 'mIoU' in metrics and math.isfinite(metrics['mIoU']), metrics
