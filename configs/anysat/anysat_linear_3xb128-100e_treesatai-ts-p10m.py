@@ -10,9 +10,9 @@
 # schedule), 3 GPUs x 128 tiles (batch 384), patches of 10 m (TreeSatAI-TS takes 10 or
 # 20 m): a 6 x 6 grid.
 #
-# Head input: mmpretrain's ImageClassifier calls the backbone with the inputs only, so
-# AnySat gives its default 'patch' output (B, 6, 6, D); eofm.TokensToMap mean-pools the
-# 36 patch tokens. The reference's linear layer reads the tile (cls) token instead.
+# Head input: the tile (cls) token (AnySat output='tile', (B, D)), as the reference's
+# linear layer; output='patch' with TokensToMap(pool='mean') mean-pools the 36 patch
+# tokens instead.
 #
 # Paper, supplementary Table A (TreeSatAI-TS, weighted F1): AnySat pretrained on
 # GeoPlex 75.1, from scratch 72.7 (OmniSat 74.2): 'multi-label/f1-score_weighted'
@@ -98,8 +98,9 @@ model = dict(
         arch='base',
         modalities=['aerial', 's2', 's1-asc'],
         patch_size=patch_size,
+        output='tile',  # the cls token, as the reference's classifier
         init_cfg=dict(type='Pretrained', checkpoint=checkpoint)),
-    neck=dict(type='eofm.TokensToMap', out_type='pooled', pool='mean'),
+    neck=dict(type='eofm.TokensToMap', out_type='pooled'),  # (B, D) passes through
     head=dict(
         type='MultiLabelLinearClsHead',
         num_classes=num_classes,

@@ -129,7 +129,8 @@ def test_treesatai_ts_configs(name, fake_tsai_ts, tmp_path):
     assert model.data_preprocessor.task == 'cls'
     assert model.backbone.modalities == ['aerial', 's2', 's1-asc']
     assert model.backbone.patch_size == 10
-    assert model.neck == dict(type='eofm.TokensToMap', out_type='pooled', pool='mean')
+    assert model.backbone.output == 'tile'
+    assert model.neck == dict(type='eofm.TokensToMap', out_type='pooled')
     assert model.head.type == 'MultiLabelLinearClsHead'
     assert model.head.num_classes == 15 and model.head.in_channels == 768
     assert model.head.loss.use_sigmoid

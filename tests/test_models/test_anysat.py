@@ -104,7 +104,7 @@ def _count(module, prefix=''):
 # ----------------------------------------------------------------------- layout
 def test_base_parameter_count_and_release_layout():
     with empty_weights():
-        model = MODELS.build(dict(type='AnySat', arch='base'))
+        model = MODELS.build(dict(type='eofm.AnySat', arch='base'))
     assert set(model.specs) == set(IMAGES) | set(SERIES) == set(ANYSAT_MODALITIES)
     assert _count(model) == 125_905_447
     assert _count(model, 'projector_') == 34_346_279  # 34.35M

@@ -114,6 +114,9 @@ class AnySat(BaseModule):
             :data:`ANYSAT_MODALITIES` (or full specs of new modalities).
         patch_size (float, optional): Default patch size in metres (a multiple of
             10) when ``forward`` gets none.
+        output (str): Default output mode when ``forward`` gets none (host models
+            such as mmpretrain's ``ImageClassifier`` call the backbone with the
+            inputs only): 'patch' (default), 'tile', 'all' or 'dense'.
         subpatch_order (str): ``'reference'`` (default; the order the release was
             trained with, see :mod:`.projectors`) or ``'raster'``.
         drop_rate, attn_drop_rate, drop_path_rate (float): Regularisation of the
@@ -123,7 +126,7 @@ class AnySat(BaseModule):
             an eofm checkpoint (``prefix='backbone'``); projectors of modalities not
             built are skipped, any other mismatch is an error.
 
-    ``forward(inputs, patch_size=None, output='patch', dense_modality=None)``:
+    ``forward(inputs, patch_size=None, output=None, dense_modality=None)``:
     ``inputs`` maps a modality to (B, C, H, W) (images) or (B, T, C, H, W) (time
     series), ``{m}_dates`` to (B, T) day of year (required for time series) and
     optionally ``{m}_mask`` (broadcastable to the series, True where observed). All
@@ -166,6 +169,7 @@ class AnySat(BaseModule):
                  arch='base',
                  modalities=None,
                  patch_size: Optional[float] = None,
+                 output: str = 'patch',
                  subpatch_order: str = 'reference',
                  drop_rate: float = 0.0,
                  attn_drop_rate: float = 0.0,
@@ -174,6 +178,9 @@ class AnySat(BaseModule):
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         cfg = self._arch(arch)
+        if output not in OUTPUTS:
+            raise ValueError(f'AnySat: output must be one of {OUTPUTS}, got {output!r}')
+        self.output = output
         if subpatch_order not in ('reference', 'raster'):
             raise ValueError("AnySat: subpatch_order must be 'reference' or 'raster', "
                              f'got {subpatch_order!r}')
@@ -435,8 +442,9 @@ class AnySat(BaseModule):
     def forward(self,
                 inputs: Dict[str, torch.Tensor],
                 patch_size: Optional[float] = None,
-                output: str = 'patch',
+                output: Optional[str] = None,
                 dense_modality: Optional[str] = None):
+        output = self.output if output is None else output
         if output not in OUTPUTS:
             raise ValueError(f'AnySat: output must be one of {OUTPUTS}, got {output!r}')
         inputs = self._adapt_batch(inputs) if isinstance(inputs, dict) else inputs
