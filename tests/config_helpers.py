@@ -19,7 +19,8 @@ from eofm.apis.runner_setup import build_runner, load_config, merge_train_args
 
 __all__ = [
     'ROOT', 'TINY_CHANNELS', 'load_train_config', 'leaf_datasets', 'shrink_common',
-    'set_scale', 'assert_finite', 'build_runner', 'LossRecorder', 'pretrain_losses'
+    'cpu_runtime', 'set_scale', 'assert_finite', 'build_runner', 'LossRecorder',
+    'pretrain_losses'
 ]
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -68,14 +69,24 @@ def shrink_common(cfg, data_root, backbone=None):
     constructor = cfg.optim_wrapper.get('constructor')
     if constructor is not None:
         assert OPTIM_WRAPPER_CONSTRUCTORS.get(constructor) is not None
+    return cpu_runtime(cfg, data_root)
+
+
+def cpu_runtime(cfg, data_root, batch_size=None):
+    """Run ``cfg`` in this process on fake data: every loader (those the config has)
+    with 0 workers, its leaf datasets under ``data_root`` (a path, or a dict of loader
+    name -> path), optionally ``batch_size``; log every iteration, seed 0, gloo."""
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(name)
         if loader is None:
             continue
         loader.num_workers = 0
         loader.persistent_workers = False
+        if batch_size is not None:
+            loader.batch_size = batch_size
+        root = data_root[name] if isinstance(data_root, dict) else data_root
         for ds in leaf_datasets(loader.dataset):
-            ds.data_root = str(data_root) + '/'
+            ds.data_root = str(root) + '/'
     cfg.default_hooks.logger.interval = 1
     cfg.randomness = dict(seed=0)
     cfg.env_cfg.dist_cfg = dict(backend='gloo')

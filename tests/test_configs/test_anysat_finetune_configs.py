@@ -11,7 +11,7 @@ import torch
 from fake_geo import write_geotiff
 from mmengine.hooks import Hook
 
-from config_helpers import build_runner, leaf_datasets, load_train_config
+from config_helpers import build_runner, cpu_runtime, leaf_datasets, load_train_config
 from fake_data.flair import DIRS, PATCHES, make_flair
 from fake_data.pastis import make_pastis
 from fake_data.treesatai import make_treesatai
@@ -71,20 +71,13 @@ def _check_common(cfg, frozen):
 def _shrink(cfg, root, batch_size):
     cfg.model.backbone.arch = 'tiny'
     cfg.model.backbone.pop('init_cfg')
+    cpu_runtime(cfg, root, batch_size)
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg.get(name)
-        loader.batch_size = batch_size
-        loader.num_workers = 0
-        loader.persistent_workers = False
-        for ds in leaf_datasets(loader.dataset):
-            ds.data_root = str(root) + '/'
+        for ds in leaf_datasets(cfg[name].dataset):
             for t in ds.pipeline:
                 if t.type == 'eofm.TemporalSample':
                     t.lengths = {m: 3 for m in t.lengths}
-    cfg.default_hooks.logger.interval = 1
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
-    cfg.randomness = dict(seed=0)
-    cfg.env_cfg.dist_cfg = dict(backend='gloo')
     cfg.train_cfg.max_epochs = 1
 
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 
-from config_helpers import assert_finite, build_runner, load_train_config
+from config_helpers import assert_finite, build_runner, cpu_runtime, load_train_config
 from fake_data.bigearthnet import make_bigearthnet
 from fake_data.sen12ms import make_sen12ms_cr
 from fake_data.vaihingen import make_vaihingen
@@ -73,17 +73,12 @@ def _shrink_encoder(encoder):
 
 
 def _runtime(cfg, root):
+    cpu_runtime(cfg, root)
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg[name]
-        loader.num_workers, loader.persistent_workers = 0, False
-        loader.dataset.data_root = str(root) + '/'
-        for t in loader.dataset.pipeline:
+        for t in cfg[name].dataset.pipeline:
             if t.type == 'eofm.LoadMultiModalTiles':
                 for mod in t.modalities.values():
                     mod.size = (64, 64)
-    cfg.default_hooks.logger.interval = 1
-    cfg.randomness = dict(seed=0)
-    cfg.env_cfg.dist_cfg = dict(backend='gloo')
 
 
 def test_sample_fraction_tool(tmp_path):

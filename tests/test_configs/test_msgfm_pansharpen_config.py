@@ -9,7 +9,7 @@ a test run through ``build_runner`` (the code path of ``tools/train.py``).
 """
 import torch
 
-from config_helpers import assert_finite, build_runner, load_train_config
+from config_helpers import assert_finite, build_runner, cpu_runtime, load_train_config
 from fake_data.spacenet2 import make_spacenet2
 from test_msgfm_downstream_configs import TINY, _shrink_encoder, _Snapshot
 
@@ -47,19 +47,16 @@ def test_spacenet2_pansharpen_config_trains(tmp_path):
 
     _shrink_encoder(bb.backbone)
     head.in_channels, head.channels = TINY, 16
+    cpu_runtime(cfg, root, batch_size=2)
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg[name]
-        loader.batch_size, loader.num_workers = 2, 0
-        loader.persistent_workers = False
-        loader.dataset.update(data_root=str(root) + '/', val_interval=3)
+        loader.dataset.val_interval = 3
         for t in loader.dataset.pipeline:
             if t.type == 'eofm.LoadMultiModalTiles':
                 for mod in t.modalities.values():
                     mod.size = (64, 64)
             if t.type == 'eofm.AlignedRandomCrop':
                 t.size = (32, 32)
-    cfg.default_hooks.logger.interval = 1
-    cfg.randomness = dict(seed=0)
     cfg.train_cfg.max_iters, cfg.train_cfg.val_interval = 2, 2
     cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
     runner = build_runner(cfg)

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from mmengine.hooks import Hook
 
-from config_helpers import (build_runner, leaf_datasets, load_train_config,
+from config_helpers import (build_runner, cpu_runtime, load_train_config,
                             pretrain_losses)
 from fake_data.treesatai import make_treesatai
 from tools.misc.make_sample_dataset import generate
@@ -39,21 +39,6 @@ class _Record(Hook):
 
     def after_val_epoch(self, runner, metrics=None):
         self.metrics = dict(metrics or {})
-
-
-def _shrink_loaders(cfg, root, batch_size=2):
-    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg.get(name)
-        if loader is None:
-            continue
-        loader.batch_size = batch_size
-        loader.num_workers = 0
-        loader.persistent_workers = False
-        for ds in leaf_datasets(loader.dataset):
-            ds.data_root = str(root) + '/'
-    cfg.default_hooks.logger.interval = 1
-    cfg.randomness = dict(seed=0)
-    cfg.env_cfg.dist_cfg = dict(backend='gloo')
 
 
 @pytest.fixture(scope='module')
@@ -97,7 +82,7 @@ def test_treesatai_ts_finetuning_configs(name, fake_tsai_ts, tmp_path):
         for t in loader.dataset.pipeline:
             if t.type == 'eofm.TemporalSample':
                 t.lengths = {m: 4 for m in t.lengths}
-    _shrink_loaders(cfg, fake_tsai_ts)
+    cpu_runtime(cfg, fake_tsai_ts, batch_size=2)
     cfg.train_cfg.max_epochs = 1
     runner = build_runner(cfg)
     record = _Record()
@@ -131,7 +116,7 @@ def test_treesatai_ts_pretraining_config(fake_tsai_ts, tmp_path):
     assert sum(p.numel() for p in net.parameters()) == 11_808_976
     model.backbone.arch = dict(TINY)
     cfg.train_dataloader.dataset.pipeline[1].lengths = dict(s2=4, s1_asc=3)
-    _shrink_loaders(cfg, fake_tsai_ts)
+    cpu_runtime(cfg, fake_tsai_ts, batch_size=2)
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
     cfg.log_processor = dict(by_epoch=False)

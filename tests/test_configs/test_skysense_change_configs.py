@@ -15,7 +15,7 @@ import pytest
 from mmengine.config import Config
 
 from config_helpers import (ROOT, TINY_CHANNELS, assert_finite, build_runner,
-                            leaf_datasets, load_train_config, shrink_common)
+                            cpu_runtime, load_train_config, shrink_common)
 from fake_data.levir_cd import make_levir_cd
 from fake_data.oscd import make_oscd
 from tools.dataset_converters import oscd as oscd_converter
@@ -118,17 +118,12 @@ def _shrink_oscd(cfg, patch_root, city_root):
     cfg.model.neck.out_channels = 16
     cfg.model.decode_head.in_channels = [16] * 4
     cfg.model.decode_head.channels = 16
-    for name, root in (('train_dataloader', patch_root), ('val_dataloader', city_root),
-                       ('test_dataloader', city_root)):
-        loader = cfg[name]
-        loader.num_workers = 0
-        loader.persistent_workers = False
-        for ds in leaf_datasets(loader.dataset):
-            ds.data_root = str(root) + '/'
-    cfg.default_hooks.logger.interval = 1
-    cfg.randomness = dict(seed=0)
-    cfg.env_cfg.dist_cfg = dict(backend='gloo')
-    return cfg
+    return cpu_runtime(
+        cfg,
+        dict(
+            train_dataloader=patch_root,
+            val_dataloader=city_root,
+            test_dataloader=city_root))
 
 
 def test_skysense_s2_unet_oscd(tmp_path):

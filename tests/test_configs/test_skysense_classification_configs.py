@@ -14,8 +14,8 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 
-from config_helpers import (TINY_CHANNELS, assert_finite, build_runner, leaf_datasets,
-                            load_train_config, shrink_common)
+from config_helpers import (TINY_CHANNELS, assert_finite, build_runner, cpu_runtime,
+                            leaf_datasets, load_train_config, shrink_common)
 from fake_data.bigearthnet import make_bigearthnet
 from fake_data.fmow import make_fmow
 from fake_data.scene_classification import make_aid, make_nwpu_resisc45
@@ -197,14 +197,9 @@ def _shrink_skysense(cfg, tmp_path, dataset, split, paper):
         root = tmp_path / 'ben'
         root.mkdir()
         make_bigearthnet(root)
-    for loader in loaders:
-        loader.num_workers, loader.persistent_workers = 0, False
-        loader.dataset.data_root = str(root) + '/'
+    cpu_runtime(cfg, root)
     cfg.train_dataloader.batch_size = 2  # 2 training samples: 1 iteration an epoch
     cfg.train_cfg.max_epochs = 2
-    cfg.default_hooks.logger.interval = 1
-    cfg.randomness = dict(seed=0)
-    cfg.env_cfg.dist_cfg = dict(backend='gloo')
     return cfg
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from config_helpers import (TINY_CHANNELS, assert_finite, build_runner, leaf_datasets,
+from config_helpers import (TINY_CHANNELS, assert_finite, build_runner, cpu_runtime,
                             load_train_config, set_scale)
 from fake_data.dynamic_earthnet import make_dynamic_earthnet
 
@@ -22,18 +22,11 @@ FAKE_S1_BANDS = ['VV', 'VH', 'b3', 'b4', 'b5', 'b6', 'b7', 'b8']
 
 
 def _runtime(cfg, data_root, iters=2):
+    cpu_runtime(cfg, data_root)
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg[name]
-        loader.num_workers = 0
-        loader.persistent_workers = False
-        loader.batch_size = min(loader.batch_size, 2)
-        for ds in leaf_datasets(loader.dataset):
-            ds.data_root = str(data_root) + '/'
+        cfg[name].batch_size = min(cfg[name].batch_size, 2)
     # full batches only: the pooling module's BN needs more than one value
     cfg.train_dataloader.drop_last = True
-    cfg.default_hooks.logger.interval = 1
-    cfg.randomness = dict(seed=0)
-    cfg.env_cfg.dist_cfg = dict(backend='gloo')
     cfg.train_cfg.max_iters = iters
     cfg.train_cfg.val_interval = iters
     cfg.param_scheduler = [
