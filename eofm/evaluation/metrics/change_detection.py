@@ -7,12 +7,21 @@ from eofm.registry import METRICS
 
 __all__ = [
     'ChangeDetectionMetric', 'SemanticChangeMetric', 'binary_change_scores',
-    'semantic_change_score', 'seg_maps'
+    'semantic_change_score', 'seg_maps', 'sample_meta', 'sample_field'
 ]
 
 
 def _np(x):
     return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+
+
+def sample_field(sample, key, required=True):
+    """Field ``key`` of a data sample (an object, or the dict evaluators get); None
+    when absent and not ``required``, else a KeyError naming the field."""
+    value = sample.get(key) if isinstance(sample, dict) else getattr(sample, key, None)
+    if value is None and required:
+        raise KeyError(f'the data sample has no {key!r}')
+    return value
 
 
 def binary_change_scores(tp, fp, fn):
@@ -55,9 +64,8 @@ class ChangeDetectionMetric(BaseMetric):
 
     def process(self, data_batch, data_samples):
         for s in data_samples:
-            gt = _np(s['gt_change_map'] if isinstance(s, dict) else s.gt_change_map)
-            pred = _np(
-                s['pred_change_map'] if isinstance(s, dict) else s.pred_change_map)
+            gt = _np(sample_field(s, 'gt_change_map'))
+            pred = _np(sample_field(s, 'pred_change_map'))
             keep = gt != self.ignore_index
             g, p = gt[keep] > 0, pred[keep] > 0
             self.results.append((int((g & p).sum()), int(
@@ -72,12 +80,13 @@ def seg_maps(sample):
     """(ground truth, prediction) class maps (H, W) of a segmentation data sample:
     mmseg's ``gt_sem_seg`` / ``pred_sem_seg`` or eofm's ``gt_seg_map`` /
     ``pred_seg_map`` (data samples as objects or as the dicts evaluators get)."""
-    get = (lambda k: sample.get(k)) if isinstance(
-        sample, dict) else (lambda k: getattr(sample, k, None))
+
+    def get(key):
+        return sample_field(sample, key, required=False)
+
     gt, pred = get('gt_sem_seg'), get('pred_sem_seg')
     if gt is not None and pred is not None:
-        gt = gt['data'] if isinstance(gt, dict) else gt.data
-        pred = pred['data'] if isinstance(pred, dict) else pred.data
+        gt, pred = sample_field(gt, 'data'), sample_field(pred, 'data')
     else:
         gt, pred = get('gt_seg_map'), get('pred_seg_map')
     if gt is None or pred is None:
@@ -86,7 +95,8 @@ def seg_maps(sample):
     return _np(gt).squeeze(), _np(pred).squeeze()
 
 
-def _meta(sample):
+def sample_meta(sample):
+    """The metainfo of a data sample (an object, or the dict evaluators get)."""
     return sample.get('metainfo', sample) if isinstance(sample, dict) else \
         sample.metainfo
 
@@ -137,7 +147,7 @@ class SemanticChangeMetric(BaseMetric):
     def process(self, data_batch, data_samples):
         for s in data_samples:
             if self.series:
-                sid = str(_meta(s).get('sample_id', ''))
+                sid = str(sample_meta(s).get('sample_id', ''))
                 if '_' not in sid:
                     raise ValueError(f'SemanticChangeMetric(series=True): sample_id '
                                      f'must be "<series>_<time>", got {sid!r}')
@@ -146,12 +156,10 @@ class SemanticChangeMetric(BaseMetric):
                 self.results.append(
                     (key, time, gt.astype(np.uint8), pr.astype(np.uint8)))
                 continue
-            get = (lambda key: _np(s[key])) if isinstance(
-                s, dict) else (lambda key: _np(getattr(s, key)))
-            self.results.append(
-                self._pair(
-                    get('gt_seg_map_prev'), get('gt_seg_map'), get('pred_seg_map_prev'),
-                    get('pred_seg_map')))
+            gt0, gt, pr0, pr = (
+                _np(sample_field(s, k)) for k in ('gt_seg_map_prev', 'gt_seg_map',
+                                                  'pred_seg_map_prev', 'pred_seg_map'))
+            self.results.append(self._pair(gt0, gt, pr0, pr))
 
     def _series_pairs(self, results):
         by_series = {}

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 
 from eofm.registry import METRICS
+from .change_detection import sample_field
 
 __all__ = ['ImageRestorationMetric', 'psnr', 'ssim', 'spectral_angle']
 
@@ -92,8 +93,8 @@ class ImageRestorationMetric(BaseMetric):
 
     def process(self, data_batch, data_samples):
         for s in data_samples:
-            get = s.get if isinstance(s, dict) else (lambda k: getattr(s, k, None))
-            pred, gt = get('pred_image'), get('gt_image')
+            pred = sample_field(s, 'pred_image', required=False)
+            gt = sample_field(s, 'gt_image', required=False)
             if pred is None or gt is None:
                 raise KeyError('ImageRestorationMetric needs pred_image and gt_image '
                                'in every data sample')

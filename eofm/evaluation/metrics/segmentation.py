@@ -18,7 +18,7 @@ from mmseg.evaluation import IoUMetric
 
 from eofm.registry import METRICS
 from eofm.utils.checkpoint import atomic_write_bytes
-from .change_detection import seg_maps
+from .change_detection import sample_meta, seg_maps
 
 __all__ = ['ClassSubsetIoUMetric', 'FoldAccuracyMetric', 'fold_scores']
 
@@ -107,7 +107,7 @@ class FoldAccuracyMetric(BaseMetric):
     def process(self, data_batch, data_samples):
         k = self.num_classes
         for s in data_samples:
-            meta = s.get('metainfo', s) if isinstance(s, dict) else s.metainfo
+            meta = sample_meta(s)
             if self.fold_key not in meta:
                 raise KeyError(
                     f'FoldAccuracyMetric: the sample has no {self.fold_key!r} '
