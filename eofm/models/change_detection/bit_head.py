@@ -95,21 +95,12 @@ class BITTransformer(nn.Module):
         return x
 
 
-class BITTransformerDecoder(nn.Module):
+class BITTransformerDecoder(BITTransformer):
     """BIT's decoder (Eq. 6-7): pixel queries cross-attend to the tokens.
 
-    As in BIT, one LayerNorm normalises both the queries and the tokens of a layer.
+    The encoder's layers; as in BIT, one LayerNorm normalises both the queries and
+    the tokens of a layer.
     """
-
-    def __init__(self, dims, depth, num_heads, head_dims, mlp_dims, dropout=0.0):
-        super().__init__()
-        self.layers = nn.ModuleList(
-            nn.ModuleDict(
-                dict(
-                    norm1=nn.LayerNorm(dims),
-                    attn=_Attention(dims, num_heads, head_dims, dropout),
-                    norm2=nn.LayerNorm(dims),
-                    mlp=_mlp(dims, mlp_dims, dropout))) for _ in range(depth))
 
     def forward(self, x, tokens):
         for layer in self.layers:

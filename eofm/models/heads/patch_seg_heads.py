@@ -111,7 +111,7 @@ class PatchLinearSegHead(_PatchSegHeadMixin, BaseDecodeHead):
 
 
 @MODELS.register_module()
-class SubPatchLinearSegHead(_PatchSegHeadMixin, BaseDecodeHead):
+class SubPatchLinearSegHead(PatchLinearSegHead):
     """Linear classifier of ``s x s`` sub-patches per patch token.
 
     One 1x1 convolution maps each token to ``K * s * s`` logits, a pixel shuffle
@@ -133,18 +133,16 @@ class SubPatchLinearSegHead(_PatchSegHeadMixin, BaseDecodeHead):
                  upsample_mode: str = 'nearest',
                  dropout_ratio: float = 0.0,
                  **kwargs):
-        self._check_common(norm, upsample_mode)
         if int(scale) < 1:
             raise ValueError(f'SubPatchLinearSegHead: scale must be >= 1, got {scale}')
-        kwargs.setdefault('loss_decode', dict(DEFAULT_LOSS))
         super().__init__(
-            in_channels=in_channels,
-            channels=in_channels,
-            num_classes=num_classes,
+            in_channels,
+            num_classes,
+            norm=norm,
+            upsample_mode=upsample_mode,
             dropout_ratio=dropout_ratio,
             **kwargs)
-        self.scale, self.upsample_mode = int(scale), upsample_mode
-        self.norm = self._build_norm(norm, in_channels)
+        self.scale = int(scale)
         self.conv_seg = nn.Conv2d(in_channels, self.out_channels * self.scale**2, 1)
 
     def forward(self, inputs):
