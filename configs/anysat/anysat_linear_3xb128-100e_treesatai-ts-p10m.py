@@ -19,7 +19,7 @@
 # (eofm.WeightedMultiLabelMetric); macro and micro F1 and mAP beside it.
 # The number of epochs is not given in the paper (100 here, an assumption).
 _base_ = [
-    '../_base_/datasets/treesatai_ts.py',
+    '../_base_/datasets/treesatai_ts_60m.py',
     '../_base_/default_runtime_mmpretrain.py',
 ]
 num_classes = 15
@@ -29,58 +29,8 @@ embed_dim = 768  # AnySat base
 max_epochs = 100
 warmup_epochs = 5
 
-# AnySat's modalities: aerial (4 ch, 0.2 m), s2 (10 ch), s1_asc -> 's1-asc' (2 ch).
-used = ['aerial', 's2', 's1_asc']
-load = dict(
-    type='eofm.LoadMultiModalTiles',
-    reference='aerial',
-    modalities=dict(aerial=dict(gsd=0.2), s2=dict(), s1_asc=dict()))
-# 60 m: 300 px of aerial (the release's images are 304 px), 6 x 6 px of series
-crop = dict(type='eofm.AlignedRandomCrop', size=300, reference='aerial')
-num_dates = 50
-train_sample = dict(
-    type='eofm.TemporalSample',
-    lengths=dict(s2=num_dates, s1_asc=num_dates),
-    mode='random')
-test_sample = dict(
-    type='eofm.TemporalSample',
-    lengths=dict(s2=num_dates, s1_asc=num_dates),
-    mode='even')
-train_pipeline = [
-    load, train_sample, crop,
-    dict(type='eofm.PackMultiModalInputs', modalities=used)
-]
-test_pipeline = [
-    load, test_sample, crop,
-    dict(type='eofm.PackMultiModalInputs', modalities=used)
-]
-# AnySat's TreeSatAI-TS statistics (raw digital numbers); Sentinel-1 as stored.
-normalize = dict(
-    aerial=dict(
-        mean=[150.8935, 92.7139, 84.8544, 80.7042],
-        std=[36.7649, 27.6250, 22.4795, 26.7337]),
-    s2=dict(
-        mean=[
-            4304.33, 4159.27, 4057.78, 4328.95, 4571.22, 4644.87, 4837.25, 4700.26,
-            2823.26, 2319.97
-        ],
-        std=[
-            3538.00, 3324.23, 3270.07, 3250.53, 2897.39, 2754.50, 2821.52, 2625.95,
-            1731.56, 1549.30
-        ]))
-
-train_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    dataset=dict(with_species=False, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='eofm.multimodal_collate'),
-    dataset=dict(with_species=False, pipeline=test_pipeline))
-test_dataloader = val_dataloader
+# AnySat's modalities: aerial (4 ch, 0.2 m), s2 (10 ch), s1_asc -> 's1-asc' (2 ch);
+# the tile, dates and statistics of the base dataset config.
 val_evaluator = [
     dict(type='eofm.WeightedMultiLabelMetric', thr=0.5),
     dict(type='MultiLabelMetric', thr=0.5, average='macro'),
@@ -92,7 +42,7 @@ test_evaluator = val_evaluator
 model = dict(
     type='ImageClassifier',
     data_preprocessor=dict(
-        type='eofm.MultiModalDataPreprocessor', task='cls', normalize=normalize),
+        type='eofm.MultiModalDataPreprocessor', task='cls', normalize=_base_.normalize),
     backbone=dict(
         type='eofm.AnySat',
         arch='base',

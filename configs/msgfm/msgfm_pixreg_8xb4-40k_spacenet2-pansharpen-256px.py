@@ -40,6 +40,7 @@
 _base_ = [
     '../_base_/datasets/spacenet2_pansharpen.py',
     '../_base_/models/msgfm_swin-b.py',
+    '../_base_/schedules/msgfm-pixreg_adamw-cosine-40k.py',
     '../_base_/default_runtime_eofm.py',
 ]
 crop_size = (256, 256)
@@ -97,29 +98,7 @@ val_evaluator = [
 ]
 test_evaluator = val_evaluator
 
-max_iters = 40000
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.05),
-    clip_grad=dict(max_norm=5.0),
-    paramwise_cfg=dict(
-        norm_decay_mult=0.0,
-        custom_keys={
-            'relative_position_bias_table': dict(decay_mult=0.0),
-            'absolute_pos_embed': dict(decay_mult=0.0)
-        }))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=1500),
-    dict(
-        type='CosineAnnealingLR',
-        eta_min=1e-6,
-        by_epoch=False,
-        begin=1500,
-        end=max_iters),
-]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=4000)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+# checkpoints every 4k iterations keep the best PSNR
 default_hooks = dict(
     checkpoint=dict(
         by_epoch=False,
@@ -127,4 +106,3 @@ default_hooks = dict(
         max_keep_ckpts=2,
         save_best='restoration/psnr',
         rule='greater'))
-auto_scale_lr = dict(enable=False, base_batch_size=32)

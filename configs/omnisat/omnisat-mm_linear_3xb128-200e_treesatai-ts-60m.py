@@ -20,7 +20,7 @@
 # data/treesatai_ts/train_filenames.lst --fractions 0.1 0.2). Uni-modal evaluation:
 # omnisat-{aerial,s2,s1}_linear_3xb128-200e_treesatai-ts-60m.py.
 _base_ = [
-    '../_base_/datasets/treesatai_ts.py',
+    '../_base_/datasets/treesatai_ts_60m.py',
     '../_base_/default_runtime_mmpretrain.py',
 ]
 num_classes = 15
@@ -29,65 +29,8 @@ label_fraction = 100
 train_split_file = None
 pretrained = 'work_dirs/omnisat-pretrain_3xb128-250e_treesatai-ts-60m/epoch_250.pth'
 
-# The tile is 60 m: 300 px of aerial at 0.2 m (the release's images are 304 px; the
-# crop keeps the first 300, on the 10 m grid of the series) and 6 x 6 px of series.
-used = ['aerial', 's2', 's1_asc']
-load = dict(
-    type='eofm.LoadMultiModalTiles',
-    reference='aerial',
-    modalities=dict(aerial=dict(gsd=0.2), s2=dict(), s1_asc=dict()))
-crop = dict(type='eofm.AlignedRandomCrop', size=300, reference='aerial')
-num_dates = 50
-train_sample = dict(
-    type='eofm.TemporalSample',
-    lengths=dict(s2=num_dates, s1_asc=num_dates),
-    mode='random')
-test_sample = dict(
-    type='eofm.TemporalSample',
-    lengths=dict(s2=num_dates, s1_asc=num_dates),
-    mode='even')
-train_pipeline = [
-    load, train_sample, crop,
-    dict(type='eofm.PackMultiModalInputs', modalities=used)
-]
-test_pipeline = [
-    load, test_sample, crop,
-    dict(type='eofm.PackMultiModalInputs', modalities=used)
-]
-# AnySat's TreeSatAI-TS statistics (raw digital numbers); Sentinel-1 as stored.
-normalize = dict(
-    aerial=dict(
-        mean=[150.8935, 92.7139, 84.8544, 80.7042],
-        std=[36.7649, 27.6250, 22.4795, 26.7337]),
-    s2=dict(
-        mean=[
-            4304.33, 4159.27, 4057.78, 4328.95, 4571.22, 4644.87, 4837.25, 4700.26,
-            2823.26, 2319.97
-        ],
-        std=[
-            3538.00, 3324.23, 3270.07, 3250.53, 2897.39, 2754.50, 2821.52, 2625.95,
-            1731.56, 1549.30
-        ]))
-
-train_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    dataset=dict(
-        with_species=False, split_file=train_split_file, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='eofm.multimodal_collate'),
-    dataset=dict(with_species=False, pipeline=test_pipeline))
-test_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='eofm.multimodal_collate'),
-    dataset=dict(with_species=False, pipeline=test_pipeline))
+# The 60 m tile, dates and statistics: configs/_base_/datasets/treesatai_ts_60m.py.
+train_dataloader = dict(dataset=dict(split_file=train_split_file))
 val_evaluator = [
     dict(type='eofm.WeightedMultiLabelMetric', thr=0.5),
     dict(type='MultiLabelMetric', thr=0.5, average='macro'),
@@ -99,11 +42,11 @@ test_evaluator = val_evaluator
 model = dict(
     type='ImageClassifier',
     data_preprocessor=dict(
-        type='eofm.MultiModalDataPreprocessor', task='cls', normalize=normalize),
+        type='eofm.MultiModalDataPreprocessor', task='cls', normalize=_base_.normalize),
     backbone=dict(
         type='eofm.OmniSat',
         arch='treesatai_ts',
-        modalities=tuple(used),
+        modalities=tuple(_base_.used),
         init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
     neck=dict(type='eofm.TokensToMap', out_type='pooled', pool='tile'),
     head=dict(

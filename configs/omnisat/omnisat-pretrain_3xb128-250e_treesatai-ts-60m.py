@@ -11,46 +11,16 @@
 # loss, which eofm's pretraining loop does not compute: the rate is constant here.
 # Fine-tune with omnisat-mm_linear_3xb128-200e_treesatai-ts-60m.py.
 _base_ = [
-    '../_base_/datasets/treesatai_ts.py',
+    '../_base_/datasets/treesatai_ts_60m.py',
     '../_base_/default_runtime_eofm.py',
 ]
-used = ['aerial', 's2', 's1_asc']
-num_dates = 50
-load = dict(
-    type='eofm.LoadMultiModalTiles',
-    reference='aerial',
-    modalities=dict(aerial=dict(gsd=0.2), s2=dict(), s1_asc=dict()))
-pretrain_pipeline = [
-    load,
-    dict(
-        type='eofm.TemporalSample',
-        lengths=dict(s2=num_dates, s1_asc=num_dates),
-        mode='random'),
-    # 300 px of the release's 304 px images: the 60 m tile on the 10 m grid
-    dict(type='eofm.AlignedRandomCrop', size=300, reference='aerial'),
-    dict(type='eofm.PackMultiModalInputs', modalities=used),
-]
-# AnySat's TreeSatAI-TS statistics (raw digital numbers); Sentinel-1 as stored.
-normalize = dict(
-    aerial=dict(
-        mean=[150.8935, 92.7139, 84.8544, 80.7042],
-        std=[36.7649, 27.6250, 22.4795, 26.7337]),
-    s2=dict(
-        mean=[
-            4304.33, 4159.27, 4057.78, 4328.95, 4571.22, 4644.87, 4837.25, 4700.26,
-            2823.26, 2319.97
-        ],
-        std=[
-            3538.00, 3324.23, 3270.07, 3250.53, 2897.39, 2754.50, 2821.52, 2625.95,
-            1731.56, 1549.30
-        ]))
+# The 60 m tile, dates and statistics: configs/_base_/datasets/treesatai_ts_60m.py.
 train_dataloader = dict(
     batch_size=128,
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='eofm.multimodal_collate'),
-    dataset=dict(with_species=False, pipeline=pretrain_pipeline))
+    collate_fn=dict(type='eofm.multimodal_collate'))
 val_dataloader = None
 val_cfg = None
 val_evaluator = None
@@ -60,13 +30,15 @@ test_evaluator = None
 
 model = dict(
     type='eofm.OmniSatPretrainer',
-    backbone=dict(type='eofm.OmniSat', arch='treesatai_ts', modalities=tuple(used)),
+    backbone=dict(
+        type='eofm.OmniSat', arch='treesatai_ts', modalities=tuple(_base_.used)),
     mask_ratio=0.75,
     date_threshold=0.25,
     contrastive=dict(type='eofm.MILNCELoss', tau=0.1),
     reconstruction_weight=1.0,
     contrastive_weight=1.0,
-    data_preprocessor=dict(type='eofm.MultiModalDataPreprocessor', normalize=normalize))
+    data_preprocessor=dict(
+        type='eofm.MultiModalDataPreprocessor', normalize=_base_.normalize))
 
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))
 param_scheduler = []
