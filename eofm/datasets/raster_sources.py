@@ -16,6 +16,17 @@ A modality description (one entry of a sample's ``modalities``, see
                                               # stacked by GDAL at the finest pixel
     dict(path='S2_1.npy', format='npy')       # (C, H, W) or (T, C, H, W) array
     dict(path='t.h5', format='h5', key='sen-2-data')   # an HDF5 dataset, same shapes
+    dict(path='x.npz', format='npz', key='arr_0')      # one array of a NumPy archive
+    dict(path='d.npz', format='npz', keys=['B2', 'B3'])  # one (H, W) array per band
+    dict(path='t.h5', format='h5', key='sen2', axes='NHWC', index=17)  # sample 17 of
+                                              # a channel-last stack (So2Sat LCZ42)
+    dict(path='p.csv', format='csv')          # a one-pixel series: a row per date, a
+                                              # column per band (TimeSen2Crop)
+
+``axes`` names the stored axes when they are not (C, H, W) / (T, C, H, W): letters
+of ``N`` (samples; ``index`` picks one), ``T``, ``C``, ``H``, ``W``. Such arrays (and
+``keys`` stacks) are read whole for the sample, then reordered; canonical ``.npy``
+and HDF5 arrays stay windowed.
 """
 import os.path as osp
 
@@ -24,9 +35,14 @@ import numpy as np
 from .geo_io import (RasterInfo, RasterReadError, _gdal, open_raster, raster_info,
                      read_footprint)
 
-__all__ = ['RasterSource', 'GDALSource', 'ArraySource', 'open_source', 'SOURCE_FORMATS']
+__all__ = [
+    'RasterSource', 'GDALSource', 'ArraySource', 'open_source', 'SOURCE_FORMATS',
+    'ARRAY_KEYS'
+]
 
-SOURCE_FORMATS = ('gdal', 'npy', 'h5')
+SOURCE_FORMATS = ('gdal', 'npy', 'npz', 'h5', 'csv')
+# Keys of a modality description that select the array inside a file.
+ARRAY_KEYS = ('format', 'key', 'keys', 'axes', 'index')
 
 
 class RasterSource:
@@ -103,41 +119,65 @@ class GDALSource(RasterSource):
 
 
 class ArraySource(RasterSource):
-    """A NumPy ``.npy`` file (memory-mapped) or an HDF5 dataset (sliced).
+    """A NumPy ``.npy`` (memory-mapped) / ``.npz`` array, an HDF5 dataset (sliced) or
+    a CSV table of a one-pixel series.
 
-    Arrays are (H, W), (C, H, W) or (T, C, H, W); a 4-D array's bands are
-    date-major.
+    Arrays are (H, W), (C, H, W) or (T, C, H, W) (a 4-D array's bands are
+    date-major), or any order of those axes plus a sample axis named by ``axes``.
     Resampling to another size uses OpenCV (``cv2.resize``); there is no
     geo-referencing, so these sources are read by patch fraction.
+
+    Args:
+        path (str): The file.
+        fmt (str): 'npy', 'npz', 'h5' or 'csv'.
+        key (str, optional): The ``.npz`` array (default ``'arr_0'``) or HDF5 dataset.
+        keys (Sequence[str], optional): Arrays stacked as bands, one each (instead
+            of ``key``).
+        axes (str, optional): The stored axes, e.g. ``'THWC'`` or ``'NHWC'``.
+        index (int, optional): The sample to read along axis ``N``.
     """
 
-    def __init__(self, path, fmt, key=None):
+    CANONICAL = {2: 'HW', 3: 'CHW', 4: 'TCHW'}
+
+    def __init__(self, path, fmt, key=None, keys=None, axes=None, index=None):
         if not osp.isfile(path):
             raise RasterReadError(f'{path}: file not found')
         self.path = path
+        band_names = None
         try:
-            if fmt == 'npy':
-                self.array = np.load(path, mmap_mode='r')
+            if fmt == 'csv':
+                array, band_names = self._read_csv(path)
+            elif fmt == 'npy':
+                array = np.load(path, mmap_mode='r')
             else:
-                import h5py
-                self._h5 = h5py.File(path, 'r')
-                if key is None or key not in self._h5:
-                    raise RasterReadError(
-                        f'{path}: HDF5 dataset key {key!r} not found (the file has '
-                        f'{sorted(self._h5.keys())}); set "key" in the modality')
-                self.array = self._h5[key]
+                store = np.load(path) if fmt == 'npz' else self._h5(path)
+                names = list(keys) if keys else [
+                    key if key is not None or fmt == 'h5' else 'arr_0'
+                ]
+                for name in names:
+                    if name is None or name not in store:
+                        raise RasterReadError(
+                            f"{path}: {'HDF5 dataset' if fmt == 'h5' else 'array'} "
+                            f'key {name!r} not found (the file has '
+                            f'{sorted(store.keys())}); set "key" / "keys" in the '
+                            'modality')
+                if keys:
+                    array = np.stack([np.asarray(store[n]) for n in names], axis=-3)
+                    band_names = tuple(names)
+                    axes = axes or self.CANONICAL[array.ndim]
+                else:
+                    array = store[names[0]]
         except RasterReadError:
             raise
         except Exception as e:  # numpy/h5py raise many types for corrupt files
             raise RasterReadError(f'{path}: not a readable {fmt} array ({e})') from e
+        self.array = self._canonical(array, axes, index)
         shape = tuple(self.array.shape)
-        if len(shape) not in (3, 4):
-            raise RasterReadError(
-                f'{path}: expected a (C, H, W) or (T, C, H, W) array, '
-                f'got shape {shape}')
         if len(shape) == 4:
             self.dates_first_shape = shape[:2]
         c = int(np.prod(shape[:-2]))
+        if band_names is not None and len(shape) == 4:
+            band_names = tuple(band_names) * shape[0]
         self.info = RasterInfo(
             path=path + (f':{key}' if key else ''),
             width=shape[-1],
@@ -145,8 +185,61 @@ class ArraySource(RasterSource):
             count=c,
             geotransform=None,
             crs_wkt='',
-            band_names=('', ) * c,
+            band_names=band_names or ('', ) * c,
             nodata=(None, ) * c)
+
+    def _h5(self, path):
+        import h5py
+        self._h5file = h5py.File(path, 'r')
+        return self._h5file
+
+    @staticmethod
+    def _read_csv(path):
+        """(T, C, 1, 1) values of a table with a row per date; the header (if any)
+        names the bands."""
+        with open(path, encoding='utf-8') as f:
+            rows = [line.strip().split(',') for line in f if line.strip()]
+        header = None
+        try:
+            float(rows[0][0])
+        except ValueError:
+            header, rows = tuple(c.strip() for c in rows[0]), rows[1:]
+        values = np.array([[float(v) for v in r] for r in rows], dtype=np.float64)
+        if values.ndim != 2 or not len(values):
+            raise RasterReadError(f'{path}: expected a table with a row per date')
+        return values[:, :, None, None], header
+
+    def _canonical(self, array, axes, index):
+        """``array`` as (C, H, W) or (T, C, H, W) (canonical arrays untouched)."""
+        shape = tuple(array.shape)
+        if axes is None:
+            if len(shape) not in (3, 4):
+                raise RasterReadError(
+                    f'{self.path}: expected a (C, H, W) or (T, C, H, W) array, '
+                    f'got shape {shape}; name other layouts with "axes"')
+            if index is not None:
+                raise RasterReadError(f'{self.path}: "index" needs an N axis in "axes"')
+            return array
+        axes = axes.upper()
+        if (len(axes) != len(shape) or len(set(axes)) != len(axes)
+                or set(axes) - set('NTCHW') or not {'H', 'W'} <= set(axes)):
+            raise RasterReadError(
+                f'{self.path}: axes {axes!r} do not describe shape {shape} (letters '
+                'of N, T, C, H, W, each once, H and W required)')
+        if 'N' not in axes and index is not None:
+            raise RasterReadError(f'{self.path}: "index" needs an N axis in "axes"')
+        if 'N' in axes:
+            n = axes.index('N')
+            if index is None or not 0 <= int(index) < shape[n]:
+                raise RasterReadError(f'{self.path}: axes {axes!r} need an "index" in '
+                                      f'[0, {shape[n]}), got {index!r}')
+            array = array[(slice(None), ) * n + (int(index), )]
+            axes = axes.replace('N', '')
+        array = np.asarray(array)
+        if 'C' not in axes:
+            array, axes = array[..., None], axes + 'C'
+        order = [axes.index(a) for a in 'TCHW' if a in axes]
+        return np.ascontiguousarray(array.transpose(order))
 
     def read_bounds(self, bounds, out_size, bands, resample):
         raise RasterReadError(f'{self.info.path}: an array has no geo-referencing; '
@@ -188,7 +281,8 @@ def open_source(desc, where):
 
     Args:
         desc (dict): ``path`` / ``band_paths``, ``format`` ('gdal' default, 'npy',
-            'h5') and ``key`` (HDF5 dataset).
+            'npz', 'h5', 'csv'), and for arrays ``key`` / ``keys``, ``axes``,
+            ``index`` (see :class:`ArraySource`).
         where (str): What is being opened, named in errors (sample and modality).
     """
     fmt = desc.get('format', 'gdal')
@@ -201,4 +295,5 @@ def open_source(desc, where):
         return GDALSource(band_paths=desc['band_paths'])
     if fmt == 'gdal':
         return GDALSource(desc['path'])
-    return ArraySource(desc['path'], fmt, desc.get('key'))
+    return ArraySource(desc['path'], fmt, desc.get('key'), desc.get('keys'),
+                       desc.get('axes'), desc.get('index'))

@@ -123,3 +123,69 @@ def test_bad_format_and_corrupt_npy(tmp_path):
             dict(
                 modalities=dict(s2=dict(path=str(tmp_path /
                                                  'flat.npy'), format='npy'))))
+
+
+def test_channel_last_npz_series_and_sample_index(tmp_path):
+    # PLANTED-style (T, H, W, C) archive and a So2Sat-style (N, H, W, C) HDF5 stack.
+    series = np.arange(3 * 4 * 4 * 2, dtype=np.float32).reshape(3, 4, 4, 2)
+    np.savez(tmp_path / 'x_s2.npz', series)
+    stack = np.arange(5 * 4 * 4 * 3, dtype=np.float32).reshape(5, 4, 4, 3)
+    with h5py.File(tmp_path / 'lcz.h5', 'w') as f:
+        f['sen2'] = stack
+    load = LoadMultiModalTiles(dict(s2=dict(bands=None), lcz=dict()))
+    out = load(
+        dict(
+            modalities=dict(
+                s2=dict(
+                    path=str(tmp_path / 'x_s2.npz'),
+                    format='npz',
+                    axes='THWC',
+                    dates=['2020-01-01', '2020-02-01', '2020-03-01']),
+                lcz=dict(
+                    path=str(tmp_path / 'lcz.h5'),
+                    format='h5',
+                    key='sen2',
+                    axes='NHWC',
+                    index=3))))
+    assert out['s2'].shape == (3, 2, 4, 4)
+    assert np.array_equal(out['s2'], series.transpose(0, 3, 1, 2))
+    assert out['s2_doy'].tolist() == [1, 32, 61]
+    assert np.array_equal(out['lcz'], stack[3].transpose(2, 0, 1))
+
+
+def test_npz_band_keys_and_csv_pixel_series(tmp_path):
+    # SICKLE-style: one (H, W) array per band in each date's archive.
+    np.savez(tmp_path / 'd.npz', B2=np.full((2, 2), 2.0), B4=np.full((2, 2), 4.0))
+    # TimeSen2Crop-style: one pixel, a row per date, a column per band.
+    (tmp_path / 'p.csv').write_text('B2,B3,Flag\n10,20,0\n11,21,1\n')
+    load = LoadMultiModalTiles(
+        dict(s2=dict(bands=['B4', 'B2']), px=dict(bands=['B3', 'Flag'])))
+    out = load(
+        dict(
+            modalities=dict(
+                s2=dict(
+                    paths=[str(tmp_path / 'd.npz')],
+                    dates=['2021-05-01'],
+                    format='npz',
+                    keys=['B2', 'B4']),
+                px=dict(
+                    path=str(tmp_path / 'p.csv'),
+                    format='csv',
+                    dates=['2020-01-02', '2020-01-03']))))
+    assert out['s2'].shape == (1, 2, 2, 2)
+    assert out['s2'][0, :, 0, 0].tolist() == [4.0, 2.0]
+    assert out['px'].shape == (2, 2, 1, 1)
+    assert out['px'][:, :, 0, 0].tolist() == [[20, 0], [21, 1]]
+
+
+@pytest.mark.parametrize('desc, message',
+                         [(dict(format='npz', axes='THW'), 'do not describe shape'),
+                          (dict(format='npz', axes='THWC', index=0), 'needs an N axis'),
+                          (dict(format='npz', keys=['B9']), "array key 'B9' not found"),
+                          (dict(format='npz', key='x'), "array key 'x' not found")])
+def test_array_layout_errors_name_the_file(tmp_path, desc, message):
+    np.savez(tmp_path / 'x.npz', np.zeros((2, 3, 3, 4), np.float32))
+    load = LoadMultiModalTiles(dict(s2=dict()))
+    with pytest.raises(RasterReadError, match=message) as e:
+        load(dict(modalities=dict(s2=dict(path=str(tmp_path / 'x.npz'), **desc))))
+    assert 'x.npz' in str(e.value)

@@ -5,7 +5,7 @@ from mmcv.transforms import BaseTransform
 from eofm.registry import TRANSFORMS
 from ..geo_io import (FootprintOutsideError, RasterReadError, center_lonlat,
                       check_window, day_of_year, footprint_bounds, parse_date)
-from ..raster_sources import open_source
+from ..raster_sources import ARRAY_KEYS, open_source
 
 __all__ = ['LoadMultiModalTiles', 'SENSOR_SCALINGS']
 
@@ -47,8 +47,9 @@ class _SourceCache:
         self._open = {}
 
     def get(self, fdesc, where):
-        key = (fdesc.get('path'), tuple(fdesc.get('band_paths')
-                                        or ()), fdesc.get('format'), fdesc.get('key'))
+        key = (fdesc.get('path'), tuple(fdesc.get('band_paths') or ()),
+               fdesc.get('format'), fdesc.get('key'), tuple(fdesc.get('keys') or ()),
+               fdesc.get('axes'), fdesc.get('index'))
         if key not in self._open:
             self._open[key] = open_source(fdesc, where)
         return self._open[key]
@@ -188,7 +189,7 @@ class LoadMultiModalTiles(BaseTransform):
         """
         dates = desc.get('dates')
         where = f'sample {sample_id}, {name}.dates'
-        base = {k: desc[k] for k in ('format', 'key') if k in desc}
+        base = {k: desc[k] for k in ARRAY_KEYS if k in desc}
         if 'paths' in desc:
             paths = list(desc['paths'])
             if dates is None or len(dates) != len(paths):
