@@ -1,4 +1,5 @@
 """Transforms of multi-modal, multi-temporal samples."""
+from .bands import AppendBandRatio, ArrangeBands
 from .formatting import PackMultiModalInputs
 from .geometric import (AlignedCenterCrop, AlignedRandomCrop, AlignedRandomFlip,
                         AlignedRandomResizedCrop, AlignedRandomRot90)
@@ -9,9 +10,9 @@ from .temporal import (SCL_CLOUD_CLASSES, DateJitter, FilterCloudyDates, RenameM
                        TemporalSample)
 
 __all__ = [
-    'AlignedCenterCrop', 'AlignedRandomCrop', 'AlignedRandomFlip',
-    'AlignedRandomResizedCrop', 'AlignedRandomRot90', 'DateJitter', 'FilterCloudyDates',
-    'LoadMultiModalTiles', 'MultiModalMultiView', 'PackMultiModalInputs',
-    'RandomColorJitter', 'RandomGaussianBlur', 'RandomSolarize', 'RenameModality',
-    'SCL_CLOUD_CLASSES', 'SENSOR_SCALINGS', 'TemporalSample'
+    'AppendBandRatio', 'ArrangeBands', 'AlignedCenterCrop', 'AlignedRandomCrop',
+    'AlignedRandomFlip', 'AlignedRandomResizedCrop', 'AlignedRandomRot90', 'DateJitter',
+    'FilterCloudyDates', 'LoadMultiModalTiles', 'MultiModalMultiView',
+    'PackMultiModalInputs', 'RandomColorJitter', 'RandomGaussianBlur', 'RandomSolarize',
+    'RenameModality', 'SCL_CLOUD_CLASSES', 'SENSOR_SCALINGS', 'TemporalSample'
 ]
