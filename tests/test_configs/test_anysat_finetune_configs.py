@@ -2,16 +2,14 @@
 CPU through the code path of tools/train.py: each builds with the 'tiny' AnySat on a
 fake dataset in the official layout, trains two iterations and evaluates once; the
 linear-probing configs leave the encoder unchanged."""
-import copy
 import math
 
 import numpy as np
 import pytest
-import torch
 from fake_geo import write_geotiff
-from mmengine.hooks import Hook
 
-from config_helpers import build_runner, cpu_runtime, leaf_datasets, load_train_config
+from anysat_config_helpers import TINY_DIM, check_common, shrink, train
+from config_helpers import load_train_config
 from fake_data.flair import DIRS, PATCHES, make_flair
 from fake_data.pastis import make_pastis
 from fake_data.treesatai import make_treesatai
@@ -26,74 +24,6 @@ PASTIS = {
     'sublinear_8xb1-100e_pastis-hd-p40m': False,
     'sublinear-probe_8xb1-100e_pastis-hd-p40m': True,
 }
-TINY_DIM = 64  # width of AnySat 'tiny'
-
-
-class _Record(Hook):
-
-    def __init__(self):
-        self.losses, self.metrics, self.backbone = [], {}, None
-
-    def before_train(self, runner):
-        model = runner.model.module if hasattr(runner.model, 'module') else \
-            runner.model
-        self.backbone = copy.deepcopy(model.backbone.state_dict())
-
-    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-        self.losses.append(outputs['loss'].item())
-
-    def after_val_epoch(self, runner, metrics=None):
-        self.metrics = dict(metrics or {})
-
-
-def _backbone_changed(runner, before):
-    model = runner.model.module if hasattr(runner.model, 'module') else runner.model
-    after = model.backbone.state_dict()
-    return [k for k in before if not torch.equal(before[k], after[k])]
-
-
-def _check_common(cfg, frozen):
-    backbone = cfg.model.backbone
-    assert backbone.type == 'eofm.AnySat' and backbone.arch == 'base'
-    # the release file's keys have no prefix
-    assert backbone.init_cfg == dict(
-        type='Pretrained', checkpoint='checkpoints/AnySat.pth')
-    # the paper's optimizer for every experiment
-    assert cfg.optim_wrapper.optimizer.type == 'AdamW'
-    assert cfg.optim_wrapper.optimizer.lr == 5e-5
-    custom = cfg.optim_wrapper.get('paramwise_cfg', {}).get('custom_keys', {})
-    if frozen:
-        assert custom == {'backbone': dict(lr_mult=0.0, decay_mult=0.0)}
-    else:
-        assert not custom
-
-
-def _shrink(cfg, root, batch_size):
-    cfg.model.backbone.arch = 'tiny'
-    cfg.model.backbone.pop('init_cfg')
-    cpu_runtime(cfg, root, batch_size)
-    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        for ds in leaf_datasets(cfg[name].dataset):
-            for t in ds.pipeline:
-                if t.type == 'eofm.TemporalSample':
-                    t.lengths = {m: 3 for m in t.lengths}
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
-    cfg.train_cfg.max_epochs = 1
-
-
-def _train(cfg, frozen):
-    runner = build_runner(cfg)
-    record = _Record()
-    runner.register_hook(record)
-    runner.train()
-    assert len(record.losses) == 2, record.losses
-    assert all(math.isfinite(v) for v in record.losses), record.losses
-    changed = _backbone_changed(runner, record.backbone)
-    if frozen:
-        assert not changed, changed
-    else:
-        assert changed
-    return record.metrics
 
 
 @pytest.fixture(scope='module')
@@ -116,7 +46,7 @@ def fake_pastis_hd(tmp_path_factory):
 def test_treesatai_ts_configs(name, fake_tsai_ts, tmp_path):
     frozen = TSAI[name]
     cfg = load_train_config(CFG.format(name), tmp_path / 'work')
-    _check_common(cfg, frozen)
+    check_common(cfg, frozen)
     model = cfg.model
     assert model.type == 'ImageClassifier'
     assert model.data_preprocessor.task == 'cls'
@@ -137,8 +67,8 @@ def test_treesatai_ts_configs(name, fake_tsai_ts, tmp_path):
                                                                            's1_asc')
     # CPU size
     model.head.in_channels = TINY_DIM
-    _shrink(cfg, fake_tsai_ts, batch_size=2)
-    metrics = _train(cfg, frozen)
+    shrink(cfg, fake_tsai_ts, batch_size=2)
+    metrics = train(cfg, frozen)
     for key in ('multi-label/f1-score_weighted', 'multi-label/f1-score',
                 'multi-label/f1-score_micro', 'multi-label/mAP'):
         assert key in metrics and math.isfinite(metrics[key]), metrics
@@ -148,7 +78,7 @@ def test_treesatai_ts_configs(name, fake_tsai_ts, tmp_path):
 def test_pastis_hd_configs(name, fake_pastis_hd, tmp_path):
     frozen = PASTIS[name]
     cfg = load_train_config(CFG.format(name), tmp_path / 'work')
-    _check_common(cfg, frozen)
+    check_common(cfg, frozen)
     model = cfg.model
     assert model.type == 'EncoderDecoder'
     assert model.data_preprocessor.task == 'seg'
@@ -169,9 +99,9 @@ def test_pastis_hd_configs(name, fake_pastis_hd, tmp_path):
         cfg.train_dataloader.dataset.pipeline[-1].modalities) == ['s2', 's1', 'spot']
     # CPU size; two training tiles (folds 1, 2), one validation tile (fold 4)
     head.in_channels = TINY_DIM
-    _shrink(cfg, fake_pastis_hd, batch_size=1)
+    shrink(cfg, fake_pastis_hd, batch_size=1)
     cfg.train_dataloader.dataset.folds = [1, 2]
-    metrics = _train(cfg, frozen)
+    metrics = train(cfg, frozen)
     assert 'mIoU' in metrics and math.isfinite(metrics['mIoU']), metrics
 
 
@@ -206,7 +136,7 @@ def fake_flair(tmp_path_factory):
 
 def test_flair_config(fake_flair, tmp_path):
     cfg = load_train_config(CFG.format(FLAIR), tmp_path / 'work')
-    _check_common(cfg, False)
+    check_common(cfg, False)
     model = cfg.model
     assert model.type == 'EncoderDecoder'
     assert model.data_preprocessor.task == 'seg'
@@ -224,6 +154,6 @@ def test_flair_config(fake_flair, tmp_path):
     assert 'eofm.AlignedCenterCrop' in types
     # CPU size: 3 training patches in batches of 2, one test patch
     head.in_channels = TINY_DIM
-    _shrink(cfg, fake_flair, batch_size=2)
-    metrics = _train(cfg, False)
+    shrink(cfg, fake_flair, batch_size=2)
+    metrics = train(cfg, False)
     assert 'mIoU' in metrics and math.isfinite(metrics['mIoU']), metrics
