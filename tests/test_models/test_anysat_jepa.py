@@ -188,3 +188,63 @@ def test_loss_decreases_and_modes():
         s1=batch['s1'],
         s1_doy=batch['s1_dates'])
     assert set(renamed.loss(eofm_batch)) == {'loss_pred', 'loss_contrastive'}
+
+
+def _sample(tile_px, seed):
+    """One packed sample: a 10 m S2 / S1 series of ``tile_px`` px, NAIP 8x finer."""
+    g = torch.Generator().manual_seed(seed)
+    return dict(
+        naip=torch.randn(4, 8 * tile_px, 8 * tile_px, generator=g),
+        s2=torch.randn(3, 10, tile_px, tile_px, generator=g),
+        s2_doy=torch.tensor([10, 100, 200]),
+        s1=torch.randn(3, 2, tile_px, tile_px, generator=g),
+        s1_doy=torch.tensor([20, 120, 220]))
+
+
+def test_per_source_blocks_one_update_per_step():
+    from mmengine.optim import OptimWrapper
+    net = _model(
+        source_batch_sizes=[2, 1],
+        source_patch_sizes=[[20], [20, 40]],
+        data_preprocessor=dict(type='eofm.MultiModalDataPreprocessor'))
+    net.init_weights()
+    # source 0: 40 m tiles; source 1: 80 m tiles (different shapes, one batch)
+    data = dict(
+        inputs=[_sample(4, 0), _sample(4, 1),
+                _sample(8, 2)], data_samples=[None] * 3)
+    opt = OptimWrapper(torch.optim.SGD(net.parameters(), lr=0.1))
+    calls = []
+    step = opt.step
+    opt.step = lambda *a, **k: (calls.append(1), step(*a, **k))[1]
+    before = {k: v.clone() for k, v in net.backbone.state_dict().items()}
+    logs = net.train_step(data, opt)
+    assert len(calls) == 1  # one optimizer update for both sources
+    assert {'loss_pred_source0', 'loss_pred_source1',
+            'loss_contrastive_source1'} <= set(logs)
+    per_source = [
+        logs[f'loss_pred_source{i}'] + logs.get(f'loss_contrastive_source{i}', 0)
+        for i in (0, 1)
+    ]
+    total = sum(logs[f'loss_source{i}'] for i in (0, 1))
+    assert float(total) == pytest.approx(float(sum(per_source)), rel=1e-5)
+    assert float(logs['loss']) == pytest.approx(float(total), rel=1e-5)
+    after = net.backbone.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+    # the patch size is drawn from the source's list
+    assert net._patch_size(0) == 20 and net._patch_size(1) in (20, 40)
+    with pytest.raises(ValueError, match='add up to 3'):
+        net.train_step(dict(inputs=data['inputs'][:2], data_samples=[None] * 2), opt)
+    with pytest.raises(ValueError, match='needs source_batch_sizes'):
+        _model(source_patch_sizes=[[20]])
+
+
+def test_mask_collator_small_grids():
+    col = MultiBlockMaskCollator()
+    g = torch.Generator().manual_seed(0)
+    # 2 x 2 patches (FLAIR at 50 m, PLANTED at 60 m): single-patch blocks
+    enc, pred = col(3, (2, 2), g)
+    assert col.last_sizes == dict(enc=(1, 1), pred=(1, 1))
+    assert len(pred) == 4 and all(p.shape == (3, 1) for p in pred)
+    assert enc[0].shape == (3, 1)
+    with pytest.raises(ValueError, match='1x1 patch grid'):
+        col(1, (1, 1), g)

@@ -47,6 +47,7 @@ from mmengine.logging import MessageHub
 from mmengine.model import BaseModel, ExponentialMovingAverage
 from mmengine.model.weight_init import trunc_normal_
 
+from eofm.datasets.heterogeneous_sampler import split_source_blocks
 from eofm.registry import MODELS
 from ..layers.cross_rpe import RPEBlock, cross_bucket_ids
 from ..layers.pos_embed import get_2d_sincos_pos_embed_with_scale
@@ -73,7 +74,8 @@ class MultiBlockMaskCollator:
             (0.75, 1.5). Context blocks are square (I-JEPA).
         nenc (int): Context blocks per tile. Default 1.
         npred (int): Target blocks per tile. Default 4.
-        min_keep (int): A block must keep more than this many patches. Default 1.
+        min_keep (int): A block must keep more than this many patches (fewer when
+            the block itself is smaller). Default 1.
         allow_overlap (bool): Let the context overlap the targets. Default False.
 
     ``__call__(batch_size, grid, generator=None)`` returns ``(masks_enc,
@@ -113,10 +115,11 @@ class MultiBlockMaskCollator:
 
     def _sample_block_mask(self, size, height, width, generator, acceptable=None):
         h, w = size
-        if h * w <= self.min_keep:
-            raise ValueError(f'MultiBlockMaskCollator: a {h}x{w} block cannot keep '
-                             f'more than min_keep={self.min_keep} patches; use a '
-                             'larger grid or a smaller min_keep')
+        # Blocks are strictly smaller than the grid: on grids of 2 or 3 patches a
+        # side (GeoPlex's largest patch sizes: FLAIR / PLANTED / TreeSatAI-TS tiles
+        # of 2 x 2 patches) a block may have a single patch, which I-JEPA's rule
+        # (more than min_keep patches) would never accept; such blocks are kept.
+        min_keep = min(self.min_keep, h * w - 1)
         tries, timeout, og_timeout = 0, 20, 20
         while True:
             top = int(torch.randint(0, height - h + 1, (1, ), generator=generator))
@@ -127,7 +130,7 @@ class MultiBlockMaskCollator:
                 for region in acceptable[:max(len(acceptable) - tries, 0)]:
                     mask *= region
             idx = torch.nonzero(mask.flatten()).flatten()
-            if len(idx) > self.min_keep:
+            if len(idx) > min_keep:
                 break
             timeout -= 1
             if timeout == 0:
@@ -139,6 +142,10 @@ class MultiBlockMaskCollator:
 
     def __call__(self, batch_size: int, grid, generator=None):
         height, width = (grid, grid) if isinstance(grid, int) else tuple(grid)
+        if height * width < 2:
+            raise ValueError(f'MultiBlockMaskCollator: a {height}x{width} patch grid '
+                             'has no context / target split; use a smaller patch '
+                             'size (at least 2 patches per tile)')
         p_size = self.sample_block_size(generator, height, width, self.pred_mask_scale,
                                         self.aspect_ratio)
         e_size = self.sample_block_size(generator, height, width, self.enc_mask_scale,
@@ -488,6 +495,15 @@ class AnySatJEPA(BaseModel):
         pred_loss_weight (float): Weight of smooth-L1 (1.0).
         seed (int, optional): Seeds the generator of masks and dropouts (None: the
             global RNG).
+        source_batch_sizes (Sequence[int], optional): Pretraining on several
+            datasets at once (GeoPlex): the per-rank batch size of each source, as
+            given to :class:`eofm.HeterogeneousBatchSampler`. Each training step
+            then preprocesses and encodes every source's block on its own (tiles of
+            different sizes, modalities and patch sizes), back-propagates each
+            block's losses (summed over sources: one optimizer update per step) and
+            logs them per source (``loss_pred_source{i}``...).
+        source_patch_sizes (Sequence[Sequence[float]], optional): The patch sizes
+            of each source (supplementary Table C); one is drawn per block.
         data_preprocessor (dict, optional): Usually
             :class:`eofm.MultiModalDataPreprocessor`.
 
@@ -510,9 +526,20 @@ class AnySatJEPA(BaseModel):
                  contrastive: Optional[dict] = None,
                  pred_loss_weight: float = 1.0,
                  seed: Optional[int] = None,
+                 source_batch_sizes=None,
+                 source_patch_sizes=None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if source_patch_sizes is not None and (source_batch_sizes is None
+                                               or len(source_patch_sizes)
+                                               != len(source_batch_sizes)):
+            raise ValueError('AnySatJEPA: source_patch_sizes needs source_batch_sizes, '
+                             'one entry per source')
+        self.source_batch_sizes = (None if source_batch_sizes is None else
+                                   [int(b) for b in source_batch_sizes])
+        self.source_patch_sizes = (None if source_patch_sizes is None else
+                                   [list(p) for p in source_patch_sizes])
         self.backbone = MODELS.build(backbone)
         d = self.backbone.embed_dim
         pred_cfg = dict(depth=4, num_heads=16)
@@ -569,13 +596,40 @@ class AnySatJEPA(BaseModel):
             out[new] = value
         return out
 
-    def _patch_size(self):
-        if self.patch_sizes is None:
+    def _patch_size(self, source=None):
+        """A patch size of ``source`` (its list), else of ``patch_size``."""
+        sizes = self.patch_sizes
+        if source is not None and self.source_patch_sizes is not None:
+            sizes = self.source_patch_sizes[source]
+        if sizes is None:
             return None
-        if len(self.patch_sizes) == 1:
-            return self.patch_sizes[0]
-        i = int(torch.randint(len(self.patch_sizes), (1, ), generator=self.generator))
-        return self.patch_sizes[i]
+        if len(sizes) == 1:
+            return sizes[0]
+        i = int(torch.randint(len(sizes), (1, ), generator=self.generator))
+        return sizes[i]
+
+    def train_step(self, data, optim_wrapper):
+        """mmengine's step, or with ``source_batch_sizes`` one forward / backward
+        per source block and one optimizer update."""
+        if self.source_batch_sizes is None:
+            return super().train_step(data, optim_wrapper)
+        blocks = split_source_blocks(data, self.source_batch_sizes, 'AnySatJEPA')
+        log_vars = {}
+        for i, block in enumerate(blocks):
+            with optim_wrapper.optim_context(self):
+                block = self.data_preprocessor(block, True)
+                losses = self.loss(
+                    block['inputs'],
+                    block.get('data_samples'),
+                    patch_size=self._patch_size(i))
+            parsed, logs = self.parse_losses(losses)
+            optim_wrapper.backward(parsed)
+            for k, v in logs.items():
+                log_vars[f'{k}_source{i}'] = v
+            log_vars['loss'] = log_vars.get('loss', 0) + logs['loss']
+        optim_wrapper.step()
+        optim_wrapper.zero_grad()
+        return log_vars
 
     # ------------------------------------------------------------------ modes
     def forward(self, inputs, data_samples=None, mode='tensor'):
@@ -593,10 +647,11 @@ class AnySatJEPA(BaseModel):
         return self.target_encoder(
             self._rename(inputs), patch_size=self._patch_size(), output='tile')
 
-    def loss(self, inputs, data_samples=None):
+    def loss(self, inputs, data_samples=None, patch_size=None):
         enc = self.backbone
         batch = enc._adapt_batch(self._rename(inputs))
-        patch_size = self._patch_size()
+        if patch_size is None:
+            patch_size = self._patch_size()
         g = self.generator
         # targets: the EMA encoder on the full batch, layer-normed patch tokens
         with torch.no_grad():

@@ -29,6 +29,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModel, ModuleDict
 
+from eofm.datasets.heterogeneous_sampler import split_source_blocks
 from eofm.registry import MODELS
 from .backbone import single_date
 
@@ -153,17 +154,9 @@ class MsGFM(BaseModel):
         (``source_lr_scales``)."""
         if self.source_lr_scales is None:
             return super().train_step(data, optim_wrapper)
-        n = len(data['inputs'])
-        if n != sum(self.source_batch_sizes):
-            raise ValueError(f'MsGFM: the batch has {n} samples, source_batch_sizes '
-                             f'{self.source_batch_sizes} add up to '
-                             f'{sum(self.source_batch_sizes)} (use '
-                             f'eofm.HeterogeneousBatchSampler with the same sizes)')
-        log_vars, start = {}, 0
-        for i, (size, factor) in enumerate(
-                zip(self.source_batch_sizes, self.source_lr_scales)):
-            part = {k: v[start:start + size] for k, v in data.items()}
-            start += size
+        blocks = split_source_blocks(data, self.source_batch_sizes, 'MsGFM')
+        log_vars = {}
+        for i, (part, factor) in enumerate(zip(blocks, self.source_lr_scales)):
             with optim_wrapper.optim_context(self):
                 part = self.data_preprocessor(part, True)
                 losses = self._run_forward(part, mode='loss')
