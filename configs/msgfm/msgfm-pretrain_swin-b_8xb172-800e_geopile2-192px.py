@@ -126,6 +126,8 @@ param_scheduler = [
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 default_hooks = dict(checkpoint=dict(by_epoch=True, interval=10, max_keep_ckpts=3))
-# DDP: experts that a batch routes no token to get no gradient
-model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)
+# DDP that keeps the per-source updates (one per source block, each forward through
+# DDP); experts that a batch routes no token to get no gradient
+model_wrapper_cfg = dict(
+    type='eofm.SourceBlockDistributedDataParallel', find_unused_parameters=True)
 auto_scale_lr = dict(enable=False, base_batch_size=8 * (128 + 32 + 12))

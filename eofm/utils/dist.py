@@ -49,8 +49,11 @@ def setup_cpu_distributed(cfg, launcher):
     if not torch_dist.is_initialized():
         torch_dist.init_process_group(backend='gloo')
     wrapper = cfg.get('model_wrapper_cfg') or {}
-    if wrapper.get('type', 'MMDistributedDataParallel') in (
-            'MMDistributedDataParallel', 'mmengine.MMDistributedDataParallel'):
+    if wrapper.get(
+            'type',
+            'MMDistributedDataParallel') in ('MMDistributedDataParallel',
+                                             'mmengine.MMDistributedDataParallel',
+                                             'eofm.SourceBlockDistributedDataParallel'):
         wrapper = dict(wrapper, type='eofm.CPUDistributedDataParallel')
         wrapper.setdefault('broadcast_buffers', False)
         wrapper.setdefault('find_unused_parameters',

@@ -32,6 +32,8 @@ def test_msgfm_paper_config_follows_table_10():
     assert cfg.train_dataloader.batch_sampler.batch_sizes == [128, 32, 12]
     assert model.source_batch_sizes == [128, 32, 12]
     assert model.source_lr_scales == [1.0, 0.25, 0.1]
+    assert cfg.model_wrapper_cfg == dict(
+        type='eofm.SourceBlockDistributedDataParallel', find_unused_parameters=True)
     assert [d.type for d in cfg.train_dataloader.dataset.datasets
             ] == ['eofm.MultiModalDataset', 'eofm.SEN12MS', 'eofm.MultiModalDataset']
     assert cfg.optim_wrapper.optimizer.lr == 1e-4

@@ -1,3 +1,4 @@
 from .cpu_ddp import CPUDistributedDataParallel
+from .source_block_ddp import SourceBlockDistributedDataParallel
 
-__all__ = ['CPUDistributedDataParallel']
+__all__ = ['CPUDistributedDataParallel', 'SourceBlockDistributedDataParallel']

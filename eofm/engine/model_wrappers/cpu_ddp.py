@@ -1,19 +1,21 @@
 """DistributedDataParallel for models on CPU processes (gloo)."""
 import torch.nn as nn
 from mmengine.logging import print_log
-from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
+from mmengine.model import revert_sync_batchnorm
 
 from eofm.registry import MODEL_WRAPPERS
+from .source_block_ddp import SourceBlockDistributedDataParallel
 
 
 @MODEL_WRAPPERS.register_module()
-class CPUDistributedDataParallel(MMDistributedDataParallel):
+class CPUDistributedDataParallel(SourceBlockDistributedDataParallel):
     """:class:`mmengine.model.MMDistributedDataParallel` that accepts CPU modules.
 
     MMEngine's runner always passes ``device_ids=[LOCAL_RANK]``; torch's DDP requires
     ``device_ids=None`` for modules on the CPU. This wrapper drops ``device_ids`` and
     ``output_device`` when the module has no CUDA parameters and is otherwise the stock
-    wrapper (same ``train_step``/``val_step``/``test_step``).
+    wrapper (same ``train_step``/``val_step``/``test_step``; per-source steps as
+    :class:`eofm.SourceBlockDistributedDataParallel`).
 
     torch's ``SyncBatchNorm`` runs on accelerators only, and the task configs of the
     host libraries use it (``norm_cfg=dict(type='SyncBN')``): on the CPU its layers

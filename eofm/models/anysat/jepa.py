@@ -540,6 +540,7 @@ class AnySatJEPA(BaseModel):
                                    [int(b) for b in source_batch_sizes])
         self.source_patch_sizes = (None if source_patch_sizes is None else
                                    [list(p) for p in source_patch_sizes])
+        self._source = None  # the source block being trained
         self.backbone = MODELS.build(backbone)
         d = self.backbone.embed_dim
         pred_cfg = dict(depth=4, num_heads=16)
@@ -613,20 +614,26 @@ class AnySatJEPA(BaseModel):
         per source block and one optimizer update."""
         if self.source_batch_sizes is None:
             return super().train_step(data, optim_wrapper)
+        return self.source_train_step(data, optim_wrapper, self._run_forward)
+
+    def source_train_step(self, data, optim_wrapper, run_forward):
+        """The per-source step; ``run_forward`` is the (DDP) wrapper's forward (see
+        :class:`eofm.SourceBlockDistributedDataParallel`)."""
         blocks = split_source_blocks(data, self.source_batch_sizes, 'AnySatJEPA')
         log_vars = {}
-        for i, block in enumerate(blocks):
-            with optim_wrapper.optim_context(self):
-                block = self.data_preprocessor(block, True)
-                losses = self.loss(
-                    block['inputs'],
-                    block.get('data_samples'),
-                    patch_size=self._patch_size(i))
-            parsed, logs = self.parse_losses(losses)
-            optim_wrapper.backward(parsed)
-            for k, v in logs.items():
-                log_vars[f'{k}_source{i}'] = v
-            log_vars['loss'] = log_vars.get('loss', 0) + logs['loss']
+        try:
+            for i, block in enumerate(blocks):
+                self._source = i  # the patch sizes of this source
+                with optim_wrapper.optim_context(self):
+                    block = self.data_preprocessor(block, True)
+                    losses = run_forward(block, mode='loss')
+                parsed, logs = self.parse_losses(losses)
+                optim_wrapper.backward(parsed)
+                for k, v in logs.items():
+                    log_vars[f'{k}_source{i}'] = v
+                log_vars['loss'] = log_vars.get('loss', 0) + logs['loss']
+        finally:
+            self._source = None
         optim_wrapper.step()
         optim_wrapper.zero_grad()
         return log_vars
@@ -651,7 +658,7 @@ class AnySatJEPA(BaseModel):
         enc = self.backbone
         batch = enc._adapt_batch(self._rename(inputs))
         if patch_size is None:
-            patch_size = self._patch_size()
+            patch_size = self._patch_size(self._source)
         g = self.generator
         # targets: the EMA encoder on the full batch, layer-normed patch tokens
         with torch.no_grad():

@@ -154,12 +154,18 @@ class MsGFM(BaseModel):
         (``source_lr_scales``)."""
         if self.source_lr_scales is None:
             return super().train_step(data, optim_wrapper)
+        return self.source_train_step(data, optim_wrapper, self._run_forward)
+
+    def source_train_step(self, data, optim_wrapper, run_forward):
+        """One update per source block at its learning-rate factor; ``run_forward``
+        is the (DDP) wrapper's forward (see
+        :class:`eofm.SourceBlockDistributedDataParallel`)."""
         blocks = split_source_blocks(data, self.source_batch_sizes, 'MsGFM')
         log_vars = {}
         for i, (part, factor) in enumerate(zip(blocks, self.source_lr_scales)):
             with optim_wrapper.optim_context(self):
                 part = self.data_preprocessor(part, True)
-                losses = self._run_forward(part, mode='loss')
+                losses = run_forward(part, mode='loss')
             parsed, logs = self.parse_losses(losses)
             groups = optim_wrapper.param_groups
             saved = [g['lr'] for g in groups]
