@@ -42,10 +42,12 @@ Where eofm deliberately differs from the reference:
   in token order).
 """
 import copy
+import re
 from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 from mmengine.runner.checkpoint import CheckpointLoader
@@ -117,6 +119,11 @@ class AnySat(BaseModule):
         output (str): Default output mode when ``forward`` gets none (host models
             such as mmpretrain's ``ImageClassifier`` call the backbone with the
             inputs only): 'patch' (default), 'tile', 'all' or 'dense'.
+        dense_modality (str, optional): Default modality of the ``'dense'``
+            output when ``forward`` gets none (host models such as mmseg's
+            ``EncoderDecoder`` call the backbone with the inputs only): one of the
+            built patch-level modalities (not MODIS). None (default): the first
+            patch-level modality of the inputs.
         subpatch_order (str): ``'reference'`` (default; the order the release was
             trained with, see :mod:`.projectors`) or ``'raster'``.
         drop_rate, attn_drop_rate, drop_path_rate (float): Regularisation of the
@@ -124,7 +131,8 @@ class AnySat(BaseModule):
         init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...,
             prefix=None)`` loads a file in the release layout (``AnySat.pth``) or
             an eofm checkpoint (``prefix='backbone'``); projectors of modalities not
-            built are skipped, any other mismatch is an error.
+            built are skipped, projectors of built modalities the file lacks (a new
+            sensor) keep their initialisation, any other mismatch is an error.
 
     ``forward(inputs, patch_size=None, output=None, dense_modality=None)``:
     ``inputs`` maps a modality to (B, C, H, W) (images) or (B, T, C, H, W) (time
@@ -138,9 +146,9 @@ class AnySat(BaseModule):
     * ``'patch'``: (B, gh, gw, D) one token per patch;
     * ``'all'``: (B, 1 + gh * gw, D) cls then patches (row-major);
     * ``'dense'``: (B, gh * s, gw * s, 2 D), per sub-patch of ``dense_modality``
-      (default: the first non-tile-level modality of ``inputs``) the patch token
-      concatenated with the sub-patch token of the spatial transformer, ``s``
-      sub-patches per patch side.
+      (default: the constructor's ``dense_modality``, else the first non-tile-level
+      modality of ``inputs``) the patch token concatenated with the sub-patch
+      token of the spatial transformer, ``s`` sub-patches per patch side.
 
     Pretraining options of the paper (modality dropout, date dropout, JEPA masks)
     are not part of this encoder.
@@ -170,6 +178,7 @@ class AnySat(BaseModule):
                  modalities=None,
                  patch_size: Optional[float] = None,
                  output: str = 'patch',
+                 dense_modality: Optional[str] = None,
                  subpatch_order: str = 'reference',
                  drop_rate: float = 0.0,
                  attn_drop_rate: float = 0.0,
@@ -189,6 +198,14 @@ class AnySat(BaseModule):
             raise ValueError('AnySat: embed_dim must be a multiple of 32 (16 L-TAE '
                              f'heads, GroupNorm(4) of width D/8), got {d}')
         self.specs = self._modality_specs(modalities)
+        if dense_modality is not None:
+            patch_level = sorted(m for m, spec in self.specs.items()
+                                 if not spec.get('tile_level'))
+            if dense_modality not in patch_level:
+                raise ValueError(
+                    f'AnySat: dense_modality {dense_modality!r} is not a built '
+                    f'patch-level modality; choose one of {patch_level}')
+        self.dense_modality = dense_modality
         self.patch_size, self.subpatch_order = patch_size, subpatch_order
         self.depth = cfg['depth']
 
@@ -317,7 +334,21 @@ class AnySat(BaseModule):
             k for k in names
             if k.startswith('projector_') and k.split('.', 1)[0] not in built
         ]
-        load_pretrained(self, ckpt, prefix, ignore_keys=skipped)
+        # projectors of new modalities (not in the file) are trained from scratch
+        new = sorted(
+            m for m in self.specs
+            if not any(k.startswith(f'projector_{m}.') for k in names))
+        if new:
+            print_log(
+                f'AnySat: no projector for {new} in the checkpoint; they keep their '
+                'initialisation (trained from scratch)',
+                logger='current')
+        load_pretrained(
+            self,
+            ckpt,
+            prefix,
+            ignore_keys=skipped,
+            allow_missing=[rf'projector_{re.escape(m)}\.' for m in new])
 
     # ------------------------------------------------------------------ forward
     def _adapt_batch(self, batch):
@@ -452,7 +483,7 @@ class AnySat(BaseModule):
         names, plans, (gh, gw), scale = self._check_inputs(inputs, patch_size)
         if output == 'dense':
             patch_level = [m for m in names if not plans[m].get('tile_level')]
-            dense_modality = dense_modality or patch_level[0]
+            dense_modality = dense_modality or self.dense_modality or patch_level[0]
             if dense_modality not in patch_level:
                 raise ValueError(f'AnySat: dense_modality {dense_modality!r} is not a '
                                  f'patch-level modality of the inputs {patch_level}')
