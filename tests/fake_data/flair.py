@@ -71,3 +71,31 @@ def make_flair(root):
             centroids[f'IMG_{pid}.tif'] = CENTROIDS[pid]
     (root / 'flair-2_centroids_sp_to_patch.json').write_text(json.dumps(centroids))
     return PATCHES
+
+
+def make_flair_full_size(root):
+    """:func:`make_flair` with full-size 512 x 512 px aerial patches (5 bands of
+    value 10, 20, ..., 50) and masks (classes 1-13 in 128 px blocks, "other" (19) in
+    the top-left 64 px), for configs that crop 100 m (500 px) tiles."""
+    make_flair(root)
+    size = 512
+    rows, cols = np.mgrid[:size, :size]
+    mask = (1 + (rows // 128 + cols // 128) % 13).astype(np.uint8)
+    mask[:64, :64] = 19
+    aerial = (10 * np.arange(1, 6)[:, None, None] + np.zeros((5, size, size)))
+    for split, patches in PATCHES.items():
+        img_dir, msk_dir, _ = DIRS[split]
+        for k, (domain, zone, pid) in enumerate(patches):
+            origin = (700000.0 + 10 * k, 6600000.0)
+            write_geotiff(
+                root / img_dir / domain / zone / 'img' / f'IMG_{pid}.tif',
+                aerial.astype(np.uint8),
+                origin,
+                0.2,
+                epsg=2154)
+            write_geotiff(
+                root / msk_dir / domain / zone / 'msk' / f'MSK_{pid}.tif',
+                mask,
+                origin,
+                0.2,
+                epsg=2154)

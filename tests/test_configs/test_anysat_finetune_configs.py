@@ -4,13 +4,11 @@ fake dataset in the official layout, trains two iterations and evaluates once; t
 linear-probing configs leave the encoder unchanged."""
 import math
 
-import numpy as np
 import pytest
-from fake_geo import write_geotiff
 
 from anysat_config_helpers import TINY_DIM, check_common, shrink, train
 from config_helpers import load_train_config
-from fake_data.flair import DIRS, PATCHES, make_flair
+from fake_data.flair import make_flair_full_size
 from fake_data.pastis import make_pastis
 from fake_data.treesatai import make_treesatai
 
@@ -107,30 +105,8 @@ def test_pastis_hd_configs(name, fake_pastis_hd, tmp_path):
 
 @pytest.fixture(scope='module')
 def fake_flair(tmp_path_factory):
-    """The fake FLAIR-2 with full-size 512 x 512 px aerial patches and masks."""
     root = tmp_path_factory.mktemp('flair')
-    make_flair(root)
-    size = 512
-    rows, cols = np.mgrid[:size, :size]
-    mask = (1 + (rows // 128 + cols // 128) % 13).astype(np.uint8)  # values 1-13
-    mask[:64, :64] = 19  # "other"
-    for split, patches in PATCHES.items():
-        img_dir, msk_dir, _ = DIRS[split]
-        for k, (domain, zone, pid) in enumerate(patches):
-            origin = (700000.0 + 10 * k, 6600000.0)
-            aerial = (10 * np.arange(1, 6)[:, None, None] + np.zeros((5, size, size)))
-            write_geotiff(
-                root / img_dir / domain / zone / 'img' / f'IMG_{pid}.tif',
-                aerial.astype(np.uint8),
-                origin,
-                0.2,
-                epsg=2154)
-            write_geotiff(
-                root / msk_dir / domain / zone / 'msk' / f'MSK_{pid}.tif',
-                mask,
-                origin,
-                0.2,
-                epsg=2154)
+    make_flair_full_size(root)
     return root
 
 
