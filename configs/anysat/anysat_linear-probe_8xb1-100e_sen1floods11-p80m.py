@@ -23,7 +23,8 @@
 # (B, 512, 512, 2 x 768)), eofm.TokensToMap turns it into a (B, 1536, 512, 512) map
 # and eofm.PatchLinearSegHead (norm='ln' + one linear layer 1536 -> 2 per pixel:
 # 2 x 1536 + 1536 x 2 + 2 = 6146 parameters) classifies every pixel. The dense map
-# is on the label grid (10 m, 512 x 512): no upsampling. NOTE: the reference's
+# is on the label grid (10 m, 512 x 512): no upsampling; norm='ln' is a LayerNorm of
+# each token, as the paper's head. NOTE: the reference's
 # Sen1Floods_AnySat_LP.yaml (gastruc/AnySat) sets the encoder scale to 1 (P = 10
 # m); this config follows the paper's Table C.
 #

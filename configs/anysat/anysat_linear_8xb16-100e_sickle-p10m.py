@@ -23,7 +23,7 @@
 # transformer: (B, 32, 32, 2 x 768)); eofm.TokensToMap makes a (B, 1536, 32, 32) map
 # and eofm.PatchLinearSegHead (norm='ln' + one linear layer 1536 -> 2 per pixel:
 # 6146 parameters) classifies every pixel. The dense map is on the label grid (10
-# m): no upsampling.
+# m): no upsampling; norm='ln' is a LayerNorm of each token, as the paper's head.
 #
 # The released encoder (checkpoints/AnySat.pth, keys without prefix) is fine-tuned
 # end-to-end: AdamW lr 5e-5 (the paper's single learning rate), ReduceLROnPlateau (its

@@ -21,7 +21,8 @@
 # sub-patch token of the spatial transformer, (B, 48, 48, 2 x 768)),
 # eofm.TokensToMap makes a (B, 1536, 48, 48) map and eofm.PatchLinearSegHead
 # (norm='ln' + one linear layer 1536 -> 2 per pixel: 6146 parameters) classifies
-# every pixel. The dense map is on the label grid (10 m): no upsampling.
+# every pixel. The dense map is on the label grid (10 m): no upsampling; norm='ln'
+# is a LayerNorm of each token, as the paper's head.
 #
 # The released encoder (checkpoints/AnySat.pth, keys without prefix) is fine-tuned
 # end-to-end: AdamW lr 5e-5, ReduceLROnPlateau on the validation mIoU. Global batch

@@ -1,7 +1,8 @@
 """The AnySat PLANTED and SICKLE configs keep the paper's setup and run on CPU through
 the code path of tools/train.py: each builds with the 'tiny' AnySat on a fake
 dataset in the official layout, trains two iterations and evaluates once; the linear
-probe leaves the encoder unchanged."""
+probe leaves the encoder unchanged. SICKLE uses the paper's 6.1K linear head on
+AnySat's 'dense' output, whose map is on the label grid (no upsampling)."""
 import math
 
 import pytest
@@ -10,14 +11,15 @@ import eofm.datasets.planted  # noqa: F401
 import eofm.datasets.sickle  # noqa: F401
 from anysat_config_helpers import TINY_DIM, check_common, shrink, train
 from config_helpers import load_train_config
+from test_anysat_seg_benchmark_configs import check_dense_head, no_resize  # noqa: F401
 from fake_data.planted import make_planted
 from fake_data.sickle import make_sickle
 
 CFG = 'configs/anysat/anysat_{}.py'
 PLANTED = 'linear_8xb256-100e_planted-p30m'
 SICKLE = {
-    'sublinear_8xb16-100e_sickle-p10m': False,
-    'sublinear-probe_8xb16-100e_sickle-p10m': True,
+    'linear_8xb16-100e_sickle-p10m': False,
+    'linear-probe_8xb16-100e_sickle-p10m': True,
 }
 
 
@@ -67,7 +69,7 @@ def test_planted_config(fake_planted, tmp_path):
 
 
 @pytest.mark.parametrize('name', list(SICKLE))
-def test_sickle_configs(name, fake_sickle, tmp_path):
+def test_sickle_configs(name, fake_sickle, tmp_path, no_resize):  # noqa: F811
     frozen = SICKLE[name]
     cfg = load_train_config(CFG.format(name), tmp_path / 'work')
     check_common(cfg, frozen)
@@ -76,11 +78,7 @@ def test_sickle_configs(name, fake_sickle, tmp_path):
     assert model.data_preprocessor.task == 'seg'
     assert model.backbone.modalities == ['s2', 's1', 'l8']
     assert model.backbone.patch_size == 10
-    assert model.neck == dict(type='eofm.TokensToMap', out_type='map')
-    head = model.decode_head
-    assert head.type == 'eofm.SubPatchLinearSegHead'
-    assert head.in_channels == 768 and head.num_classes == 2
-    assert head.scale == 1 and head.ignore_index == 255
+    check_dense_head(model, 's2')  # head.in_channels -> 2 * TINY_DIM
     assert cfg.param_scheduler[0].type == 'ReduceOnPlateauLR'
     assert cfg.param_scheduler[0].monitor == 'mIoU'
     assert cfg.train_dataloader.dataset.type == 'eofm.SICKLE'
@@ -94,7 +92,6 @@ def test_sickle_configs(name, fake_sickle, tmp_path):
     assert s2_bands.index('B8A') == s2_bands.index('B8') - 1
     # CPU size: series read on an 8 x 8 grid (64 patches of 10 m instead of 1024);
     # two training tiles, one validation tile
-    head.in_channels = TINY_DIM
     shrink(cfg, fake_sickle, batch_size=1)
     for loader in (cfg.train_dataloader, cfg.val_dataloader):
         for mcfg in loader.dataset.pipeline[0].modalities.values():

@@ -2,7 +2,9 @@
 Scars, BraDD-S1TS) keep the paper's setup and run on CPU through the code path of
 tools/train.py: each builds with the 'tiny' AnySat on a fake dataset, trains two
 iterations and evaluates once; the linear probes leave the pretrained encoder
-unchanged (HLS Burn Scars: all but its new, trained-from-scratch projector)."""
+unchanged (HLS Burn Scars: all but its new, trained-from-scratch projector).
+Sen1Floods11 and BraDD-S1TS use the paper's 6.1K linear head on AnySat's 'dense'
+output, whose map is on the label grid (no upsampling)."""
 import copy
 import math
 
@@ -11,6 +13,8 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS as SEG_MODELS
+
+import eofm.models.heads.patch_seg_heads as patch_seg_heads
 
 import eofm.datasets.bradd_s1ts  # noqa: F401
 import eofm.datasets.hls_burn_scars  # noqa: F401
@@ -23,36 +27,75 @@ from fake_data.hls_burn_scars import make_hls_burn_scars
 from fake_data.sen1floods11 import make_sen1floods11
 
 CFG = 'configs/anysat/anysat_{}.py'
-FLOODS = 'sublinear-probe_8xb1-100e_sen1floods11-p80m'
+FLOODS = 'linear-probe_8xb1-100e_sen1floods11-p80m'
 HLS = {
     'sublinear_1xb4-200e_hls-burn-scars-p240m': False,
     'sublinear-probe_1xb4-200e_hls-burn-scars-p240m': True,
 }
 BRADD = {
-    'sublinear_8xb256-100e_bradd-s1ts-p10m': False,
-    'sublinear-probe_8xb256-100e_bradd-s1ts-p10m': True,
+    'linear_8xb256-100e_bradd-s1ts-p10m': False,
+    'linear-probe_8xb256-100e_bradd-s1ts-p10m': True,
 }
 FROZEN = {'backbone': dict(lr_mult=0.0, decay_mult=0.0)}
+PAPER_HEAD_PARAMS = 6146  # LayerNorm(2 x 768) + Linear(2 x 768 -> 2): "6.1K"
 
 
-def _check_seg(cfg, modalities, patch_size, scale):
+def head_params(head_cfg):
+    """Trainable parameters of the decode head of a config (built alone)."""
+    init_default_scope('mmseg')
+    head = SEG_MODELS.build(copy.deepcopy(head_cfg))
+    return sum(p.numel() for p in head.parameters())
+
+
+def check_dense_head(model, dense_modality):
+    """The paper's linear head on the 'dense' output of ``dense_modality``."""
+    assert model.backbone.output == 'dense'
+    assert model.backbone.dense_modality == dense_modality
+    assert model.neck == dict(type='eofm.TokensToMap', out_type='map')
+    head = model.decode_head
+    assert head.type == 'eofm.PatchLinearSegHead' and head.norm == 'ln'
+    assert head.in_channels == 2 * 768 and head.num_classes == 2
+    assert head.ignore_index == 255
+    assert head_params(head) == PAPER_HEAD_PARAMS
+    head.in_channels = 2 * TINY_DIM
+
+
+@pytest.fixture
+def no_resize(monkeypatch):
+    """Records every logits / label size pair the patch heads see: the dense
+    map must be on the label grid."""
+    seen, resize = [], patch_seg_heads._resize
+
+    def record(x, size, mode, align_corners):
+        seen.append((tuple(x.shape[-2:]), tuple(int(v) for v in size)))
+        return resize(x, size, mode, align_corners)
+
+    monkeypatch.setattr(patch_seg_heads, '_resize', record)
+    yield seen
+    assert seen and all(a == b for a, b in seen), seen
+
+
+def _check_seg(cfg, modalities, patch_size, scale=None, dense_modality=None):
     model = cfg.model
     assert model.type == 'EncoderDecoder'
     assert model.data_preprocessor.task == 'seg'
     assert model.backbone.modalities == modalities
     assert model.backbone.patch_size == patch_size
-    assert model.backbone.get('output', 'patch') == 'patch'
-    assert model.neck == dict(type='eofm.TokensToMap', out_type='map')
-    head = model.decode_head
-    assert head.type == 'eofm.SubPatchLinearSegHead'
-    assert head.in_channels == 768 and head.num_classes == 2
-    assert head.scale == scale and head.ignore_index == 255
+    if dense_modality is not None:
+        check_dense_head(model, dense_modality)
+    else:
+        assert model.backbone.get('output', 'patch') == 'patch'
+        assert model.neck == dict(type='eofm.TokensToMap', out_type='map')
+        head = model.decode_head
+        assert head.type == 'eofm.SubPatchLinearSegHead'
+        assert head.in_channels == 768 and head.num_classes == 2
+        assert head.scale == scale and head.ignore_index == 255
+        head.in_channels = TINY_DIM
     assert cfg.val_evaluator[0].type == 'IoUMetric'
     assert cfg.param_scheduler[0].type == 'ReduceOnPlateauLR'
     assert cfg.param_scheduler[0].monitor == 'mIoU'
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         assert cfg[loader].collate_fn == dict(type='eofm.multimodal_collate')
-    head.in_channels = TINY_DIM
 
 
 def _assert_miou(metrics):
@@ -67,10 +110,10 @@ def fake_floods(tmp_path_factory):
     return root
 
 
-def test_sen1floods11_probe_config(fake_floods, tmp_path):
+def test_sen1floods11_probe_config(fake_floods, tmp_path, no_resize):
     cfg = load_train_config(CFG.format(FLOODS), tmp_path / 'work')
     check_common(cfg, frozen=True)
-    _check_seg(cfg, ['s2', 's1'], 80, 8)
+    _check_seg(cfg, ['s2', 's1'], 80, dense_modality='s2')
     assert cfg.train_dataloader.batch_size == 1
     assert cfg.auto_scale_lr.base_batch_size == 8
     pipeline = cfg.train_dataloader.dataset.pipeline
@@ -158,7 +201,8 @@ def _config_model(name, checkpoint, tmp_path):
     cfg = load_train_config(CFG.format(name), tmp_path / 'work')
     cfg.model.backbone.arch = 'tiny'
     cfg.model.backbone.init_cfg.checkpoint = checkpoint
-    cfg.model.decode_head.in_channels = TINY_DIM
+    head = cfg.model.decode_head
+    head.in_channels = TINY_DIM * (2 if head.type == 'eofm.PatchLinearSegHead' else 1)
     init_default_scope('mmseg')
     return SEG_MODELS.build(cfg.model)
 
@@ -193,11 +237,11 @@ def fake_bradd(tmp_path_factory):
 
 
 @pytest.mark.parametrize('name', list(BRADD))
-def test_bradd_s1ts_configs(name, fake_bradd, tmp_path):
+def test_bradd_s1ts_configs(name, fake_bradd, tmp_path, no_resize):
     frozen = BRADD[name]
     cfg = load_train_config(CFG.format(name), tmp_path / 'work')
     check_common(cfg, frozen)
-    _check_seg(cfg, ['s1'], 10, 1)
+    _check_seg(cfg, ['s1'], 10, dense_modality='s1')
     assert cfg.train_dataloader.batch_size == 256
     assert cfg.auto_scale_lr.base_batch_size == 2048
     assert cfg.train_dataloader.dataset.type == 'eofm.BraDDS1TS'

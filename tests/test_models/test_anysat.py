@@ -195,6 +195,24 @@ def test_output_modes_shapes_and_finite(tiny):
                           outs['patch'][:, 1:2, :1].expand(-1, 10, 10, -1))
 
 
+def test_constructor_dense_modality_is_the_default_and_validated(tiny):
+    inputs = _inputs()
+    model = AnySat(
+        'tiny',
+        modalities=['aerial', 's2', 'l7', 'modis'],
+        patch_size=20,
+        output='dense',
+        dense_modality='s2').eval()
+    model.load_state_dict(tiny.state_dict())
+    with torch.no_grad():
+        want = tiny(inputs, patch_size=20, output='dense', dense_modality='s2')
+        assert torch.equal(model(inputs), want)  # the host calls with inputs only
+        assert model(inputs, dense_modality='aerial').shape == (2, 20, 20, 128)
+    for bad in ('s1', 'modis'):  # not built / tile-level
+        with pytest.raises(ValueError, match=f"dense_modality '{bad}'"):
+            AnySat('tiny', modalities=['s2', 'modis'], dense_modality=bad)
+
+
 def test_modality_order_does_not_matter_and_patch_size_changes_grid(tiny):
     inputs = _inputs()
     swapped = {

@@ -172,3 +172,13 @@ def test_encoder_decoder_with_omnisat_from_config():
         with torch.no_grad():
             preds = model(x, _seg_samples(2, (20, 20), 3), mode='predict')
         assert preds[0].pred_sem_seg.data.shape == (1, 20, 20)
+
+
+def test_layer_norm_is_per_token():
+    head = PatchLinearSegHead(in_channels=4, num_classes=2, norm='ln')
+    x = torch.randn(1, 4, 3, 3) * torch.arange(1, 10).view(1, 1, 3, 3)
+    y = head.norm(x)
+    # every position's channels have mean 0, variance 1 (the affine is identity)
+    torch.testing.assert_close(y.mean(1), torch.zeros(1, 3, 3), atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        y.var(1, unbiased=False), torch.ones(1, 3, 3), atol=1e-3, rtol=0)

@@ -16,6 +16,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 
+from mmpretrain.models.utils import LayerNorm2d
+
 from eofm.registry import MODELS
 
 __all__ = ['PatchLinearSegHead', 'SubPatchLinearSegHead']
@@ -48,7 +50,8 @@ class _PatchSegHeadMixin:
         if norm == 'bn':
             return nn.BatchNorm2d(channels)
         if norm == 'ln':
-            return nn.GroupNorm(1, channels)  # LayerNorm over the channels and pixels
+            # LayerNorm of each token (over its channels), as the AnySat head
+            return LayerNorm2d(channels)
         return nn.Identity()
 
     def loss_by_feat(self, seg_logits, batch_data_samples) -> dict:

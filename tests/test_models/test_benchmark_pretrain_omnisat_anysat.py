@@ -1,0 +1,46 @@
+"""benchmark_pretrain on the OmniSat and AnySat CPU pretraining configs: one timed
+step of each on generated sample data gives a complete report (step time, samples/s,
+peak tensor memory and RSS, FLOPs, the generic parts; AnySat's teacher EMA timed)."""
+import json
+import math
+
+import pytest
+
+from tools.analysis_tools.benchmark_pretrain import GENERIC_PARTS, main
+from tools.misc.make_sample_dataset import generate
+
+CONFIGS = {
+    'configs/omnisat/omnisat-pretrain_small_1xb4-100it_eofm-sample-60m.py':
+    ('eofm.OmniSatPretrainer', False),
+    'configs/anysat/anysat-jepa_tiny_1xb4-100it_eofm-sample-160m.py':
+    ('eofm.AnySatJEPA', True),
+}
+
+
+@pytest.fixture(scope='module')
+def sample(tmp_path_factory):
+    root = tmp_path_factory.mktemp('bench_patch_models') / 'sample'
+    generate(str(root), num_tiles=4, size=32, hr_factor=8, seed=0)
+    return str(root)
+
+
+@pytest.mark.parametrize('config', list(CONFIGS))
+def test_one_step_report(config, sample, tmp_path):
+    model_type, has_teacher = CONFIGS[config]
+    out = tmp_path / 'bench.json'
+    main([
+        '--config', config, '--iters', '1', '--warmup', '0', '--data-root', sample,
+        '--out',
+        str(out)
+    ])
+    with open(out) as f:
+        report = json.load(f)
+    (r, ) = report['results']
+    assert r['model'] == model_type and r['batch_size'] == 4
+    assert r['samples_per_step'] == 4 and r['step_time_s'] > 0
+    assert math.isclose(r['samples_per_s'], 4 / r['step_time_s'])
+    assert r['peak_memory_bytes'] > 0 and r['flops_per_step'] > 0
+    assert r['peak_rss_bytes'] > r['peak_memory_bytes']
+    assert r['parts'] == list(GENERIC_PARTS)
+    assert abs(sum(r['shares'].values()) - 1) < 1e-6
+    assert (r['phase_times_s']['teacher_ema'] > 1e-3) == has_teacher
