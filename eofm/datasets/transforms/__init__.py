@@ -3,6 +3,7 @@ from .bands import AppendBandRatio, ArrangeBands
 from .formatting import PackMultiModalInputs
 from .geometric import (AlignedCenterCrop, AlignedRandomCrop, AlignedRandomFlip,
                         AlignedRandomResizedCrop, AlignedRandomRot90)
+from .labels import SegMapToMultiLabel
 from .loading import SENSOR_SCALINGS, LoadMultiModalTiles
 from .multiview import MultiModalMultiView
 from .photometric import RandomColorJitter, RandomGaussianBlur, RandomSolarize
@@ -14,5 +15,6 @@ __all__ = [
     'AlignedRandomFlip', 'AlignedRandomResizedCrop', 'AlignedRandomRot90', 'DateJitter',
     'FilterCloudyDates', 'LoadMultiModalTiles', 'MultiModalMultiView',
     'PackMultiModalInputs', 'RandomColorJitter', 'RandomGaussianBlur', 'RandomSolarize',
-    'RenameModality', 'SCL_CLOUD_CLASSES', 'SENSOR_SCALINGS', 'TemporalSample'
+    'RenameModality', 'SCL_CLOUD_CLASSES', 'SENSOR_SCALINGS', 'SegMapToMultiLabel',
+    'TemporalSample'
 ]

@@ -13,13 +13,29 @@ TreeSatAI-TS configuration (``configs/model/network/encoder/Omni.yaml``), MIT; t
 state-dict keys are the reference's (``projector_{m}``, ``cls_token``,
 ``pos_embed``, ``blocks``) with modality names spelled with ``_`` (``s1_asc`` for the
 reference's ``s1-asc``), see :func:`convert_omnisat_reference_state_dict`. At the
-TreeSatAI-TS defaults: 9,839,040 parameters.
+TreeSatAI-TS defaults: 9,839,040 parameters; ``'pastis_hd'`` with ``spot``, ``s2``,
+``s1_asc``: 10,348,864; ``'flair'`` with ``aerial``, ``s2``: 9,471,648.
 
-Inputs (a dict, as :class:`eofm.MultiModalDataPreprocessor` gives them): the image
-``aerial`` (B, C, H, W); the series ``s2`` / ``s1_asc`` ... (B, T, C, h, w) with one
-pixel per patch, their days of year ``{m}_doy`` (or ``{m}_dates``) (B, T) and
-optionally ``{m}_date_mask`` (B, T, True for real dates; padded dates are masked in
-the L-TAE attention; the reference has no padding mask).
+Inputs (a dict, as :class:`eofm.MultiModalDataPreprocessor` gives them): the images
+``aerial`` / ``spot`` (B, C, H, W); the series ``s2`` / ``s1_asc`` ... (B, T, C, h, w),
+their days of year ``{m}_doy`` (or ``{m}_dates``) (B, T) and optionally
+``{m}_date_mask`` (B, T, True for real dates; padded dates are masked in the L-TAE
+attention; the reference has no padding mask).
+
+Presets (``arch``), after the reference's experiment configurations:
+
+* ``'treesatai_ts'``: 60 m tiles of 10 m patches (6 x 6); aerial 4 bands at 0.2 m
+  (50 px per patch), one Sentinel pixel per patch (``Omni.yaml``).
+* ``'pastis_hd'``: 1280 m tiles of 40 m patches (32 x 32 = 1024); SPOT 6-7 (``spot``,
+  3 bands at 1 m, 40 px per patch); Sentinel patches of 4 x 4 pixels, flattened into
+  the L-TAE's input channels (``C x 16`` per date, channel-major), as the reference's
+  ``LTAE2dPastis`` (``Omni_Pastis.yaml``); Sentinel-1 with its 3 PASTIS-R channels
+  (VV, VH, VV/VH; the reference's ``in_channels: 3``).
+* ``'flair'``: 100 m tiles of 10 m patches (10 x 10); aerial 5 bands (R, G, B, NIR,
+  elevation) at 0.2 m, one Sentinel-2 pixel per patch (``FLAIR_OmniSAT.yaml``).
+
+A preset may carry ``modality_cfgs`` (dataset defaults of the modality specs); the
+``modality_cfgs`` argument overrides them.
 """
 import copy
 from typing import Dict, Mapping, Optional
@@ -35,12 +51,16 @@ from .combiner import OmniSatCombiner
 __all__ = ['OmniSat', 'OMNISAT_MODALITIES', 'convert_omnisat_reference_state_dict']
 
 #: Modality presets. ``kind`` 'image' (aerial projector) or 'series' (L-TAE);
-#: ``gsd`` in metres; ``extra_channels_dropped``: accepted input channel counts that
-#: the encoder cuts to ``in_channels`` (the reference keeps S1's VV and VH, dropping
-#: the third channel of the TreeSatAI-TS S1 files).
+#: ``in_channels`` per pixel; ``gsd`` in metres; ``accept_channels``: accepted input
+#: channel counts that the encoder cuts to ``in_channels`` (the reference keeps S1's
+#: VV and VH, dropping the third channel of the TreeSatAI-TS S1 files); ``T`` (series,
+#: default 367): period of the L-TAE date encoding and rows of the decoder's date
+#: table.
 OMNISAT_MODALITIES = {
     'aerial':
     dict(kind='image', in_channels=4, gsd=0.2),
+    'spot':
+    dict(kind='image', in_channels=3, gsd=1.0),
     's2':
     dict(kind='series', in_channels=10, gsd=10.0, in_norm=True),
     's1_asc':
@@ -53,21 +73,29 @@ OMNISAT_MODALITIES = {
 
 
 def convert_omnisat_reference_state_dict(state_dict: Mapping[str, torch.Tensor],
-                                         encoder_prefix: str = 'backbone.'):
+                                         encoder_prefix: str = 'backbone.',
+                                         modality_names: Optional[Mapping[str,
+                                                                          str]] = None):
     """Rename a reference OmniSat state dict (encoder or ``MAEOmni``) to eofm's keys.
 
     ``projector_s1-asc`` -> ``projector_s1_asc`` (and the other dashed modality
-    names); a leading ``encoder.`` (``MAEOmni``) -> ``encoder_prefix``. Other keys are
-    unchanged.
+    names); a leading ``encoder.`` (``MAEOmni``) -> ``encoder_prefix``;
+    ``modality_names`` renames further modalities, reference name -> eofm name (the
+    reference's PASTIS-HD calls the SPOT image ``aerial``:
+    ``modality_names=dict(aerial='spot')``). Other keys are unchanged.
     """
+    renames = {
+        d: d.replace('-', '_')
+        for d in ('s1-asc', 's1-des', 's2-mono', 's1-mono')
+    }
+    renames.update(modality_names or {})
     out = {}
     for key, value in state_dict.items():
         new = key
         if new.startswith('encoder.'):
             new = encoder_prefix + new[len('encoder.'):]
-        for dashed in ('s1-asc', 's1-des', 's2-mono', 's1-mono'):
-            new = new.replace('projector_' + dashed,
-                              'projector_' + dashed.replace('-', '_'))
+        for ref, ours in renames.items():
+            new = new.replace(f'projector_{ref}.', f'projector_{ours}.')
         out[new] = value
     return out
 
@@ -78,14 +106,19 @@ class OmniSat(OmniSatCombiner):
 
     Args:
         arch (str | dict): ``'treesatai_ts'`` (d = 256, 6 blocks, 16 heads, 10 m
-            patches of a 60 m tile, aerial at 0.2 m, S2 / S1 at 10 m) or a dict of the
-            same keys (``embed_dim``, ``depth``, ``num_heads``, ``mlp_ratio``,
-            ``patch_size``, ``tile_size``).
+            patches of a 60 m tile, aerial at 0.2 m, S2 / S1 at 10 m),
+            ``'pastis_hd'`` (40 m patches of a 1280 m tile), ``'flair'`` (10 m
+            patches of a 100 m tile, 5-band aerial) or a dict of the same keys
+            (``embed_dim``, ``depth``, ``num_heads``, ``mlp_ratio``, ``patch_size``,
+            ``tile_size``; optionally ``modality_cfgs``).
         modalities (Sequence[str]): Modalities in token order. Default
             ``('aerial', 's2', 's1_asc')``, the reference's TreeSatAI-TS setting.
         modality_cfgs (dict, optional): Per modality overrides of
-            :data:`OMNISAT_MODALITIES` (``in_channels``, ``gsd``...), or the whole
-            spec of a new modality.
+            :data:`OMNISAT_MODALITIES` and of the preset's ``modality_cfgs``
+            (``in_channels``, ``gsd``, ``T``...), or the whole spec of a new modality.
+            A series whose patch holds ``k x k`` pixels (``k = patch_size / gsd``) is
+            encoded per patch with the ``k x k`` pixels flattened into the L-TAE's
+            ``in_channels * k * k`` input channels.
         grid (str): Self-attention iRPE grid, ``'inferred'`` (reference) or
             ``'per_modality'``, see :class:`OmniSatCombiner`.
         drop_rate, attn_drop_rate, drop_path_rate (float): 0.2 each (reference).
@@ -105,6 +138,27 @@ class OmniSat(OmniSatCombiner):
             mlp_ratio=4.0,
             patch_size=10.0,
             tile_size=60.0),
+        'pastis_hd':
+        dict(
+            embed_dim=256,
+            depth=6,
+            num_heads=16,
+            mlp_ratio=4.0,
+            patch_size=40.0,
+            tile_size=1280.0,
+            modality_cfgs=dict(
+                s1_asc=dict(in_channels=3),
+                s1_des=dict(in_channels=3),
+                s1=dict(in_channels=3))),
+        'flair':
+        dict(
+            embed_dim=256,
+            depth=6,
+            num_heads=16,
+            mlp_ratio=4.0,
+            patch_size=10.0,
+            tile_size=100.0,
+            modality_cfgs=dict(aerial=dict(in_channels=5))),
     }
 
     def __init__(self,
@@ -137,6 +191,7 @@ class OmniSat(OmniSatCombiner):
         specs = {}
         for m in modalities:
             spec = copy.deepcopy(OMNISAT_MODALITIES.get(m, {}))
+            spec.update((arch.get('modality_cfgs') or {}).get(m, {}))
             spec.update((modality_cfgs or {}).get(m, {}))
             if spec.get('kind') not in ('image', 'series') or 'in_channels' not in spec \
                     or 'gsd' not in spec:
@@ -173,23 +228,20 @@ class OmniSat(OmniSatCombiner):
                 raise ValueError(
                     f'OmniSat: {m}: the GSD {spec["gsd"]} m does not divide '
                     f'the patch size {patch:g} m')
+            spec['patch_px'] = k = int(round(px))
             if spec['kind'] == 'image':
-                proj = OmniSatAerialProjector(spec['in_channels'], d, int(round(px)),
+                proj = OmniSatAerialProjector(spec['in_channels'], d, k,
                                               spec.get('gp_norm', 4))
             else:
-                if int(round(px)) != 1:
-                    raise ValueError(
-                        f'OmniSat: {m}: the L-TAE projector encodes one pixel per '
-                        f'patch; the {patch:g} m patch holds {px:g} px at '
-                        f'{spec["gsd"]} m')
+                spec.setdefault('T', 367)
                 proj = LTAE(
-                    in_channels=spec['in_channels'],
+                    in_channels=spec['in_channels'] * k * k,
                     n_head=16,
                     d_k=8,
                     mlp_in=[32, 128, d],
                     mlp=[d, 2 * d, d],
                     dropout=ltae_dropout,
-                    T=367,
+                    T=spec['T'],
                     in_norm=spec.get('in_norm', True),
                     return_att=True)
             self.add_module(f'projector_{m}', proj)
@@ -230,6 +282,17 @@ class OmniSat(OmniSatCombiner):
         mask = batch.get(f'{m}_date_mask')
         return dates, (None if mask is None else mask.bool())
 
+    @staticmethod
+    def flatten_series_patches(x: torch.Tensor, k: int) -> torch.Tensor:
+        """(B, T, C, H, W) -> (B, T, C * k * k, H / k, W / k): the ``k x k`` pixels of
+        every patch as channels, channel-major (``c * k * k + i * k + j`` for pixel
+        (i, j) of the patch), the order of the reference's ``LTAE2dPastis``."""
+        if k == 1:
+            return x
+        b, t, c, h, w = x.shape
+        x = x.reshape(b, t, c, h // k, k, w // k, k).permute(0, 1, 2, 4, 6, 3, 5)
+        return x.reshape(b, t, c * k * k, h // k, w // k)
+
     # --------------------------------------------------------------- forward
     def forward_proj(self, inputs: Mapping[str, torch.Tensor]):
         """Projectors: (B, M x N, d) tokens with positions, and per-modality outputs.
@@ -238,8 +301,9 @@ class OmniSat(OmniSatCombiner):
         MIL-NCE inputs), for the aerial image ``indices_{m}`` / ``sizes_{m}`` (index
         bypass), for series ``attention_{m}`` (B, T), ``dates_{m}`` and
         ``date_mask_{m}``, ``input_{m}`` the checked input (image: its (B, N, C, p, p)
-        patches; series: (B, T, C, h, w) with the channels the projector uses), and
-        ``grid`` (gh, gw).
+        patches; series: (B, T, C * k * k, gh, gw) with the channels the projector
+        uses, ``k x k`` pixels per patch flattened as :meth:`flatten_series_patches`),
+        and ``grid`` (gh, gw).
         """
         if not isinstance(inputs, Mapping):
             raise TypeError('OmniSat: inputs must be a dict of modality tensors')
@@ -265,7 +329,8 @@ class OmniSat(OmniSatCombiner):
             if self.specs[m]['kind'] == 'image':
                 tok, out[f'indices_{m}'], out[f'sizes_{m}'] = proj(patches[m])
             else:
-                x = xs[m]
+                x = self.flatten_series_patches(xs[m], self.specs[m]['patch_px'])
+                xs[m] = x
                 dates, mask = self._dates(m, inputs, x.shape[1])
                 feat, att = proj(x, dates, None if mask is None else ~mask)
                 tok = feat.flatten(2).transpose(1, 2)

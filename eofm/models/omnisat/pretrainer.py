@@ -9,7 +9,9 @@
   variance over the patch's channels and pixels); each Sentinel series by
   :class:`OmniSatSentinelDecoder` at the dates the L-TAE attended to most, MSE
   against targets normalised per (sample, date) over patches and channels, averaged
-  over the *masked* patches only.
+  over the *masked* patches only. A series with ``k x k`` pixels per patch
+  (PASTIS-HD: 4 x 4) is reconstructed as the ``C * k * k`` flattened values of each
+  patch, as the reference's ``ReconstructionMaskLossSentinelPastis``.
 * Contrastive alignment (Eq. 3): :class:`eofm.MILNCELoss` (tau 0.1) on the
   projector tokens (before masking and positions): positives are the same patch in
   the other modalities, the same tile's same-modality tokens are excluded.
@@ -125,10 +127,11 @@ class OmniSatPretrainer(BaseModel):
             if spec['kind'] == 'image':
                 dec = OmniSatAerialDecoder(spec['in_channels'], d)
             else:
+                # k x k pixels per patch: the C * k * k flattened values (PASTIS-HD)
                 dec = OmniSatSentinelDecoder(
-                    spec['in_channels'],
+                    spec['in_channels'] * spec.get('patch_px', 1)**2,
                     d,
-                    T=367,
+                    T=spec.get('T', 367),
                     threshold=date_threshold,
                     date_filtering=date_filtering)
             self.decoder.add_module(f'projector_{m}', dec)
