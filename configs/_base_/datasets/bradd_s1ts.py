@@ -16,6 +16,7 @@ dataset_type = 'eofm.BraDDS1TS'
 data_root = 'data/bradd_s1ts/'
 label_lut = [0, 1]
 ignore_index = 255
+# Recompute them with: python tools/analysis_tools/dataset_stats.py <this file>
 # PLACEHOLDER statistics (Sentinel-1 dB), to recompute on the BraDD-S1TS training
 # tiles: VV, VH of SEN12MS (configs/_base_/datasets/sen12ms.py);
 # `normalize_s1_with_ratio` adds the VV - VH (dB) channel with PASTIS-R's

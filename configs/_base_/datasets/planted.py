@@ -19,6 +19,7 @@ data_root = 'data/planted/'
 modality_names = ['s2', 's1', 'l7', 'alos', 'modis']
 num_dates = dict(s2=8, s1=8, l7=20, alos=4, modis=60)
 train_dates = dict(s2=5, s1=5, l7=14, alos=3, modis=42)
+# Recompute them with: python tools/analysis_tools/dataset_stats.py <this file>
 # PLACEHOLDERS (mean 0, std 1: no normalisation): the export's value ranges are not
 # published; the reference computes per-band statistics over the training split
 # (NORM_<m>_patch.json). Recompute them over train/ and put them here (s1 and alos

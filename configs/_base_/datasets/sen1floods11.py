@@ -21,6 +21,7 @@ default_date = '2019-01-01'  # placeholder acquisition date of every chip
 # Label value -> class: 0 not water, 1 water; -1 (no data) and anything else -> 255.
 label_lut = [0, 1]
 ignore_index = 255
+# Recompute them with: python tools/analysis_tools/dataset_stats.py <this file>
 # PLACEHOLDER statistics, to recompute on the Sen1Floods11 training chips:
 # Sentinel-2 L1C (DN / 10000, the ten bands above) and Sentinel-1 VV, VH (dB) are
 # those of SEN12MS (same products; configs/_base_/datasets/sen12ms.py);

@@ -20,6 +20,7 @@ size = (32, 32)
 s2_bands = ['B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8A', 'B8', 'B11', 'B12']
 l8_bands = ['SR_B1', 'SR_B2', 'SR_B3', 'SR_B4', 'SR_B5', 'SR_B6', 'SR_B7', 'ST_B10']
 modality_names = ['s2', 's1', 'l8']
+# Recompute them with: python tools/analysis_tools/dataset_stats.py <this file>
 # PLACEHOLDERS (mean 0, std 1: no normalisation): SICKLE publishes no band
 # statistics; the reference computes them over the training split
 # (NORM_<m>_patch.json). Recompute them over the train rows and put them here.

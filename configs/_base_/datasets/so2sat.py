@@ -17,6 +17,7 @@
 dataset_type = 'eofm.So2SatLCZ42'
 data_root = 'data/so2sat/'
 s2_bands = ['B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B11', 'B12']
+# Recompute them with: python tools/analysis_tools/dataset_stats.py <this file>
 # PLACEHOLDERS, to recompute on training.h5: S2 from the SEN12MS statistics (global
 # Sentinel-2 L1C, as So2Sat; DN / 1e4, see sen12ms.py), S1 (VV dB, VH dB, VV - VH dB)
 # from the PASTIS-R ascending-orbit statistics of the release (see pastis_r.py).

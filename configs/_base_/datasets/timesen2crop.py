@@ -20,6 +20,7 @@ dataset_type = 'eofm.TimeSen2Crop'
 data_root = 'data/timesen2crop/'
 ts2c_bands = ['B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8A', 'B11', 'B12']
 s2_bands = ['B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B11', 'B12']
+# Recompute them with: python tools/analysis_tools/dataset_stats.py <this file>
 # PLACEHOLDERS, to recompute on the training tiles: the PASTIS fold-1 statistics of
 # the AnySat / OmniSat release (Sentinel-2 L2A reflectance, see pastis.py), in the
 # order of s2_bands.
