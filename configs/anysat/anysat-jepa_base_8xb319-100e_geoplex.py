@@ -265,7 +265,10 @@ param_scheduler = [
         convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
-custom_hooks = [dict(type='eofm.TeacherEMAHook')]
+custom_hooks = [
+    dict(type='eofm.ExactResumeHook'),  # the runtime's, kept with this list's hooks
+    dict(type='eofm.TeacherEMAHook')
+]
 default_hooks = dict(checkpoint=dict(by_epoch=True, interval=5, max_keep_ckpts=3))
 # one forward / backward per source block through DDP; modalities absent from a
 # source's block get no gradient

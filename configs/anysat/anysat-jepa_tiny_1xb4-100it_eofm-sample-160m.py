@@ -84,7 +84,10 @@ param_scheduler = [
         end=max_iters),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
-custom_hooks = [dict(type='eofm.TeacherEMAHook')]
+custom_hooks = [
+    dict(type='eofm.ExactResumeHook'),  # the runtime's, kept with this list's hooks
+    dict(type='eofm.TeacherEMAHook')
+]
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(by_epoch=False, interval=50, max_keep_ckpts=2))

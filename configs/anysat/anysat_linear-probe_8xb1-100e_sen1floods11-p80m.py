@@ -42,13 +42,13 @@
 _base_ = [
     '../_base_/datasets/sen1floods11.py',
     '../_base_/default_runtime_mmseg.py',
+    '../_base_/schedules/anysat-seg_adamw-plateau-100e.py',
 ]
 checkpoint = 'checkpoints/AnySat.pth'
 num_classes = 2
 ignore_index = 255
 patch_size = 80  # metres
 embed_dim = 768  # AnySat base
-max_epochs = 100
 
 s1_ratio = dict(type='eofm.AppendBandRatio', modality='s1', mode='difference')
 pack = dict(type='eofm.PackMultiModalInputs', modalities=['s2', 's1'])
@@ -89,21 +89,7 @@ val_evaluator = [
 test_evaluator = val_evaluator
 
 optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=5e-5, weight_decay=0.05),
     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.0, decay_mult=0.0)}))
-param_scheduler = [
-    dict(
-        type='ReduceOnPlateauLR',
-        monitor='mIoU',
-        rule='greater',
-        factor=0.1,
-        patience=10,
-        by_epoch=True)
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook',

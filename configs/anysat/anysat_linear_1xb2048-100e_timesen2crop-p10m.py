@@ -28,13 +28,12 @@
 _base_ = [
     '../_base_/datasets/timesen2crop.py',
     '../_base_/default_runtime_mmpretrain.py',
+    '../_base_/schedules/anysat-cls_adamw-cosine-100e.py',
 ]
 num_classes = 16
 checkpoint = 'checkpoints/AnySat.pth'
 patch_size = 10  # metres
 embed_dim = 768  # AnySat base
-max_epochs = 100
-warmup_epochs = 5
 batch_size = 2048
 
 train_dataloader = dict(batch_size=batch_size)
@@ -61,27 +60,6 @@ model = dict(
         in_channels=embed_dim,
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
 
-optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='AdamW', lr=5e-5, weight_decay=0.05))
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-3,
-        by_epoch=True,
-        begin=0,
-        end=warmup_epochs,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        eta_min=0.0,
-        by_epoch=True,
-        begin=warmup_epochs,
-        end=max_epochs,
-        convert_to_iter_based=True),
-]
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
 default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook',
@@ -90,6 +68,7 @@ default_hooks = dict(
         save_best='accuracy/top1',
         rule='greater'))
 custom_hooks = [
+    dict(type='eofm.ExactResumeHook'),  # the runtime's, kept with this list's hooks
     dict(
         type='EarlyStoppingHook', monitor='accuracy/top1', rule='greater', patience=10)
 ]

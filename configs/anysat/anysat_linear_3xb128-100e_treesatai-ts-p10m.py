@@ -21,13 +21,12 @@
 _base_ = [
     '../_base_/datasets/treesatai_ts_60m.py',
     '../_base_/default_runtime_mmpretrain.py',
+    '../_base_/schedules/anysat-cls_adamw-cosine-100e.py',
 ]
 num_classes = 15
 checkpoint = 'checkpoints/AnySat.pth'
 patch_size = 10  # metres
 embed_dim = 768  # AnySat base
-max_epochs = 100
-warmup_epochs = 5
 
 # AnySat's modalities: aerial (4 ch, 0.2 m), s2 (10 ch), s1_asc -> 's1-asc' (2 ch);
 # the tile, dates and statistics of the base dataset config.
@@ -57,27 +56,6 @@ model = dict(
         in_channels=embed_dim,
         loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)))
 
-optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='AdamW', lr=5e-5, weight_decay=0.05))
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-3,
-        by_epoch=True,
-        begin=0,
-        end=warmup_epochs,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        eta_min=0.0,
-        by_epoch=True,
-        begin=warmup_epochs,
-        end=max_epochs,
-        convert_to_iter_based=True),
-]
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
 default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook',

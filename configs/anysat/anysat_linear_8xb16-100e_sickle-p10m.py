@@ -37,13 +37,13 @@
 _base_ = [
     '../_base_/datasets/sickle.py',
     '../_base_/default_runtime_mmseg.py',
+    '../_base_/schedules/anysat-seg_adamw-plateau-100e.py',
 ]
 checkpoint = 'checkpoints/AnySat.pth'
 num_classes = 2
 ignore_index = 255
 patch_size = 10  # metres
 embed_dim = 768  # AnySat base
-max_epochs = 100
 
 l8_sickle = ['SR_B1', 'SR_B2', 'SR_B3', 'SR_B4', 'SR_B5', 'SR_B6', 'SR_B7', 'ST_B10']
 l8_anysat = [
@@ -122,20 +122,6 @@ val_evaluator = [
 ]
 test_evaluator = val_evaluator
 
-optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='AdamW', lr=5e-5, weight_decay=0.05))
-param_scheduler = [
-    dict(
-        type='ReduceOnPlateauLR',
-        monitor='mIoU',
-        rule='greater',
-        factor=0.1,
-        patience=10,
-        by_epoch=True)
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook',

@@ -35,6 +35,7 @@
 _base_ = [
     '../_base_/datasets/hls_burn_scars.py',
     '../_base_/default_runtime_mmseg.py',
+    '../_base_/schedules/anysat-seg_adamw-plateau-100e.py',
 ]
 checkpoint = 'checkpoints/AnySat.pth'
 num_classes = 2
@@ -77,20 +78,7 @@ val_evaluator = [
 ]
 test_evaluator = val_evaluator
 
-optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='AdamW', lr=5e-5, weight_decay=0.05))
-param_scheduler = [
-    dict(
-        type='ReduceOnPlateauLR',
-        monitor='mIoU',
-        rule='greater',
-        factor=0.1,
-        patience=10,
-        by_epoch=True)
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook',

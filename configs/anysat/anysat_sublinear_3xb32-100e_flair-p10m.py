@@ -33,12 +33,12 @@
 _base_ = [
     '../_base_/datasets/flair.py',
     '../_base_/default_runtime_mmseg.py',
+    '../_base_/schedules/anysat-seg_adamw-plateau-100e.py',
 ]
 checkpoint = 'checkpoints/AnySat.pth'
 num_classes = 13
 patch_size = 10  # metres
 embed_dim = 768  # AnySat base
-max_epochs = 100
 num_dates = 50
 crop_size = 500  # aerial px: 100 m
 
@@ -97,20 +97,6 @@ model = dict(
 val_evaluator = [dict(type='IoUMetric', iou_metrics=['mIoU'])]
 test_evaluator = val_evaluator
 
-optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='AdamW', lr=5e-5, weight_decay=0.05))
-param_scheduler = [
-    dict(
-        type='ReduceOnPlateauLR',
-        monitor='mIoU',
-        rule='greater',
-        factor=0.1,
-        patience=10,
-        by_epoch=True)
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook',

@@ -28,13 +28,13 @@
 _base_ = [
     '../_base_/datasets/pastis_hd.py',
     '../_base_/default_runtime_mmseg.py',
+    '../_base_/schedules/anysat-seg_adamw-plateau-100e.py',
 ]
 checkpoint = 'checkpoints/AnySat.pth'
 num_classes = 19  # background + 18 crop types; 19 is the void label
 void_class = 19
 patch_size = 40  # metres
 embed_dim = 768  # AnySat base
-max_epochs = 100
 num_dates = 50
 
 modalities = dict(s2=dict(scale='reflectance'), s1_asc=dict(), spot=dict(scale='uint8'))
@@ -100,20 +100,6 @@ val_evaluator = [
 ]
 test_evaluator = val_evaluator
 
-optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='AdamW', lr=5e-5, weight_decay=0.05))
-param_scheduler = [
-    dict(
-        type='ReduceOnPlateauLR',
-        monitor='mIoU',
-        rule='greater',
-        factor=0.1,
-        patience=10,
-        by_epoch=True)
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook',

@@ -31,6 +31,7 @@
 _base_ = [
     '../_base_/datasets/pastis_hd_multilabel.py',
     '../_base_/default_runtime_mmpretrain.py',
+    '../_base_/schedules/omnisat-cls_adam-plateau-200e.py',
 ]
 # Fraction of the training labels in percent (100: folds 1-3).
 label_fraction = 100
@@ -64,19 +65,6 @@ model = dict(
         in_channels=256,
         loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)))
 
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-4))
-param_scheduler = [
-    dict(
-        type='ReduceOnPlateauLR',
-        monitor='multi-label/f1-score',
-        rule='greater',
-        factor=0.1,
-        patience=10,
-        by_epoch=True)
-]
-train_cfg = dict(by_epoch=True, max_epochs=200, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
 default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook',
@@ -85,11 +73,10 @@ default_hooks = dict(
         save_best='multi-label/f1-score',
         rule='greater'))
 custom_hooks = [
+    dict(type='eofm.ExactResumeHook'),  # the runtime's, kept with this list's hooks
     dict(
         type='EarlyStoppingHook',
         monitor='multi-label/f1-score',
         rule='greater',
         patience=10)
 ]
-# 3 GPUs x 128 tiles in the paper
-auto_scale_lr = dict(base_batch_size=384)
