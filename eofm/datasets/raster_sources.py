@@ -137,8 +137,6 @@ class ArraySource(RasterSource):
         index (int, optional): The sample to read along axis ``N``.
     """
 
-    CANONICAL = {2: 'HW', 3: 'CHW', 4: 'TCHW'}
-
     def __init__(self, path, fmt, key=None, keys=None, axes=None, index=None):
         if not osp.isfile(path):
             raise RasterReadError(f'{path}: file not found')
@@ -164,7 +162,7 @@ class ArraySource(RasterSource):
                 if keys:
                     array = np.stack([np.asarray(store[n]) for n in names], axis=-3)
                     band_names = tuple(names)
-                    axes = axes or self.CANONICAL[array.ndim]
+                    axes = axes or ('CHW' if array.ndim == 3 else 'TCHW')
                 else:
                     array = store[names[0]]
         except RasterReadError:

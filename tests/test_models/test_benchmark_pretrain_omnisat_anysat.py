@@ -1,11 +1,13 @@
 """benchmark_pretrain on the OmniSat and AnySat CPU pretraining configs: one timed
 step of each on generated sample data gives a complete report (step time, samples/s,
-peak tensor memory and RSS, FLOPs, the generic parts; AnySat's teacher EMA timed)."""
+peak tensor memory and RSS, FLOPs, the generic parts; AnySat's step updates the EMA
+teacher, as eofm.TeacherEMAHook does)."""
 import json
 import math
 
 import pytest
 
+from eofm.models.anysat.jepa import AnySatJEPA
 from tools.analysis_tools.benchmark_pretrain import GENERIC_PARTS, main
 from tools.misc.make_sample_dataset import generate
 
@@ -25,8 +27,12 @@ def sample(tmp_path_factory):
 
 
 @pytest.mark.parametrize('config', list(CONFIGS))
-def test_one_step_report(config, sample, tmp_path):
+def test_one_step_report(config, sample, tmp_path, monkeypatch):
     model_type, has_teacher = CONFIGS[config]
+    updates = []
+    original = AnySatJEPA.update_teacher
+    monkeypatch.setattr(AnySatJEPA, 'update_teacher', lambda self:
+                        (updates.append(1), original(self))[1])
     out = tmp_path / 'bench.json'
     main([
         '--config', config, '--iters', '1', '--warmup', '0', '--data-root', sample,
@@ -43,4 +49,8 @@ def test_one_step_report(config, sample, tmp_path):
     assert r['peak_rss_bytes'] > r['peak_memory_bytes']
     assert r['parts'] == list(GENERIC_PARTS)
     assert abs(sum(r['shares'].values()) - 1) < 1e-6
-    assert (r['phase_times_s']['teacher_ema'] > 1e-3) == has_teacher
+    if has_teacher:  # warmup 0: one timed, one profiled, one memory / FLOP step
+        assert len(updates) >= 3, updates
+    else:
+        assert not updates
+        assert r['phase_times_s']['teacher_ema'] < 1e-3  # nothing to update

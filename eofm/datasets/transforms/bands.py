@@ -61,8 +61,8 @@ class AppendBandRatio(BaseTransform):
             if not -c <= idx < c:
                 raise IndexError(f'AppendBandRatio: channel {idx} of {self.modality!r}'
                                  f' with {c} channels')
-        num = x[..., self.numerator:self.numerator + 1 or None, :, :]
-        den = x[..., self.denominator:self.denominator + 1 or None, :, :]
+        num = np.take(x, [self.numerator], axis=-3)
+        den = np.take(x, [self.denominator], axis=-3)
         if self.mode == 'difference':
             extra = num - den
         else:
