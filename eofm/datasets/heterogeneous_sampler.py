@@ -38,7 +38,7 @@ from torch.utils.data import Sampler
 
 from eofm.registry import DATA_SAMPLERS
 
-__all__ = ['HeterogeneousBatchSampler', 'split_source_blocks']
+__all__ = ['HeterogeneousBatchSampler', 'add_source_logs', 'split_source_blocks']
 
 
 @DATA_SAMPLERS.register_module()
@@ -178,3 +178,11 @@ def split_source_blocks(data, batch_sizes, who):
         blocks.append({k: v[start:start + size] for k, v in data.items()})
         start += size
     return blocks
+
+
+def add_source_logs(log_vars, logs, source):
+    """Add one source block's parsed losses to a per-source step's logs: every
+    entry as ``{name}_source{i}``, and its total to ``loss``."""
+    for k, v in logs.items():
+        log_vars[f'{k}_source{source}'] = v
+    log_vars['loss'] = log_vars.get('loss', 0) + logs['loss']

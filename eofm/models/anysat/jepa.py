@@ -47,7 +47,7 @@ from mmengine.logging import MessageHub
 from mmengine.model import BaseModel, ExponentialMovingAverage
 from mmengine.model.weight_init import trunc_normal_
 
-from eofm.datasets.heterogeneous_sampler import split_source_blocks
+from eofm.datasets.heterogeneous_sampler import (add_source_logs, split_source_blocks)
 from eofm.registry import MODELS
 from ..layers.cross_rpe import RPEBlock, cross_bucket_ids
 from ..layers.pos_embed import get_2d_sincos_pos_embed_with_scale
@@ -629,9 +629,7 @@ class AnySatJEPA(BaseModel):
                     losses = run_forward(block, mode='loss')
                 parsed, logs = self.parse_losses(losses)
                 optim_wrapper.backward(parsed)
-                for k, v in logs.items():
-                    log_vars[f'{k}_source{i}'] = v
-                log_vars['loss'] = log_vars.get('loss', 0) + logs['loss']
+                add_source_logs(log_vars, logs, i)
         finally:
             self._source = None
         optim_wrapper.step()
@@ -654,11 +652,10 @@ class AnySatJEPA(BaseModel):
         return self.target_encoder(
             self._rename(inputs), patch_size=self._patch_size(), output='tile')
 
-    def loss(self, inputs, data_samples=None, patch_size=None):
+    def loss(self, inputs, data_samples=None):
         enc = self.backbone
         batch = enc._adapt_batch(self._rename(inputs))
-        if patch_size is None:
-            patch_size = self._patch_size(self._source)
+        patch_size = self._patch_size(self._source)
         g = self.generator
         # targets: the EMA encoder on the full batch, layer-normed patch tokens
         with torch.no_grad():

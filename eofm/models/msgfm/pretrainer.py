@@ -29,7 +29,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModel, ModuleDict
 
-from eofm.datasets.heterogeneous_sampler import split_source_blocks
+from eofm.datasets.heterogeneous_sampler import (add_source_logs, split_source_blocks)
 from eofm.registry import MODELS
 from .backbone import single_date
 
@@ -176,9 +176,7 @@ class MsGFM(BaseModel):
             finally:
                 for g, lr in zip(groups, saved):
                     g['lr'] = lr
-            for k, v in logs.items():
-                log_vars[f'{k}_source{i}'] = v
-            log_vars['loss'] = log_vars.get('loss', 0) + logs['loss']
+            add_source_logs(log_vars, logs, i)
         return log_vars
 
     # ------------------------------------------------------------------ inputs
