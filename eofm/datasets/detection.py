@@ -15,22 +15,51 @@ Only what the host classes lack is added here:
   :class:`DIORHBBDataset` is mmdet's :class:`~mmdet.datasets.XMLDataset` with DIOR's
   20 classes; the object names of the XML files are matched case-insensitively
   (``Expressway-Service-area`` in the files, ``expressway-service-area`` in the class
-  list), which ``XMLDataset`` does not do (it silently drops such objects). DIOR-R
+  list), which ``XMLDataset`` does not do (it silently drops such objects). Objects
+  whose class is not in the class list at all are still dropped (that is how a
+  subset of classes is trained), but never unseen: each file records them
+  (``unknown_classes``, which ``tools/misc/check_dataset.py`` reports per file), the
+  dataset logs a warning with the counts, and a split left without any object is a
+  :class:`NoInstancesError`. DIOR-R
   (oriented boxes) needs no class: mmrotate's ``DIORDataset`` reads the same layout
   (``configs/_base_/datasets/dior_r.py``).
 * FAIR1M: :class:`FAIR1MDataset` is mmrotate's :class:`~mmrotate.datasets.DOTADataset`
   with FAIR1M-1.0's 37 fine-grained classes. It reads the DOTA-format patches written
   by ``tools/dataset_converters/fair1m_to_dota.py`` then ``dota_split.py``.
 """
+import logging
 import xml.etree.ElementTree as ET
+from collections import Counter
 from typing import List, Optional
 
 from mmdet.datasets import XMLDataset
+from mmengine.logging import print_log
 from mmrotate.datasets import DIORDataset, DOTADataset
 
 from eofm.registry import DATASETS
 
-__all__ = ['DIORHBBDataset', 'FAIR1MDataset', 'FAIR1M_CLASSES', 'fair1m_dota_name']
+__all__ = [
+    'DIORHBBDataset', 'FAIR1MDataset', 'FAIR1M_CLASSES', 'fair1m_dota_name',
+    'NoInstancesError'
+]
+
+
+class NoInstancesError(ValueError):
+    """A detection split holds no object of its class list.
+
+    ``file_problems`` maps each annotation file with objects of unknown classes to
+    its problems (what ``tools/misc/check_dataset.py`` prints per file).
+    """
+
+    def __init__(self, message, file_problems=None):
+        super().__init__(message)
+        self.file_problems = dict(file_problems or {})
+
+
+def unknown_class_problem(counts):
+    """The text of one file's objects whose classes are not in the class list."""
+    listed = ', '.join(f'{name!r} x {n}' for name, n in sorted(counts.items()))
+    return f'objects of classes not in the class list (dropped): {listed}'
 
 
 def _norm(name: str) -> str:
@@ -85,11 +114,55 @@ class DIORHBBDataset(XMLDataset):
         ``self.minus_one``.
         """
         canonical = {_norm(c): c for c in self._metainfo['classes']}
+        unknown = Counter()
         for obj in raw_ann_info.findall('object'):
             name = obj.find('name')
             if name is not None and name.text is not None:
                 name.text = canonical.get(_norm(name.text), name.text)
+                if _norm(name.text) not in canonical:
+                    unknown[name.text] += 1
+        self._unknown_in_file = dict(unknown)
         return super()._parse_instance_info(raw_ann_info, minus_one=self.minus_one)
+
+    def parse_data_info(self, img_info: dict) -> dict:
+        """mmdet's record, plus ``unknown_classes`` {name: count} of the objects
+        whose class is not in the class list (dropped), when there are any."""
+        self._unknown_in_file = {}
+        info = super().parse_data_info(img_info)
+        if self._unknown_in_file:
+            info['unknown_classes'] = self._unknown_in_file
+        return info
+
+    def load_data_list(self) -> List[dict]:
+        """mmdet's list; warns about objects of unknown classes, with counts, and
+        raises :class:`NoInstancesError` when no object of the class list is left."""
+        data_list = super().load_data_list()
+        per_file = {
+            d.get('xml_path', d.get('img_path')): d['unknown_classes']
+            for d in data_list if d.get('unknown_classes')
+        }
+        totals = Counter()
+        for counts in per_file.values():
+            totals.update(counts)
+        classes = list(self._metainfo['classes'])
+        where = f'{type(self).__name__} ({self.ann_file})'
+        message = ''
+        if totals:
+            message = (f'{where}: {sum(totals.values())} objects in {len(per_file)} of '
+                       f'{len(data_list)} annotation files are dropped, their classes '
+                       f'are not in the class list: {dict(sorted(totals.items()))} '
+                       f'(class list: {classes}); give the dataset '
+                       'metainfo=dict(classes=(...)) to train on them')
+        if data_list and not any(d.get('instances') for d in data_list):
+            raise NoInstancesError(
+                (message + '. ' if message else f'{where}: ') +
+                f'No object of the class list is left in the {len(data_list)} '
+                'images of this split.',
+                {p: [f'annotation: {p}: {unknown_class_problem(c)}']
+                 for p, c in per_file.items()})
+        if message:
+            print_log(message, logger='current', level=logging.WARNING)
+        return data_list
 
 
 # FAIR1M-1.0 classes as written in its XML files, grouped as in the FAIR1M paper

@@ -5,8 +5,10 @@ the file and what was expected. Reads are windowed: only the blocks under the
 requested ground footprint are decoded (``gdal.Dataset.ReadAsArray`` with a source
 window and a buffer size, which also resamples), never the whole scene.
 """
+import calendar
 import datetime
 import os.path as osp
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +16,7 @@ import numpy as np
 __all__ = [
     'RasterInfo', 'RasterReadError', 'FootprintOutsideError', 'open_raster',
     'raster_info', 'read_footprint', 'check_window', 'footprint_bounds',
-    'center_lonlat', 'parse_date', 'day_of_year', 'write_geotiff'
+    'center_lonlat', 'parse_date', 'DATE_FORMS_HELP', 'day_of_year', 'write_geotiff'
 ]
 
 
@@ -225,25 +227,77 @@ def center_lonlat(info, bounds=None):
     return float(lon), float(lat)
 
 
-def parse_date(value, source='date'):
-    """A :class:`datetime.date` from 'YYYY-MM-DD', 'YYYYMMDD' or a date/datetime.
+# The forms parse_date accepts without a format: each is unambiguous by its shape.
+_DATE_FORMS = (
+    (re.compile(r'^(\d{4})-(\d{2})-(\d{2})$'), 'ymd'),  # 2008-04-27
+    (re.compile(r'^(\d{4})(\d{2})(\d{2})$'), 'ymd'),  # 20080427
+    (re.compile(r'^(\d{4})(\d{3})$'), 'yj'),  # 2008118: year + day of year
+    (re.compile(r'^(\d{4})-(\d{3})$'), 'yj'),  # 2008-118 (ISO 8601 ordinal)
+    # ISO date-times (2008-04-27T10:31:02.5Z, 2008-04-27 10:31) and the compact
+    # date-times of product names (20080427T103102)
+    (re.compile(r'^(\d{4})-(\d{2})-(\d{2})[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?'
+                r'(Z|[+-]\d{2}:?\d{2})?$'), 'ymd'),
+    (re.compile(r'^(\d{4})(\d{2})(\d{2})T\d{6}$'), 'ymd'),
+)
+
+#: What parse_date accepts without ``fmt``, quoted in its errors.
+DATE_FORMS_HELP = ('YYYY-MM-DD, YYYYMMDD, YYYYDDD or YYYY-DDD (year and day of year, '
+                   'as Landsat and MODIS), or an ISO date-time')
+
+
+def parse_date(value, source='date', fmt=None):
+    """A :class:`datetime.date` from a date string, a date or a datetime.
+
+    Without ``fmt`` only forms that cannot be misread are accepted (see
+    :data:`DATE_FORMS_HELP`): 8 digits are year, month, day; 7 digits are year and
+    day of year (``'2008118'`` is 27 April 2008, never 8 November); anything else
+    (``'27/04/2008'``, ``'2008-4-7'``, 6 digits) is an error, as is a date that does
+    not exist (``'20080431'``, day 367).
 
     Args:
-        value: The date.
+        value: The date (str, int, :class:`datetime.date` / ``datetime``).
         source (str): What the value is, named in the error (file and field).
+        fmt (str, optional): A ``strptime`` format the dataset names (``'%Y%j'``,
+            ``'%d/%m/%Y'``...). The value must match it exactly: formatting the
+            parsed date with ``fmt`` must give the value back (case aside), so that
+            ``'%Y%m%d'`` cannot read ``'2008118'`` as 2008-11-08.
     """
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, datetime.date):
         return value
+    if isinstance(value, float) or value is None or isinstance(value, bool):
+        raise ValueError(f'{source}: cannot parse date {value!r}; expected a string '
+                         f'({DATE_FORMS_HELP})')
     text = str(value).strip()
-    for fmt in ('%Y-%m-%d', '%Y%m%d', '%Y-%m-%dT%H:%M:%S', '%Y%m%dT%H%M%S'):
+    if fmt is not None:
         try:
-            return datetime.datetime.strptime(text, fmt).date()
-        except ValueError:
+            parsed = datetime.datetime.strptime(text, fmt)
+        except ValueError as e:
+            raise ValueError(f'{source}: date {value!r} does not match the date '
+                             f'format {fmt!r} ({e})') from None
+        if parsed.strftime(fmt).lower() != text.lower():
+            raise ValueError(
+                f'{source}: date {value!r} is not written as the date format {fmt!r} '
+                f'writes {parsed.date().isoformat()} ({parsed.strftime(fmt)!r}); '
+                'check the format (e.g. %Y%j for year + day of year)')
+        return parsed.date()
+    for pattern, kind in _DATE_FORMS:
+        m = pattern.match(text)
+        if m is None:
             continue
-    raise ValueError(f'{source}: cannot parse date {value!r}; expected YYYY-MM-DD or '
-                     'YYYYMMDD')
+        try:
+            if kind == 'ymd':
+                return datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            year, doy = int(m.group(1)), int(m.group(2))
+            if not 1 <= doy <= (366 if calendar.isleap(year) else 365):
+                raise ValueError(f'day of year {doy} does not exist in {year}')
+            return datetime.date(year, 1, 1) + datetime.timedelta(days=doy - 1)
+        except ValueError as e:
+            raise ValueError(f'{source}: cannot parse date {value!r}: not a valid date '
+                             f'({e})') from None
+    raise ValueError(f'{source}: cannot parse date {value!r}; expected {DATE_FORMS_HELP},'
+                     " or name the dataset's date format (date_format='%d/%m/%Y'...)")
 
 
 def day_of_year(date):

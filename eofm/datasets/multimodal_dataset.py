@@ -38,6 +38,14 @@ class MultiModalDataset(BaseDataset):
           ]
         }
 
+    Dates are strings in an unambiguous form (``'2020-01-05'``, ``'20200105'``,
+    ``'2020005'`` = year + day of year, as Landsat and MODIS name scenes; see
+    :func:`eofm.datasets.geo_io.parse_date`); other spellings need a
+    ``date_format`` (``strptime``), given per modality in the sample
+    (``"date_format": "%d/%m/%Y"``) or for the dataset (``date_format=``). A date
+    that does not parse is an error naming the sample and the modality when the
+    sample is loaded (``tools/misc/check_dataset.py`` lists them all).
+
     A modality is one file (``path``; a date-major stack when ``dates`` are given),
     one file per date (``paths``) or one file per band (``band_paths``), in any GDAL
     format or as ``.npy`` / HDF5 arrays (``format='npy'`` / ``'h5'`` with ``key``;
@@ -54,13 +62,20 @@ class MultiModalDataset(BaseDataset):
     Args:
         ann_file (str): The annotation file.
         data_root (str): Root of the relative paths.
+        date_format (str | dict, optional): ``strptime`` format of the samples'
+            dates, for all modalities or per modality name (``dict(l7='%Y%j')``);
+            a sample's own ``date_format`` wins.
         **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`.
     """
 
     # Shorthands of label_maps entries.
     LABEL_PATH_KEYS = dict(seg_map_path='gt_seg_map', change_map_path='gt_change_map')
 
-    def __init__(self, ann_file='', data_root='', **kwargs):
+    def __init__(self, ann_file='', data_root='', date_format=None, **kwargs):
+        if date_format is not None and not isinstance(date_format, (str, dict)):
+            raise TypeError(f'{type(self).__name__}: date_format must be a strptime '
+                            f'format or a dict modality -> format, got {date_format!r}')
+        self.date_format = date_format
         full = ann_file if osp.isabs(ann_file) or not data_root else osp.join(
             data_root, ann_file)
         if self._needs_ann_file() and not osp.isfile(full):
@@ -84,7 +99,8 @@ class MultiModalDataset(BaseDataset):
         if not isinstance(modalities, dict) or not modalities:
             raise ValueError(f'{self.ann_file}: sample {sid} has no "modalities" dict')
         info['modalities'] = {
-            name: self._resolve(desc, f'sample {sid}, modality {name!r}')
+            name: self._with_date_format(
+                name, self._resolve(desc, f'sample {sid}, modality {name!r}'))
             for name, desc in modalities.items()
         }
         label_maps = dict(info.get('label_maps') or {})
@@ -96,6 +112,14 @@ class MultiModalDataset(BaseDataset):
             for key, desc in label_maps.items()
         }
         return info
+
+    def _with_date_format(self, name, desc):
+        """The modality's description with the dataset's date format (if any)."""
+        fmt = self.date_format.get(name) if isinstance(self.date_format,
+                                                       dict) else self.date_format
+        if fmt is not None and desc.get('dates') is not None:
+            desc.setdefault('date_format', fmt)
+        return desc
 
     def _resolve(self, desc, where):
         desc = dict(desc)

@@ -351,3 +351,50 @@ def test_converters_help(tool, capsys):
 def test_dior_hbb_is_registered():
     from eofm.registry import DATASETS as EOFM_DATASETS
     assert EOFM_DATASETS.get('DIORHBBDataset') is DIORHBBDataset
+
+
+def test_dior_unknown_classes_warn_with_counts_and_an_empty_split_is_an_error(
+        tmp_path, monkeypatch):
+    """Objects of classes outside the class list are dropped, never unseen."""
+    import xml.etree.ElementTree as ET
+    from eofm.datasets.detection import NoInstancesError
+    fake = make_dior(tmp_path / 'dior')
+    hbb = osp.join(fake['root'], 'Annotations', 'Horizontal Bounding Boxes')
+    for img_id in ('00001', '00002'):
+        path = osp.join(hbb, f'{img_id}.xml')
+        tree = ET.parse(path)
+        objs = tree.getroot().findall('object')
+        for obj in objs[:2 if img_id == '00001' else 1]:
+            obj.find('name').text = 'tree'
+        tree.write(path)
+    cfg = _config('dior_hbb', fake['root'])
+    only_train = cfg.train_dataloader.dataset.datasets[0]
+    import eofm.datasets.detection as detection
+    logged = []
+    monkeypatch.setattr(detection, 'print_log',
+                        lambda msg, **kw: logged.append((msg, kw.get('level'))))
+    ds = _build(only_train, 'mmdet')
+    assert len(logged) == 1 and logged[0][1] == 30  # logging.WARNING
+    assert "3 objects in 2 of 2 annotation files are dropped" in logged[0][0]
+    assert "{'tree': 3}" in logged[0][0]
+    # 00001 (trees only) has no instance left and is filtered (filter_empty_gt)
+    assert len(ds) == 1
+    info = ds.get_data_info(0)
+    assert info['unknown_classes'] == {'tree': 1} and len(info['instances']) == 2
+    # every object a tree: no instance left in the split
+    for img_id in ('00002', ):
+        path = osp.join(hbb, f'{img_id}.xml')
+        tree = ET.parse(path)
+        for obj in tree.getroot().findall('object'):
+            obj.find('name').text = 'tree'
+        tree.write(path)
+    with pytest.raises(NoInstancesError) as e:
+        _build(only_train, 'mmdet')
+    msg = str(e.value)
+    assert "{'tree': 5}" in msg and 'No object of the class list is left' in msg
+    assert sorted(osp.basename(p) for p in e.value.file_problems) == ['00001.xml',
+                                                                       '00002.xml']
+    # the same files with the user's class list load every tree
+    only_train.metainfo = dict(classes=('tree', ))
+    ds = _build(only_train, 'mmdet')
+    assert [len(ds.get_data_info(i)['instances']) for i in range(len(ds))] == [2, 3]

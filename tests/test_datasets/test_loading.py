@@ -157,3 +157,105 @@ def test_wrong_band_count_for_dates(tile):
                                       dates=['2020-02-01', '2020-02-02', '2020-02-03'])
     with pytest.raises(RasterReadError, match='4 bands cannot hold 3 dates'):
         _loader()(sample)
+
+
+# ------------------------------------------------------------------ real-format dates
+# Landsat scene ids carry the acquisition as year + day of year (LXSPPPRRRYYYYDDD...).
+LANDSAT_IDS = ['LE70440342008118EDC00', 'LT50440342008126PAC01', 'LE70440342008358EDC00']
+
+
+def test_parse_date_year_day_ids_and_ambiguous_strings():
+    import datetime
+    from eofm.datasets.geo_io import parse_date
+    days = [parse_date(i[9:16], 'scene id') for i in LANDSAT_IDS]
+    assert days == [datetime.date(2008, 4, 27), datetime.date(2008, 5, 5),
+                    datetime.date(2008, 12, 23)]
+    assert parse_date('2008-118') == datetime.date(2008, 4, 27)  # ISO ordinal
+    assert parse_date('20080427') == parse_date('2008-04-27T10:31:02Z')
+    assert parse_date(20080427) == datetime.date(2008, 4, 27)
+    assert parse_date('2008366') == datetime.date(2008, 12, 31)  # leap year
+    for bad, why in [('2007366', 'day of year 366 does not exist in 2007'),
+                     ('20080431', 'not a valid date'), ('27/04/2008', 'YYYYDDD'),
+                     ('2008-4-7', 'cannot parse'), ('080427', 'cannot parse'),
+                     (2008118.0, 'expected a string')]:
+        with pytest.raises(ValueError, match=why):
+            parse_date(bad, 'x.txt, line 3')
+    # a named format must match exactly: %Y%m%d cannot read year-day ids
+    with pytest.raises(ValueError, match=r"'2008118' is not written as the date "
+                       r"format '%Y%m%d'"):
+        parse_date('2008118', 'ids', fmt='%Y%m%d')
+    assert parse_date('2008118', fmt='%Y%j') == datetime.date(2008, 4, 27)
+    assert parse_date('27/04/2008', fmt='%d/%m/%Y') == datetime.date(2008, 4, 27)
+    with pytest.raises(ValueError, match="does not match the date format '%d/%m/%Y'"):
+        parse_date('2008-04-27', fmt='%d/%m/%Y')
+
+
+def test_year_day_series_loads_with_the_right_days(tmp_path):
+    """A Landsat-style series: one file per scene, -9999 nodata, year-day dates."""
+    origin = (500000.0, 5000060.0)
+    paths = []
+    for t, _ in enumerate(LANDSAT_IDS):
+        a = np.full((6, 2, 2), 1000 * (t + 1), np.int16)
+        a[:, 0, 1] = -9999  # SLC-off stripe
+        paths.append(write_geotiff(tmp_path / f'l7_{t}.tif', a, origin, 30.0,
+                                   nodata=-9999))
+    sample = dict(sample_id='landsat', modalities=dict(
+        l7=dict(paths=paths, dates=[i[9:16] for i in LANDSAT_IDS])))
+    out = LoadMultiModalTiles(modalities=dict(l7=dict()))(dict(sample))
+    assert out['l7_doy'].tolist() == [118, 126, 358]
+    assert out['l7_dates'] == ['2008-04-27', '2008-05-05', '2008-12-23']
+    assert not out['l7_mask'][:, 0, 1].any() and out['l7_mask'][:, 1].all()
+    # a dataset may name its format: a sample's own date_format, or the loader's
+    dmy = ['27/04/2008', '05/05/2008', '23/12/2008']
+    sample['modalities']['l7'] = dict(paths=paths, dates=dmy, date_format='%d/%m/%Y')
+    out = LoadMultiModalTiles(modalities=dict(l7=dict()))(dict(sample))
+    assert out['l7_doy'].tolist() == [118, 126, 358]
+    sample['modalities']['l7'] = dict(paths=paths, dates=dmy)
+    with pytest.raises(ValueError, match=r"sample landsat, l7.dates: cannot parse date "
+                       r"'27/04/2008'"):
+        LoadMultiModalTiles(modalities=dict(l7=dict()))(dict(sample))
+    out = LoadMultiModalTiles(modalities=dict(l7=dict(date_format='%d/%m/%Y')))(
+        dict(sample))
+    assert out['l7_doy'].tolist() == [118, 126, 358]
+
+
+def test_dataset_date_format_reaches_the_loader(tmp_path):
+    import json
+    from eofm.datasets import MultiModalDataset
+    path = write_geotiff(tmp_path / 's.tif', np.ones((2, 2, 2), np.float32))
+    ann = dict(metainfo=dict(), data_list=[dict(
+        sample_id='a', modalities=dict(s2=dict(path=path, dates=['05.01.2020',
+                                                                 '10.02.2020'])))])
+    (tmp_path / 'ann.json').write_text(json.dumps(ann))
+    pipeline = [dict(type='eofm.LoadMultiModalTiles', modalities=dict(s2=dict()))]
+    ds = MultiModalDataset(ann_file=str(tmp_path / 'ann.json'), pipeline=pipeline,
+                           date_format=dict(s2='%d.%m.%Y'))
+    assert ds[0]['s2_doy'].tolist() == [5, 41]
+    ds = MultiModalDataset(ann_file=str(tmp_path / 'ann.json'), pipeline=pipeline)
+    with pytest.raises(ValueError, match=r"sample a, s2.dates: cannot parse date "
+                       r"'05.01.2020'"):
+        ds[0]
+
+
+# ------------------------------------------------------------------ geotransform
+def test_geotransform_is_that_of_the_loaded_reference_grid(tmp_path):
+    """A reference read at another gsd: the geotransform has the loaded pixel size,
+    so a raster written from the loaded array covers the footprint exactly."""
+    from osgeo import gdal
+    b02 = write_geotiff(tmp_path / 'B02.tif', np.ones((1, 64, 64), np.uint16),
+                        (500000.0, 5000640.0), 10.0, band_names=['B02'])
+    sample = dict(sample_id='s', modalities=dict(s2=dict(path=b02)))
+    native = LoadMultiModalTiles(modalities=dict(s2=dict()))(dict(sample))
+    assert native['geo']['geotransform'] == (500000.0, 10.0, 0.0, 5000640.0, 0.0, -10.0)
+    out = LoadMultiModalTiles(modalities=dict(s2=dict(gsd=20)))(dict(sample))
+    assert out['s2'].shape == (1, 32, 32)
+    gt = out['geo']['geotransform']
+    assert gt == (500000.0, 20.0, 0.0, 5000640.0, 0.0, -20.0)
+    # written back with that geotransform, the array has the footprint's extent
+    drv = gdal.GetDriverByName('MEM').Create('', 32, 32, 1, gdal.GDT_Float32)
+    drv.SetGeoTransform(gt)
+    x0, dx, _, y0, _, dy = drv.GetGeoTransform()
+    assert (x0, y0 + 32 * dy, x0 + 32 * dx, y0) == out['geo']['bounds']
+    # a fixed size: the pixel size follows it, in both axes
+    out = LoadMultiModalTiles(modalities=dict(s2=dict(size=(16, 8))))(dict(sample))
+    assert out['geo']['geotransform'][1] == 80.0 and out['geo']['geotransform'][5] == -40.0

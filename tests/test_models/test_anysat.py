@@ -401,3 +401,118 @@ def test_real_treesatai_tile_through_the_eofm_data_layer(tmp_path):
     # aerial sub-patches: 10 px (2 m) -> 30 x 30 over the tile
     assert outs['dense'].shape == (1, 30, 30, 2 * d)
     assert all(torch.isfinite(o).all() for o in outs.values())
+
+
+# ------------------------------------------------------------------ reference parity
+def _randomised(model, seed=0):
+    """Random weights of the release layout, iRPE tables included (zero at init)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith('lookup_table_weight'):
+                p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+            elif p.dim() > 1:
+                p.add_(torch.randn(p.shape, generator=g) * 0.05)
+    return model
+
+
+def _parity_inputs(names, b=2, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    out = {}
+    for m in names:  # a 40 m tile
+        if m == 'aerial':
+            out[m] = torch.randn(b, 4, 200, 200, generator=g)
+        elif m == 'spot':
+            out[m] = torch.randn(b, 3, 40, 40, generator=g)
+        else:
+            c, t = (10, 5) if m == 's2' else (2, 3)
+            out[m] = torch.randn(b, t, c, 4, 4, generator=g)
+            out[f'{m}_dates'] = torch.randint(1, 366, (b, t), generator=g)
+    return out
+
+
+def _as_reference_layout(model, out, output, inputs, patch_size):
+    """eofm's output in the reference's layout (see ``reference_forward``)."""
+    if output == 'patch':
+        return out.reshape(out.shape[0], -1, out.shape[-1])
+    if output != 'dense':
+        return out
+    names, plans, (gh, gw), _ = model._check_inputs(inputs, patch_size)
+    name, plan = names[0], plans[names[0]]
+    b, s = out.shape[0], plan['side']
+    # undo _dense_grid: map -> (B, N, L, 2D) in the projector's sub-patch order
+    y = out.reshape(b, gh, s, gw, s, -1).permute(0, 1, 3, 2, 4, 5)
+    y = y.reshape(b, gh * gw, s * s, -1)
+    if model.specs[name]['kind'] == 'image':
+        order = subpatch_raster_index(plan['cells'], s // plan['cells'],
+                                      model.subpatch_order)
+        y = y[:, :, order]
+    return y
+
+
+@pytest.mark.parametrize('names', [('aerial', 's2', 's1-asc'), ('s2', ), ('aerial', ),
+                                   ('spot', 's1-asc')])
+@pytest.mark.parametrize('patch_size', [10, 20])
+@pytest.mark.parametrize('train', [False, True])
+def test_release_default_reproduces_the_reference_forward(names, patch_size, train):
+    """With the release's weights layout, AnySat's default (rpe_query_heads='first')
+    gives the reference's outputs in every mode, patch size, subset and mode."""
+    from anysat_reference import reference_forward
+    torch.manual_seed(0)
+    model = _randomised(AnySat('tiny', modalities=list(names)))
+    assert model.rpe_query_heads == 'first'
+    model.train(train)
+    inputs = _parity_inputs(names)
+    for output in ('tile', 'patch', 'all', 'dense'):
+        with torch.no_grad():
+            torch.manual_seed(3)  # the same projector dropout draws in both
+            ours = model(inputs, patch_size=patch_size, output=output)
+            torch.manual_seed(3)
+            ref = reference_forward(model, inputs, patch_size, output)
+        ours = _as_reference_layout(model, ours, output, inputs, patch_size)
+        assert ours.shape == ref.shape, output
+        err = (ours - ref).abs().max().item()
+        assert err <= 1e-5, (output, err)
+
+
+def test_per_head_irpe_is_an_option_and_differs_from_the_release():
+    """``rpe_query_heads='own'`` (the iRPE paper's form) loads the same weights and
+    gives different features: the option is what makes the release reproducible."""
+    from anysat_reference import reference_forward
+    names = ('aerial', 's2')
+    torch.manual_seed(0)
+    first = _randomised(AnySat('tiny', modalities=list(names))).eval()
+    own = AnySat('tiny', modalities=list(names), rpe_query_heads='own').eval()
+    own.load_state_dict(first.state_dict(), strict=True)
+    inputs = _parity_inputs(names)
+    with torch.no_grad():
+        ref = reference_forward(first, inputs, 20, 'all')
+        a, b = first(inputs, patch_size=20, output='all'), own(inputs,
+                                                              patch_size=20,
+                                                              output='all')
+    assert (a - ref).abs().max() <= 1e-5
+    assert (b - ref).abs().max() > 1e-3
+    with pytest.raises(ValueError, match='query_heads'):
+        AnySat('tiny', modalities=['s2'], rpe_query_heads='per-head')
+
+
+def test_irpe_first_head_query_equals_the_reference_gather():
+    from anysat_reference import reference_irpe_on_keys
+    from eofm.models.layers import iRPE
+    torch.manual_seed(0)
+    q = torch.randn(3, 4, 1 + 5 * 5, 8)
+    first, own = iRPE(8, query_heads='first'), iRPE(8)
+    with torch.no_grad():
+        first.lookup_table_weight.normal_()
+        own.lookup_table_weight.copy_(first.lookup_table_weight)
+    ref = reference_irpe_on_keys(q, first.lookup_table_weight, 5, 5)
+    assert ref.shape == (3, 1, 26, 26)
+    got = first(q, 5, 5)
+    assert got.shape == (3, 1, 26, 26)
+    assert torch.allclose(got, ref, atol=1e-6)
+    per_head = own(q, 5, 5)
+    assert per_head.shape == (3, 4, 26, 26)
+    assert torch.allclose(per_head[:, :1], ref, atol=1e-6)  # head 0 agrees
+    assert not torch.allclose(per_head[:, 1:], ref.expand(-1, 3, -1, -1), atol=1e-3)
+    with pytest.raises(ValueError, match='num_heads=1'):
+        iRPE(8, num_heads=4, query_heads='first')

@@ -349,3 +349,56 @@ def test_pretrainer_train_step_through_data_preprocessor():
     log_vars = model.train_step(data, wrapper)
     assert set(log_vars) >= {'loss', 'loss_rec_aerial', 'loss_milnce'}
     assert torch.isfinite(log_vars['loss'])
+
+
+def _lightning_reference_file(tmp_path, enc):
+    """A reference OmniSat checkpoint as Lightning writes it: ``state_dict`` with the
+    module's ``model.`` prefix, the encoder under ``model.encoder.``, dashed
+    modality names, a decoder beside it and training state around it."""
+    state = {}
+    for k, v in enc.state_dict().items():
+        state['model.encoder.' + k.replace('projector_s1_asc', 'projector_s1-asc')] = \
+            v.clone()
+    state['model.decoder.projector_s1-asc.decode.0.weight'] = torch.zeros(3)
+    path = str(tmp_path / 'omnisat_ref.ckpt')
+    torch.save(dict(state_dict=state, epoch=3, global_step=99), path)
+    return path
+
+
+@pytest.mark.parametrize('prefix', ['model.encoder.', 'model.encoder', None])
+def test_reference_lightning_checkpoint_loads_every_tensor(tmp_path, prefix):
+    torch.manual_seed(0)
+    src = OmniSat(arch=TINY)
+    with torch.no_grad():
+        for p in src.parameters():
+            p.add_(torch.randn_like(p))
+    path = _lightning_reference_file(tmp_path, src)
+    torch.manual_seed(1)
+    dst = OmniSat(arch=TINY, init_cfg=dict(type='Pretrained', checkpoint=path,
+                                           prefix=prefix))
+    dst.init_weights()
+    ref = src.state_dict()
+    for k, v in dst.state_dict().items():
+        assert torch.equal(v, ref[k]), k
+    # the S1 projector included: 29 parameters and its buffers, 47 tensors
+    assert sum(k.startswith('projector_s1_asc.') for k in ref) == 47
+
+
+def test_reference_checkpoint_that_leaves_parameters_unloaded_is_an_error(tmp_path):
+    from eofm.models.utils import PretrainedMismatchError
+    src = OmniSat(arch=TINY)
+    path = _lightning_reference_file(tmp_path, src)
+    ckpt = torch.load(path, weights_only=True)
+    del ckpt['state_dict']['model.encoder.projector_s1-asc.out_norm.weight']
+    torch.save(ckpt, path)
+    dst = OmniSat(arch=TINY, init_cfg=dict(type='Pretrained', checkpoint=path,
+                                           prefix='model.encoder.'))
+    with pytest.raises(PretrainedMismatchError) as e:
+        dst.init_weights()
+    msg = str(e.value)
+    assert 'projector_s1_asc.out_norm.weight' in msg and 'omnisat_ref.ckpt' in msg
+    # a file for other modalities: the missing projector is named, not left random
+    dst = OmniSat(arch=TINY, modalities=('aerial', 's2', 's1_des'),
+                  init_cfg=dict(type='Pretrained', checkpoint=path))
+    with pytest.raises(PretrainedMismatchError, match='projector_s1_des'):
+        dst.init_weights()

@@ -62,6 +62,37 @@ def test_padded_dates_do_not_change_the_output():
     assert not torch.allclose(model(padded)[0], ref, atol=1e-3)
 
 
+def test_pixels_under_the_validity_masks_do_not_change_the_output():
+    """A Landsat-style series with nodata stripes: whatever the files hold under
+    the masks (-9999, NaN-filled garbage...) gives the same features."""
+    x = _batch()
+    g = torch.Generator().manual_seed(1)
+    masks = dict(hr_mask=torch.rand(2, 128, 128, generator=g) > 0.2,
+                 s2_mask=torch.rand(2, 3, 16, 16, generator=g) > 0.3,
+                 s1_mask=torch.rand(2, 2, 16, 16, generator=g) > 0.3)
+    masks['s2_mask'][:, 1, :, 5:7] = False  # an SLC-off stripe
+    clean = dict(x, **masks)
+    for m in ('hr', 's2', 's1'):  # as eofm's data layer gives them: 0 under the mask
+        clean[m] = x[m] * masks[f'{m}_mask'].unsqueeze(-3)
+    garbage = dict(clean)
+    for m in ('hr', 's2', 's1'):
+        mask = masks[f'{m}_mask'].unsqueeze(-3)
+        garbage[m] = torch.where(mask, clean[m], torch.full_like(clean[m], -9999.0))
+    for kw in (dict(), dict(modalities=('s2', )), dict(geo_context=True)):
+        model = _model(**kw)
+        with torch.no_grad():
+            a, b = model(clean)[0], model(garbage)[0]
+            feats = model(garbage, return_features=True)['fused']
+        assert torch.equal(a, b), kw
+        assert torch.equal(feats, a), kw
+    hr_only = _model(modalities=('hr', ), use_fusion=False)
+    with torch.no_grad():
+        assert all(torch.equal(p, q) for p, q in zip(hr_only(clean), hr_only(garbage)))
+        # the same garbage without its mask does change the output
+        unmasked = {k: v for k, v in garbage.items() if k != 'hr_mask'}
+        assert not torch.equal(hr_only(unmasked)[-1], hr_only(clean)[-1])
+
+
 def test_missing_modality_is_masked():
     model = _model()
     x = _batch()

@@ -50,11 +50,68 @@ def test_cls_task_single_and_multi_label():
     assert acc.evaluate(2)['accuracy/top1'] == 50.0
 
 
-def test_cls_task_needs_a_label():
-    with pytest.raises(KeyError, match='gt_label or gt_labels'):
-        MultiModalDataPreprocessor(task='cls')(_batch([MultiModalDataSample()]))
+def test_cls_task_unlabelled_samples_keep_their_metainfo():
+    # unlabelled data (a scene to map) reach the classifier's predict
+    conv = MultiModalDataPreprocessor(task='cls')(_batch(
+        [MultiModalDataSample(metainfo=dict(sample_id='u'))]))['data_samples']
+    assert conv[0].sample_id == 'u' and 'gt_label' not in conv[0]
     # without a task the eofm samples pass through
     s = MultiModalDataSample()
     s.gt_label = torch.tensor(1)
     out = MultiModalDataPreprocessor()(_batch([s]))
     assert type(out['data_samples'][0]) is MultiModalDataSample
+
+
+def _seg_model():
+    from mmengine.config import ConfigDict
+    from mmengine.registry import MODELS as ROOT_MODELS
+    from mmengine.registry import DefaultScope
+    import mmseg.models  # noqa: F401 - registers EncoderDecoder and the heads
+    cfg = dict(
+        type='mmseg.EncoderDecoder',
+        data_preprocessor=dict(type='eofm.MultiModalDataPreprocessor', task='seg',
+                               tensor_input='s2'),
+        backbone=dict(type='eofm.SimpleConvNet', in_channels=10, channels=(8, 8)),
+        test_cfg=ConfigDict(mode='whole'),
+        decode_head=dict(type='mmseg.FCNHead', in_channels=8, channels=8, num_convs=1,
+                         num_classes=3, concat_input=False,
+                         norm_cfg=dict(type='BN')))
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return ROOT_MODELS.build(cfg).eval()
+
+
+def test_seg_task_predicts_on_unlabelled_samples():
+    """An unlabelled sample goes through the segmentor's predict; its map is on the
+    grid of the predicted modality, and a labelled one is unchanged."""
+    from mmengine.registry import DefaultScope
+    torch.manual_seed(0)
+    model = _seg_model()
+    unlabelled = MultiModalDataSample(metainfo=dict(sample_id='scene-7'))
+    batch = dict(inputs=[dict(s2=torch.randn(10, 16, 16))], data_samples=[unlabelled])
+    with DefaultScope.overwrite_default_scope('mmseg'), torch.no_grad():
+        data = model.data_preprocessor(batch, False)
+        assert data['data_samples'][0].img_shape == (16, 16)
+        assert 'gt_sem_seg' not in data['data_samples'][0]
+        pred = model(**data, mode='predict')[0]
+    assert pred.pred_sem_seg.data.shape == (1, 16, 16)
+    assert pred.sample_id == 'scene-7'
+    labelled = MultiModalDataSample()
+    labelled.gt_seg_map = torch.zeros(16, 16, dtype=torch.long)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        conv = model.data_preprocessor(dict(inputs=batch['inputs'],
+                                            data_samples=[labelled]))['data_samples']
+    assert conv[0].gt_sem_seg.data.shape == (1, 16, 16)
+
+
+def test_seg_predict_grid_and_its_errors():
+    from eofm.structures import to_seg_data_sample
+    with pytest.raises(KeyError, match='no gt_seg_map.*no grid to predict on'):
+        to_seg_data_sample(MultiModalDataSample(metainfo=dict(sample_id='x')))
+    prep = MultiModalDataPreprocessor(task='seg')  # finest grid of the batch
+    batch = dict(inputs=[dict(hr=torch.ones(3, 32, 32), s2=torch.ones(2, 10, 8, 8))],
+                 data_samples=[MultiModalDataSample()])
+    assert prep(batch)['data_samples'][0].img_shape == (32, 32)
+    prep = MultiModalDataPreprocessor(task='seg', predict_grid='s2')
+    assert prep(batch)['data_samples'][0].img_shape == (8, 8)
+    with pytest.raises(KeyError, match="predict_grid 's1' is not in the batch"):
+        MultiModalDataPreprocessor(task='seg', predict_grid='s1')(batch)

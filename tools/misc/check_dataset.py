@@ -3,8 +3,11 @@
 Each sample goes through its split's pipeline, transform by transform; any error
 (unreadable or truncated file, wrong band count, non-overlapping footprints,
 unparsable date, missing modality...) is recorded with the sample and the
-transform, and the check goes on. Samples whose modality is entirely nodata and
-outputs with NaN or infinite values are reported too. Exit status 1 when a
+transform, and the check goes on. Samples whose modality is entirely nodata,
+outputs with NaN or infinite values and objects of classes that are not in the
+class list (detection annotations) are reported too. A split whose dataset is a
+wrapper (``ConcatDataset``, ``RepeatDataset``...) is checked dataset by dataset,
+and ``--cfg-options data_root=...`` reaches every one of them. Exit status 1 when a
 problem was found.
 
 Example::
@@ -37,13 +40,23 @@ def _tensors(obj):
             yield from _tensors(v)
 
 
+def _unknown_classes(info):
+    """The annotation problem of objects whose class is not in the class list."""
+    unknown = info.get('unknown_classes') if isinstance(info, dict) else None
+    if not unknown:
+        return []
+    from eofm.datasets.detection import unknown_class_problem
+    where = info.get('xml_path') or info.get('img_path') or 'annotation'
+    return [f'annotation: {where}: {unknown_class_problem(unknown)}']
+
+
 def check_sample(dataset, idx):
     """Problems of one sample: a list of strings (empty when it is fine)."""
     try:
         results = copy.deepcopy(dataset.get_data_info(idx))
     except Exception as e:  # noqa: BLE001 - every problem is reported, not raised
         return [f'annotation: {type(e).__name__}: {e}']
-    problems = []
+    problems = _unknown_classes(results)
     for transform in dataset.pipeline.transforms:
         name = type(transform).__name__
         if name.startswith('Pack'):
@@ -64,27 +77,61 @@ def check_sample(dataset, idx):
     return problems
 
 
-def check_dataset(dataset_cfg, max_samples=None, progress=True):
-    """(number of samples checked, {index: (sample id, [problems])})."""
-    from eofm.registry import DATASETS
+def _sample_name(dataset, i):
     try:
-        dataset = DATASETS.build(dataset_cfg)
-    except Exception as e:  # noqa: BLE001
-        return 0, {-1: ('dataset', [f'cannot build: {type(e).__name__}: {e}'])}
-    n = len(dataset) if max_samples is None else min(len(dataset), max_samples)
-    bar = ProgressBar(n) if progress and n else None
-    found = {}
-    for i in range(n):
-        problems = check_sample(dataset, i)
-        if problems:
-            info = dataset.get_data_info(
-                i) if not problems[0].startswith('annotation') else {}
-            found[i] = (info.get('sample_id', info.get('img_path', str(i))), problems)
-        if bar:
-            bar.update()
+        info = dataset.get_data_info(i)
+    except Exception:  # noqa: BLE001 - its problem is already in the report
+        return str(i)
+    return str(info.get('sample_id', info.get('img_path', i)))
+
+
+def _build_problems(e, name, key):
+    """Report entries of a dataset that cannot be built, under negative ``key``s;
+    a dataset error that lists per-file problems (``file_problems``: {file:
+    [problems]}) gives one entry per file."""
+    out = {key: (name, [f'cannot build: {type(e).__name__}: {e}'])}
+    for i, (path, problems) in enumerate(sorted((getattr(e, 'file_problems', None)
+                                                 or {}).items())):
+        out[key - 1 - i] = (path, list(problems))
+    return out
+
+
+def check_dataset(dataset_cfg, max_samples=None, progress=True):
+    """(number of samples checked, {index: (sample id, [problems])}).
+
+    A wrapper config (``ConcatDataset``, ``RepeatDataset``...) is checked dataset by
+    dataset: each one inside it is built and checked on its own (one that cannot be
+    built does not hide the others; a repeated one is checked once). The index of a
+    sample counts the wrapped datasets one after the other; its name says which
+    wrapped dataset it is in. Datasets that cannot be built get negative indices.
+    """
+    from eofm.datasets import leaf_dataset_cfgs
+    from eofm.registry import DATASETS
+    found, offset, checked, failed = {}, 0, 0, -1
+    built = []
+    for label, cfg in leaf_dataset_cfgs(dataset_cfg):
+        try:
+            built.append((label, DATASETS.build(cfg)))
+        except Exception as e:  # noqa: BLE001 - every problem is reported
+            problems = _build_problems(e, label or 'dataset', failed)
+            found.update(problems)
+            failed -= len(problems)
+    total = sum(len(d) for _, d in built)
+    total = total if max_samples is None else min(total, max_samples)
+    bar = ProgressBar(total) if progress and total else None
+    for label, leaf in built:
+        for i in range(min(len(leaf), total - checked)):
+            problems = check_sample(leaf, i)
+            if problems:
+                name = _sample_name(leaf, i)
+                found[offset + i] = (f'{label}: {name}' if label else name, problems)
+            checked += 1
+            if bar:
+                bar.update()
+        offset += len(leaf)
     if bar:
         sys.stdout.write('\n')
-    return n, found
+    return checked, found
 
 
 def parse_args():
@@ -110,6 +157,7 @@ def parse_args():
 def main():
     args = parse_args()
     import eofm  # noqa: F401 - registers eofm and applies compatibility fixes
+    from eofm.datasets import override_dataset_cfg
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -120,9 +168,9 @@ def main():
             loader = cfg.get(f'{split}_dataloader')
             if not loader:
                 continue
-            ds_cfg = copy.deepcopy(loader['dataset'])
-            if args.cfg_options and 'data_root' in args.cfg_options:
-                ds_cfg['data_root'] = args.cfg_options['data_root']
+            ds_cfg = override_dataset_cfg(
+                loader['dataset'],
+                data_root=(args.cfg_options or {}).get('data_root'))
             print(f'checking {split} ...')
             n, found = check_dataset(ds_cfg, args.max_samples)
             total += n

@@ -80,8 +80,14 @@ class _Region:
             return src.read_bounds(self.bounds, out_size, bands, resample)
         return src.read_fraction(self.frac, out_size, bands, resample)
 
-    def geo(self, given=None):
-        """Geo-metadata: computed for a geo-referenced reference, else ``given``."""
+    def geo(self, given=None, shape=None):
+        """Geo-metadata: computed for a geo-referenced reference, else ``given``.
+
+        ``shape`` (H, W) is the grid the reference modality was loaded on: the
+        geotransform's pixel size is the footprint divided by it (the native pixel
+        size only when the reference is read at its native resolution), so that a
+        raster written from the loaded array lands on the footprint.
+        """
         given = dict(given or {})
         if self.bounds is None:
             return dict(
@@ -89,6 +95,10 @@ class _Region:
                 **given)
         info, bounds = self.ref_info, self.bounds
         _, dx, _, _, _, dy = info.geotransform
+        if shape is not None:
+            h, w = shape
+            dx = (1.0 if dx > 0 else -1.0) * (bounds[2] - bounds[0]) / w
+            dy = (-1.0 if dy < 0 else 1.0) * (bounds[3] - bounds[1]) / h
         lon, lat = center_lonlat(info, bounds) if info.crs_wkt else (given.get('lon'),
                                                                      given.get('lat'))
         return dict(
@@ -136,15 +146,19 @@ class LoadMultiModalTiles(BaseTransform):
     the data are set to 0); for dated modalities ``results[m + '_doy']`` (T,) int64 day
     of year and ``results[m + '_dates']`` ISO strings; each configured label map as an
     int64 (H, W) array under its key. ``results['geo']`` carries the CRS (WKT), the
-    footprint bounds, the reference geotransform of the footprint and the centre
-    ``lon``/``lat``; ``results['modalities_present']`` lists what was read.
+    footprint bounds, the geotransform of the reference modality's loaded grid over
+    the footprint (its pixel size follows that modality's ``gsd`` / ``size``) and the
+    centre ``lon``/``lat``; ``results['modalities_present']`` lists what was read.
 
     Args:
         modalities (dict): Per modality name: ``bands`` (names to select, in order;
             all when omitted), ``scale`` (a key of :data:`SENSOR_SCALINGS`, default
             'none'), ``gsd`` (output pixel size in CRS units; native when omitted),
             ``size`` ((H, W), overrides ``gsd``), ``resample`` ('bilinear'; use
-            'nearest' for categorical layers), ``required`` (default True).
+            'nearest' for categorical layers), ``required`` (default True),
+            ``date_format`` (a ``strptime`` format of the sample's ``dates``, e.g.
+            ``'%Y%j'``; a sample's own ``date_format`` wins; default: the
+            unambiguous forms of :func:`eofm.datasets.geo_io.parse_date`).
         reference (str, optional): Modality whose raster defines the footprint.
             Defaults to the first configured modality present in the sample.
         missing (str): 'error' (default) or 'skip': what to do when a configured
@@ -181,14 +195,17 @@ class LoadMultiModalTiles(BaseTransform):
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
-    def _files(name, desc, sample_id):
+    def _files(name, desc, sample_id, date_format=None):
         """[(file description, date(s) or None)] of one modality, and if it is dated.
 
         A file description is what :func:`open_source` takes: the modality's
-        ``path``/``band_paths``/``format``/``key``, or one of its ``paths``.
+        ``path``/``band_paths``/``format``/``key``, or one of its ``paths``. Dates
+        are parsed with the sample's ``date_format``, else ``date_format``, else
+        the unambiguous forms of :func:`parse_date`.
         """
         dates = desc.get('dates')
         where = f'sample {sample_id}, {name}.dates'
+        fmt = desc.get('date_format') or date_format
         base = {k: desc[k] for k in ARRAY_KEYS if k in desc}
         if 'paths' in desc:
             paths = list(desc['paths'])
@@ -196,7 +213,7 @@ class LoadMultiModalTiles(BaseTransform):
                 raise ValueError(
                     f'sample {sample_id}: modality {name!r} has {len(paths)} paths '
                     f'but {0 if dates is None else len(dates)} dates')
-            return [(dict(base, path=p), parse_date(d, where))
+            return [(dict(base, path=p), parse_date(d, where, fmt))
                     for p, d in zip(paths, dates)], True
         if 'path' not in desc and not desc.get('band_paths'):
             raise ValueError(f"sample {sample_id}: modality {name!r} needs 'path', "
@@ -204,7 +221,7 @@ class LoadMultiModalTiles(BaseTransform):
         one = dict(base, path=desc.get('path'), band_paths=desc.get('band_paths'))
         if dates is None:
             return [(one, None)], False
-        return [(one, [parse_date(d, where) for d in dates])], True
+        return [(one, [parse_date(d, where, fmt) for d in dates])], True
 
     @staticmethod
     def _band_indices(name, mcfg, desc, info, per_date):
@@ -231,7 +248,7 @@ class LoadMultiModalTiles(BaseTransform):
 
     def _read_modality(self, name, desc, region, sample_id, sources):
         mcfg = self.modalities[name]
-        files, dated = self._files(name, desc, sample_id)
+        files, dated = self._files(name, desc, sample_id, mcfg.get('date_format'))
         scale = SENSOR_SCALINGS[mcfg.get('scale', 'none')]
         arrays, masks, dates = [], [], []
         for fdesc, date in files:
@@ -309,7 +326,8 @@ class LoadMultiModalTiles(BaseTransform):
                            f'{list(self.modalities)} is present')
         ref = self.reference if self.reference in present else present[0]
         sources = _SourceCache()
-        ref_files, _ = self._files(ref, described[ref], sample_id)
+        ref_files, _ = self._files(ref, described[ref], sample_id,
+                                   self.modalities[ref].get('date_format'))
         ref_src = sources.get(ref_files[0][0], f'sample {sample_id}, modality {ref!r}')
         region = _Region(ref_src, results.get('window'))
         for name in present:
@@ -337,7 +355,7 @@ class LoadMultiModalTiles(BaseTransform):
                 continue
             results[key] = self._read_label_map(key, label_descs[key], region, results,
                                                 sample_id, sources)
-        results['geo'] = region.geo(results.get('geo'))
+        results['geo'] = region.geo(results.get('geo'), results[ref].shape[-2:])
         results['modalities_present'] = present
         return results
 

@@ -37,6 +37,12 @@ Where eofm deliberately differs from the reference:
 * non-square tiles are supported (the reference infers ``int(sqrt(N))``);
 * plain softmax attention (the reference's flash-attention path transposes heads
   and tokens);
+* ``rpe_query_heads='own'`` is available: the reference's iRPE (the code the
+  release was trained with) adds the *first* head's relative-position term to every
+  head, in the spatial transformer and in the cross block; eofm reproduces that by
+  default (``rpe_query_heads='first'``), so that ``AnySat.pth`` gives the features it
+  was trained for, and ``'own'`` is the per-head form of the iRPE paper (for models
+  trained from scratch). See :mod:`eofm.models.layers.irpe`.
 * ``'patch'`` is returned as a (B, gh, gw, D) grid and ``'dense'`` as a map with
   every sub-patch at its place (the reference returns (B, N, D) and (B, N, L, 2D)
   in token order).
@@ -54,6 +60,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 from eofm.registry import MODELS
 from ..layers.cross_rpe import CrossRPEBlock, RPEBlock
+from ..layers.irpe import check_query_heads
 from ..layers.patchify import pixels_per_patch
 from ..layers.pos_embed import get_2d_sincos_pos_embed_with_scale
 from ..utils.pretrained import (load_pretrained, pretrained_init_cfg, unwrap_state_dict)
@@ -126,6 +133,11 @@ class AnySat(BaseModule):
             patch-level modality of the inputs.
         subpatch_order (str): ``'reference'`` (default; the order the release was
             trained with, see :mod:`.projectors`) or ``'raster'``.
+        rpe_query_heads (str): ``'first'`` (default; the reference's iRPE, which
+            gives every head the first head's relative-position term: what the
+            released weights were trained with) or ``'own'`` (each head its own
+            query, the iRPE paper's form). Applies to the spatial transformer and
+            the cross block.
         drop_rate, attn_drop_rate, drop_path_rate (float): Regularisation of the
             combiner; ``spatial_drop_path_rate`` that of the spatial transformer.
         init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...,
@@ -180,6 +192,7 @@ class AnySat(BaseModule):
                  output: str = 'patch',
                  dense_modality: Optional[str] = None,
                  subpatch_order: str = 'reference',
+                 rpe_query_heads: str = 'first',
                  drop_rate: float = 0.0,
                  attn_drop_rate: float = 0.0,
                  drop_path_rate: float = 0.0,
@@ -206,7 +219,9 @@ class AnySat(BaseModule):
                     f'AnySat: dense_modality {dense_modality!r} is not a built '
                     f'patch-level modality; choose one of {patch_level}')
         self.dense_modality = dense_modality
+        check_query_heads(rpe_query_heads, 'AnySat')
         self.patch_size, self.subpatch_order = patch_size, subpatch_order
+        self.rpe_query_heads = rpe_query_heads
         self.depth = cfg['depth']
 
         self.cls_token = nn.Parameter(torch.zeros(1, 1, d))
@@ -227,7 +242,8 @@ class AnySat(BaseModule):
             cfg['spatial_depth'],
             cfg['spatial_heads'],
             cfg['mlp_ratio'],
-            drop_path_rate=spatial_drop_path_rate)
+            drop_path_rate=spatial_drop_path_rate,
+            rpe_query_heads=rpe_query_heads)
         dpr = torch.linspace(0, drop_path_rate, self.depth + 1).tolist()
         blocks = [
             RPEBlock(
@@ -250,7 +266,8 @@ class AnySat(BaseModule):
                 drop=drop_rate,
                 attn_drop=attn_drop_rate,
                 drop_path=dpr[-1],
-                norm_eps=1e-6))
+                norm_eps=1e-6,
+                rpe_query_heads=rpe_query_heads))
         self.blocks = nn.ModuleList(blocks)
         trunc_normal_(self.cls_token, std=0.02)
         for blk in self.blocks:

@@ -37,6 +37,10 @@ class AnySatSpatialTransformer(nn.Module):
         attn_drop_rate (float): Attention dropout.
         drop_path_rate (float): Stochastic depth, linear over the blocks.
         init_std (float): Std of the truncated-normal init of the linear layers.
+        rpe_query_heads (str): ``'first'`` (default: the reference's iRPE, with which
+            the release was trained, gives every head the first head's
+            relative-position term) or ``'own'`` (each head its own; the iRPE
+            paper). See :mod:`eofm.models.layers.irpe`.
 
     ``forward(tokens, grid, resolution, keep_subpatch=False)``: ``tokens`` (M, L, D)
     with ``L = gh * gw`` sub-patches in row-major order of a ``gh x gw`` grid of
@@ -52,7 +56,8 @@ class AnySatSpatialTransformer(nn.Module):
                  qkv_bias=True,
                  attn_drop_rate=0.0,
                  drop_path_rate=0.0,
-                 init_std=0.02):
+                 init_std=0.02,
+                 rpe_query_heads='first'):
         super().__init__()
         self.embed_dim = embed_dim
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
@@ -67,7 +72,8 @@ class AnySatSpatialTransformer(nn.Module):
                 drop_path=dpr[i],
                 rpe=True,
                 norm_eps=1e-5,
-                grid='per_modality') for i in range(depth)
+                grid='per_modality',
+                rpe_query_heads=rpe_query_heads) for i in range(depth)
         ])
         self.predictor_norm = nn.LayerNorm(embed_dim)
         self._init(init_std)

@@ -21,7 +21,10 @@ The three usage modes of Fig. K15 are configurations of this class:
 
 Inputs are the batch dict of :class:`eofm.models.MultiModalDataPreprocessor`
 (``hr`` (B, C, H, W), ``s2`` (B, T, C, H, W), ``s2_doy``, ``s2_date_mask``,
-``{m}_present``, ``lonlat``) or, with one modality, its tensor.
+``{m}_present``, ``lonlat``) or, with one modality, its tensor. Pixels that a
+``{m}_mask`` (B, [T,] H, W) marks invalid are set to 0 (the normalised mean) before
+the encoders, so the output does not depend on what lies under the mask; dates
+masked by ``{m}_date_mask`` are left out of the fusion.
 """
 import copy
 
@@ -30,6 +33,7 @@ from mmengine.model import BaseModule, ModuleDict
 from torch.profiler import record_function
 
 from eofm.registry import MODELS
+from eofm.structures import zero_invalid_pixels
 from ..utils.pretrained import load_pretrained, pretrained_init_cfg
 
 __all__ = ['SkySense']
@@ -241,7 +245,9 @@ class SkySense(BaseModule):
     # ------------------------------------------------------------------ forward
     def _as_dict(self, inputs):
         if isinstance(inputs, dict):
-            return inputs
+            # pixels the batch marks invalid ({m}_mask) are 0 whatever the files
+            # held there: the output never depends on what lies under the mask
+            return zero_invalid_pixels(inputs)
         if len(self.modalities) != 1:
             raise ValueError(f'SkySense: a tensor input needs a single-modality model; '
                              f'this one has {self.modalities}: pass the batch dict')
@@ -283,9 +289,9 @@ class SkySense(BaseModule):
         """Backbone outputs (see the class docstring); with ``return_features`` the
         dict of :meth:`forward_features` (through ``forward`` so that wrappers such
         as FSDP gather the parameters)."""
-        if return_features:
-            return self.forward_features(self._as_dict(inputs))
         batch = self._as_dict(inputs)
+        if return_features:
+            return self._features(batch)
         missing = [m for m in self.modalities if m not in batch]
         if len(missing) == len(self.modalities):
             raise ValueError(f'SkySense: the batch has none of {self.modalities} '
@@ -309,6 +315,9 @@ class SkySense(BaseModule):
             outputs or None), ``fused_mm`` (F_fus^mm, (B, D, h, w)) and ``fused``
             (F_fus: with the geo-context when enabled, else F_fus^mm).
         """
+        return self._features(zero_invalid_pixels(batch))
+
+    def _features(self, batch):
         tokens, doys, valids, hr_outs = {}, {}, {}, None
         for m in self.modalities:
             if m not in batch:
@@ -363,7 +372,7 @@ class SkySense(BaseModule):
             fused=fused)
 
     def _forward_fused(self, batch):
-        out = self.forward_features(batch)
+        out = self._features(batch)
         if self.out_type == 'hr_and_fusion':
             return tuple(out['hr_outs']) + (out['fused'], )
         return (out['fused'], )

@@ -3,7 +3,7 @@ import torch
 from mmengine.model import BaseDataPreprocessor
 
 from eofm.registry import MODELS
-from eofm.structures import TASK_SAMPLE_CONVERTERS
+from eofm.structures import TASK_SAMPLE_CONVERTERS, zero_invalid_pixels
 
 __all__ = ['MultiModalDataPreprocessor']
 
@@ -40,7 +40,9 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
     while every sample has the same modalities; it fails on a missing one). Output ``inputs`` holds, per modality ``m``:
 
     * ``m``: (B, C, H, W) static or (B, T, C, H, W) dated, float, normalised with
-      the configured per-band ``mean``/``std`` (invalid pixels stay 0);
+      the configured per-band ``mean``/``std``; pixels invalid in ``m_mask`` are 0
+      after normalisation, for every modality (:func:`zero_invalid_pixels`), so
+      what the files hold under their nodata never reaches a model;
     * ``m_mask``: validity, (B, H, W) or (B, T, H, W);
     * ``m_doy`` (B, T) and ``m_date_mask`` (B, T): series of different lengths are
       padded to the longest with ``m_date_mask`` False;
@@ -67,6 +69,10 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
         tensor_input (str, optional): Give this modality's pixel batch alone as
             ``inputs`` (a tensor instead of the dict), for host models that need
             a tensor, e.g. mmseg's sliding-window inference.
+        predict_grid (str, optional): For ``task='seg'`` samples without
+            ``gt_seg_map`` (unlabelled data through ``predict``): the modality whose
+            (H, W) the segmentor predicts on. Default: ``tensor_input``, else the
+            finest grid of the batch.
         batch_augments (None): Must be None; accepted because mmpretrain's
             ``ImageClassifier`` always passes its ``train_cfg.augments`` here.
             Mixup / CutMix mix one image tensor and are not defined for
@@ -78,6 +84,7 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
                  non_blocking=False,
                  task=None,
                  tensor_input=None,
+                 predict_grid=None,
                  batch_augments=None):
         super().__init__(non_blocking=non_blocking)
         if batch_augments is not None:
@@ -89,6 +96,7 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
                              f'{sorted(TASK_SAMPLE_CONVERTERS)} or None, got {task!r}')
         self.task = task
         self.tensor_input = tensor_input
+        self.predict_grid = predict_grid
         self.normalize = {}
         for name, stats in (normalize or {}).items():
             mean = torch.as_tensor(stats['mean'], dtype=torch.float32)
@@ -182,8 +190,27 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
         data_samples = data.get('data_samples')
         if self.task is not None and data_samples is not None:
             convert = TASK_SAMPLE_CONVERTERS[self.task]
-            data_samples = [convert(s) for s in data_samples]
+            shape = self._predict_shape(inputs)
+            data_samples = [convert(s, shape=shape) for s in data_samples]
         return dict(inputs=inputs, data_samples=self.cast_data(data_samples))
+
+    def _predict_shape(self, inputs):
+        """(H, W) to predict on for samples without a label map (see
+        ``predict_grid``)."""
+        if torch.is_tensor(inputs):
+            return tuple(inputs.shape[-2:])
+        batch = inputs[0] if isinstance(inputs, list) else inputs
+        name = self.predict_grid or self.tensor_input
+        if name is not None:
+            if name not in batch:
+                raise KeyError(f'MultiModalDataPreprocessor: predict_grid {name!r} is '
+                               f'not in the batch (keys: {sorted(batch)})')
+            return tuple(batch[name].shape[-2:])
+        grids = [
+            tuple(v.shape[-2:]) for k, v in batch.items()
+            if k in self._modalities([batch]) and torch.is_tensor(v) and v.dim() >= 4
+        ]
+        return max(grids, key=lambda s: s[0] * s[1]) if grids else None
 
     @staticmethod
     def _lonlat(data_samples):
@@ -216,9 +243,5 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
                 raise ValueError(f'normalize.{name} has {mean.numel()} bands, the '
                                  f'batch has {x.shape[-3]}')
             shape = (-1, 1, 1)
-            x = (x - mean.view(shape)) / std.view(shape)
-            mask = batch.get(name + '_mask')
-            if mask is not None:
-                x = x * mask.unsqueeze(-3).to(x.dtype)
-            batch[name] = x
-        return batch
+            batch[name] = (x - mean.view(shape)) / std.view(shape)
+        return zero_invalid_pixels(batch)

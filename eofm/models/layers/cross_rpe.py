@@ -22,6 +22,10 @@ position (cls, and in AnySat a tile-level MODIS token), then ``num_blocks`` bloc
 ``gh * gw`` patch tokens, each block a row-major grid (one block per modality). The
 queries are ``skip + gh * gw``. As in the references, the relative-position term of the
 cross attention is computed from the *unscaled* query: ``q k^T * scale + q . r_b``.
+
+Both blocks take ``rpe_query_heads`` (:mod:`.irpe`): ``'own'`` (each head its own
+query, OmniSat) or ``'first'`` (every head the first head's query, as AnySat's
+reference and its released weights).
 """
 from typing import Sequence
 
@@ -66,6 +70,7 @@ class RPEBlock(nn.Module):
         norm_eps (float): LayerNorm epsilon (1e-5 in AnySat's spatial transformer,
             1e-6 in its combiner).
         grid (str): ``'inferred'`` or ``'per_modality'``, see :class:`RPEAttention`.
+        rpe_query_heads (str): ``'own'`` (default) or ``'first'``, see :mod:`.irpe`.
     """
 
     def __init__(self,
@@ -78,7 +83,8 @@ class RPEBlock(nn.Module):
                  drop_path=0.0,
                  rpe=True,
                  norm_eps=1e-5,
-                 grid='inferred'):
+                 grid='inferred',
+                 rpe_query_heads='own'):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=norm_eps)
         self.attn = RPEAttention(
@@ -88,7 +94,8 @@ class RPEBlock(nn.Module):
             attn_drop=attn_drop,
             proj_drop=drop,
             rpe=rpe,
-            grid=grid)
+            grid=grid,
+            rpe_query_heads=rpe_query_heads)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.norm2 = nn.LayerNorm(dim, eps=norm_eps)
         self.mlp = Mlp(dim, int(dim * mlp_ratio), drop)
@@ -127,7 +134,8 @@ class CrossRPEAttention(nn.Module):
                  qk_scale=None,
                  attn_drop=0.0,
                  proj_drop=0.0,
-                 rpe_ratio=1.9):
+                 rpe_ratio=1.9,
+                 rpe_query_heads='own'):
         super().__init__()
         if dim % num_heads:
             raise ValueError(f'dim={dim} is not divisible by num_heads={num_heads}')
@@ -137,7 +145,7 @@ class CrossRPEAttention(nn.Module):
         self.wk = nn.Linear(dim, dim, bias=qkv_bias)
         self.wv = nn.Linear(dim, dim, bias=qkv_bias)
         self.q_learned = nn.Parameter(torch.zeros(1, 1, dim))
-        self.rpe_k = iRPE(head_dim, 1, rpe_ratio)
+        self.rpe_k = iRPE(head_dim, 1, rpe_ratio, query_heads=rpe_query_heads)
         self.attn_drop = nn.Dropout(attn_drop)
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
@@ -164,9 +172,7 @@ class CrossRPEAttention(nn.Module):
         v = self.wv(x).reshape(b, n, heads, hd).transpose(1, 2)
         attn = (q @ k.transpose(-2, -1)) * self.scale
         ids = cross_bucket_ids(h, w, skip, num_blocks, self.rpe_ratio, x.device)
-        table = torch.matmul(q, self.rpe_k.lookup_table_weight.to(q.dtype))
-        index = ids[None, None].expand(b, heads, -1, -1)
-        attn = attn + torch.gather(table, -1, index)
+        attn = attn + self.rpe_k.lookup(q, ids)
         attn = self.attn_drop(attn.softmax(dim=-1))
         out = (attn @ v).transpose(1, 2).reshape(b, num_q, c)
         return self.proj_drop(self.proj(out))
@@ -184,6 +190,7 @@ class CrossRPEBlock(nn.Module):
             as :class:`RPEBlock`.
         norm_eps (float): LayerNorm epsilon (1e-6 in AnySat).
         rpe_ratio (float): iRPE ratio. Default 1.9.
+        rpe_query_heads (str): ``'own'`` (default) or ``'first'``, see :mod:`.irpe`.
     """
 
     def __init__(self,
@@ -196,11 +203,12 @@ class CrossRPEBlock(nn.Module):
                  attn_drop=0.0,
                  drop_path=0.0,
                  norm_eps=1e-6,
-                 rpe_ratio=1.9):
+                 rpe_ratio=1.9,
+                 rpe_query_heads='own'):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=norm_eps)
         self.attn = CrossRPEAttention(dim, num_heads, qkv_bias, qk_scale, attn_drop,
-                                      drop, rpe_ratio)
+                                      drop, rpe_ratio, rpe_query_heads)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.norm2 = nn.LayerNorm(dim, eps=norm_eps)
         self.mlp = Mlp(dim, int(dim * mlp_ratio), drop)

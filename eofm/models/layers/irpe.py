@@ -19,6 +19,18 @@ of its ``utils_ViT.py``, MIT; AnySat ships an ``irpe.py`` of the same name):
   ``q_i . r_{b(i, j)}`` with ``r`` a (head_dim, num_buckets) table initialised to zero,
   where ``q`` is the already scaled query.
 
+Which query a head uses (``query_heads``):
+
+* ``'own'`` (default; the iRPE paper, OmniSat's reference): head ``h`` adds
+  ``q^h_i . r_{b(i, j)}``, each head with its own query;
+* ``'first'`` (AnySat's reference, and so its released ``AnySat.pth``): every head
+  adds the *first* head's term ``q^0_i . r_{b(i, j)}``. The reference builds its bucket
+  index per sample, (B, L, L), and gathers the flattened (B, H, L * num_buckets) table
+  with an index of shape (B, 1, L * L) in the only code path that runs without its
+  CUDA extension, so the gather reads head 0 only and the (B, 1, L, L) result is
+  broadcast over the heads. The weights were trained that way, so AnySat defaults to
+  it to give the features the release was trained for.
+
 Token layout. A sequence of ``L`` tokens holds ``skip`` tokens without a position
 first, then ``num_grids`` grids of ``height x width`` tokens in row-major order. Two
 ways to lay the grid, chosen by the caller:
@@ -41,8 +53,22 @@ import torch.nn.functional as F
 from eofm.registry import MODELS
 
 __all__ = [
-    'iRPE', 'RPEAttention', 'irpe_bucket_ids', 'irpe_num_buckets', 'piecewise_index'
+    'iRPE', 'RPEAttention', 'irpe_bucket_ids', 'irpe_num_buckets', 'piecewise_index',
+    'QUERY_HEADS'
 ]
+
+#: Values of ``query_heads`` (see the module docstring).
+QUERY_HEADS = ('own', 'first')
+
+
+def check_query_heads(value, owner):
+    """Validate a ``query_heads`` argument; ``owner`` names the module in the error."""
+    if value not in QUERY_HEADS:
+        raise ValueError(f'{owner}: query_heads must be one of {QUERY_HEADS} '
+                         f"('own': each head its own query, as the iRPE paper; "
+                         f"'first': every head the first head's, as AnySat's release), "
+                         f'got {value!r}')
+    return value
 
 
 def piecewise_index(relative_position, alpha, beta, gamma):
@@ -99,16 +125,24 @@ class iRPE(nn.Module):
         num_heads (int): Tables; 1 when the heads share one (the references' setting).
         ratio (float): Controls alpha, beta, gamma. Default 1.9 (8 buckets with skip).
         skip_bucket (bool): Keep the extra bucket for skip tokens. Default True.
+        query_heads (str): ``'own'`` (default) or ``'first'``: which head's query
+            gives every head's term (module docstring).
 
     ``forward(x, height=None, width=None, num_grids=1)`` takes the (scaled) queries
     ``x`` (B, H, L, head_dim) and returns the logit term (B, H, L, L); ``height=None``
-    infers the grid as ``floor(sqrt(L))`` over the whole sequence.
+    infers the grid as ``floor(sqrt(L))`` over the whole sequence. With
+    ``query_heads='first'`` the term is (B, 1, L, L), the same for every head.
     """
 
-    def __init__(self, head_dim, num_heads=1, ratio=1.9, skip_bucket=True):
+    def __init__(self, head_dim, num_heads=1, ratio=1.9, skip_bucket=True,
+                 query_heads='own'):
         super().__init__()
         self.head_dim, self.num_heads, self.ratio = head_dim, num_heads, ratio
         self.skip_bucket = skip_bucket
+        self.query_heads = check_query_heads(query_heads, 'iRPE')
+        if query_heads == 'first' and num_heads != 1:
+            raise ValueError("iRPE: query_heads='first' needs one shared table "
+                             f'(num_heads=1), got num_heads={num_heads}')
         self.num_buckets = irpe_num_buckets(ratio, skip_bucket)
         self.lookup_table_weight = nn.Parameter(
             torch.zeros(num_heads, head_dim, self.num_buckets))
@@ -135,14 +169,22 @@ class iRPE(nn.Module):
     def forward(self, x, height=None, width=None, num_grids=1):
         b, _, length, _ = x.shape
         ids = self.bucket_ids(length, height, width, num_grids, x.device)
+        return self.lookup(x, ids)
+
+    def lookup(self, x, ids):
+        """The term (B, H or 1, Lq, Lk) of queries ``x`` (B, H, Lq, hd) for bucket
+        ids (Lq, Lk)."""
+        if self.query_heads == 'first':
+            x = x[:, :1]
         # (B, H, L, hd) @ (1 or H, hd, nb) -> (B, H, L, nb): one value per query and bucket
         table = torch.matmul(x, self.lookup_table_weight.to(x.dtype))
-        index = ids.unsqueeze(0).unsqueeze(0).expand(b, table.shape[1], -1, -1)
+        index = ids.unsqueeze(0).unsqueeze(0).expand(x.shape[0], table.shape[1], -1, -1)
         return torch.gather(table, -1, index)
 
     def extra_repr(self):
         return (f'head_dim={self.head_dim}, num_heads={self.num_heads}, '
-                f'ratio={self.ratio}, num_buckets={self.num_buckets}')
+                f'ratio={self.ratio}, num_buckets={self.num_buckets}, '
+                f'query_heads={self.query_heads!r}')
 
 
 @MODELS.register_module()
@@ -166,6 +208,8 @@ class RPEAttention(nn.Module):
         grid (str): ``'inferred'`` (reference: ``floor(sqrt(L))`` over all tokens, the
             rest skip tokens) or ``'per_modality'`` (``forward`` gets ``hw_shape`` and
             ``num_grids``; each modality block is its own grid).
+        rpe_query_heads (str): ``query_heads`` of the iRPE, ``'own'`` (default) or
+            ``'first'`` (AnySat's release).
 
     ``forward(x, hw_shape=None, num_grids=1)``: x (B, L, dim). With
     ``grid='per_modality'`` the last ``num_grids * h * w`` tokens are ``num_grids``
@@ -182,7 +226,8 @@ class RPEAttention(nn.Module):
                  rpe=True,
                  rpe_ratio=1.9,
                  rpe_shared_head=True,
-                 grid='inferred'):
+                 grid='inferred',
+                 rpe_query_heads='own'):
         super().__init__()
         if dim % num_heads:
             raise ValueError(f'dim={dim} is not divisible by num_heads={num_heads}')
@@ -195,8 +240,11 @@ class RPEAttention(nn.Module):
         self.attn_drop = nn.Dropout(attn_drop)
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
-        self.rpe_k = iRPE(head_dim, 1 if rpe_shared_head else num_heads,
-                          rpe_ratio) if rpe else None
+        self.rpe_k = iRPE(
+            head_dim,
+            1 if rpe_shared_head else num_heads,
+            rpe_ratio,
+            query_heads=rpe_query_heads) if rpe else None
 
     def forward(self, x, hw_shape=None, num_grids=1):
         b, n, c = x.shape

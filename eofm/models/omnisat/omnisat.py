@@ -41,9 +41,11 @@ import copy
 from typing import Dict, Mapping, Optional
 
 import torch
+from mmengine.runner.checkpoint import CheckpointLoader
 
 from eofm.registry import MODELS
 from ..layers.ltae import LTAE
+from ..utils.pretrained import load_pretrained, pretrained_init_cfg, unwrap_state_dict
 from ..layers.patchify import patchify_aligned
 from .aerial import OmniSatAerialProjector
 from .combiner import OmniSatCombiner
@@ -126,8 +128,14 @@ class OmniSat(OmniSatCombiner):
         out_type (str): ``'tuple'``: ``forward`` returns ``(patch_tokens (B, N, d),
             tile_token (B, d))``; ``'featmap'``: a 1-tuple with the patch tokens as a
             (B, d, gh, gw) map (for dense heads).
-        init_cfg (dict, optional): mmengine init config.
+        init_cfg (dict, optional): mmengine init config. ``dict(type='Pretrained',
+            checkpoint=..., prefix=None)`` loads strictly (see :meth:`init_weights`).
     """
+
+    #: Prefixes tried, in order, when a checkpoint's keys are not this encoder's and
+    #: ``init_cfg`` names none: eofm checkpoints, the reference's Lightning files
+    #: (``model.encoder.``), its ``MAEOmni`` state dicts (``encoder.``).
+    CHECKPOINT_PREFIXES = ('backbone.', 'model.encoder.', 'encoder.', 'model.backbone.')
 
     arch_zoo = {
         'treesatai_ts':
@@ -245,6 +253,44 @@ class OmniSat(OmniSatCombiner):
                     in_norm=spec.get('in_norm', True),
                     return_att=True)
             self.add_module(f'projector_{m}', proj)
+
+    # ------------------------------------------------------------------ weights
+    def init_weights(self):
+        """Initialise, or load ``init_cfg``'s checkpoint strictly.
+
+        The file may be a reference OmniSat checkpoint (a Lightning file with
+        ``state_dict`` keys ``model.encoder.*``, a ``MAEOmni`` state dict with
+        ``encoder.*``, or the encoder alone; modality names dashed as
+        ``projector_s1-asc``) or an eofm checkpoint (``backbone.*``). Dashed names are
+        converted (:func:`convert_omnisat_reference_state_dict`) and, without a
+        ``prefix``, the first of :attr:`CHECKPOINT_PREFIXES` that the file uses is
+        taken. A parameter of this encoder the file lacks or holds with another
+        shape, or an encoder key this model does not have, is an error naming the
+        keys (MMEngine's ``Pretrained`` would load the rest and leave them at their
+        initialisation with a warning).
+        """
+        pretrained = pretrained_init_cfg(self.init_cfg)
+        if pretrained is None:
+            super().init_weights()
+            return
+        ckpt, prefix = pretrained
+        where = ckpt if isinstance(ckpt, str) else 'the given checkpoint'
+        if isinstance(ckpt, str):
+            ckpt = CheckpointLoader.load_checkpoint(ckpt, map_location='cpu')
+        state = convert_omnisat_reference_state_dict(
+            unwrap_state_dict(ckpt), encoder_prefix='encoder.')
+        own = set(self.state_dict())
+        if prefix is None and not own & set(state):
+            prefix = next((p for p in self.CHECKPOINT_PREFIXES
+                           if any(k.startswith(p) for k in state)), None)
+        load_pretrained(
+            self,
+            state,
+            prefix,
+            source=where,
+            hint=('  Is it an OmniSat checkpoint of this preset and these modalities '
+                  f'({list(self.modalities)})? Set init_cfg.prefix to the keys\' '
+                  "prefix ('model.encoder.' for the reference's Lightning files)."))
 
     # ------------------------------------------------------------------ inputs
     def _image(self, m, x):

@@ -62,7 +62,9 @@ def load_pretrained(module,
                     ignore_keys=(),
                     allow_missing=(),
                     convert=None,
-                    max_listed=5):
+                    max_listed=5,
+                    source=None,
+                    hint=None):
     """Load a release file into ``module``; raise on any mismatch.
 
     Args:
@@ -78,6 +80,9 @@ def load_pretrained(module,
             output norms or rebuilt buffers the release does not hold.
         convert (callable, optional): ``state_dict -> state_dict`` applied after
             the prefix selection (e.g. channel adaptation).
+        source (str, optional): What to call an already loaded ``checkpoint`` in
+            messages (its file name).
+        hint (str, optional): Last line of the mismatch error (what to check).
 
     Returns:
         dict: ``missing`` (allowed ones), ``ignored`` keys.
@@ -87,7 +92,7 @@ def load_pretrained(module,
         where = checkpoint
         ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
     else:
-        where, ckpt = 'the given checkpoint', checkpoint
+        where, ckpt = source or 'the given checkpoint', checkpoint
     state = _select(unwrap_state_dict(ckpt), prefix)
     ignored = [k for k in state if k in set(ignore_keys)]
     for k in ignored:
@@ -113,8 +118,8 @@ def load_pretrained(module,
             lines.append(f'  unexpected: {unexpected[:max_listed]}')
         for k, got, want in shapes[:max_listed]:
             lines.append(f'  {k}: file {got}, module {want}')
-        lines.append('  Is it the file of this module (hr / s2 / s1 / head / fusion), '
-                     'and does the config match its architecture?')
+        lines.append(hint or '  Is it the file of this module (hr / s2 / s1 / head / '
+                     'fusion), and does the config match its architecture?')
         raise PretrainedMismatchError('\n'.join(lines))
     with torch.no_grad():
         module.load_state_dict(state, strict=False)
