@@ -266,7 +266,6 @@ param_scheduler = [
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 custom_hooks = [
-    dict(type='eofm.ExactResumeHook'),  # the runtime's, kept with this list's hooks
     dict(type='eofm.TeacherEMAHook')
 ]
 default_hooks = dict(checkpoint=dict(by_epoch=True, interval=5, max_keep_ckpts=3))

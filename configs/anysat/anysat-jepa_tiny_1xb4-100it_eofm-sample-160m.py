@@ -85,7 +85,6 @@ param_scheduler = [
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
 custom_hooks = [
-    dict(type='eofm.ExactResumeHook'),  # the runtime's, kept with this list's hooks
     dict(type='eofm.TeacherEMAHook')
 ]
 default_hooks = dict(

@@ -68,7 +68,6 @@ default_hooks = dict(
         save_best='accuracy/top1',
         rule='greater'))
 custom_hooks = [
-    dict(type='eofm.ExactResumeHook'),  # the runtime's, kept with this list's hooks
     dict(
         type='EarlyStoppingHook', monitor='accuracy/top1', rule='greater', patience=10)
 ]

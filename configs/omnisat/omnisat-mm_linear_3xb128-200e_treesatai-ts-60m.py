@@ -64,7 +64,6 @@ default_hooks = dict(
         save_best='multi-label/f1-score',
         rule='greater'))
 custom_hooks = [
-    dict(type='eofm.ExactResumeHook'),  # the runtime's, kept with this list's hooks
     dict(
         type='EarlyStoppingHook',
         monitor='multi-label/f1-score',

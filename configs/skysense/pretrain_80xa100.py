@@ -156,6 +156,5 @@ default_hooks = dict(
     checkpoint=dict(by_epoch=False, interval=5000, max_keep_ckpts=3))
 auto_scale_lr = dict(base_batch_size=240)
 custom_hooks = [
-    dict(type='eofm.ExactResumeHook'),
     dict(type='eofm.TeacherEMAHook'),  # after each iteration, outside FSDP's forward
 ]

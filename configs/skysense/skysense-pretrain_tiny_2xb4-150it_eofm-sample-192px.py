@@ -93,7 +93,6 @@ default_hooks = dict(
 _probe = dict(type='eofm.MultiModalDataset', data_root={{_base_.data_root}},
               pipeline={{_base_.test_pipeline}})
 custom_hooks = [
-    dict(type='eofm.ExactResumeHook'),
     dict(type='eofm.TeacherEMAHook'),
     dict(type='eofm.PretrainReportHook', num_classes=5, max_samples=48,
          probe_train=dict(_probe, ann_file='train.json'),

@@ -9,6 +9,7 @@ import warnings
 
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
@@ -16,7 +17,7 @@ from eofm.utils.dist import cpu_distributed_needed, setup_cpu_distributed
 
 __all__ = [
     'load_config', 'merge_train_args', 'merge_test_args', 'enable_visualization',
-    'build_runner', 'add_common_args', 'set_local_rank'
+    'build_runner', 'add_common_args', 'set_local_rank', 'ensure_exact_resume_hook'
 ]
 
 
@@ -153,8 +154,33 @@ def merge_test_args(cfg, args):
     return cfg
 
 
+#: The hook that makes ``--resume`` exact; every runner gets it (:func:`build_runner`).
+EXACT_RESUME_HOOK = 'eofm.ExactResumeHook'
+
+
+def ensure_exact_resume_hook(cfg):
+    """Add :class:`eofm.ExactResumeHook` to ``cfg.custom_hooks`` when it is not there.
+
+    The default runtimes list it, but a config that sets ``custom_hooks`` to a list of
+    its own replaces theirs (MMEngine merges lists by replacing them), and exact
+    resume would be lost without a word. It is added back here, with a log line, so
+    configs need not repeat it. Returns ``cfg`` (changed in place).
+    """
+    hooks = list(cfg.get('custom_hooks') or [])
+    names = {str(h.get('type', '')).split('.')[-1] for h in hooks if hasattr(h, 'get')}
+    if 'ExactResumeHook' not in names:
+        hooks.insert(0, dict(type=EXACT_RESUME_HOOK))
+        cfg.custom_hooks = hooks
+        print_log(
+            f'{EXACT_RESUME_HOOK} added to custom_hooks (the config\'s list did not '
+            'hold it): --resume restores the RNG state', logger='current')
+    return cfg
+
+
 def build_runner(cfg):
-    """Build the runner the config asks for (``runner_type``) or MMEngine's Runner."""
+    """Build the runner the config asks for (``runner_type``) or MMEngine's Runner,
+    with :class:`eofm.ExactResumeHook` (:func:`ensure_exact_resume_hook`)."""
+    ensure_exact_resume_hook(cfg)
     if 'runner_type' not in cfg:
         return Runner.from_cfg(cfg)
     return RUNNERS.build(cfg)

@@ -24,7 +24,8 @@ import torch
 
 __all__ = [
     'mmengine_safe_globals', 'load_checkpoint_safely', 'install_safe_local_loader',
-    'atomic_write_bytes', 'save_checkpoint_atomically', 'install_atomic_local_writes'
+    'atomic_write_bytes', 'save_checkpoint_atomically', 'install_atomic_local_writes',
+    'split_wrapper', 'unwrap_state_dict', 'pretrained_init_cfg'
 ]
 
 _BUILTIN_STATISTICS = frozenset({'min', 'max', 'current', 'mean'})
@@ -138,3 +139,26 @@ def install_atomic_local_writes():
     put_text.__doc__ = LocalBackend.put_text.__doc__
     LocalBackend.put = put
     LocalBackend.put_text = put_text
+
+
+def split_wrapper(ckpt):
+    """``(tensors, wrapper)`` of a checkpoint: the dict under ``state_dict`` or
+    ``model`` and that key, or ``ckpt`` itself and None."""
+    for key in ('state_dict', 'model'):
+        if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
+            return ckpt[key], key
+    return ckpt, None
+
+
+def unwrap_state_dict(ckpt):
+    """The tensor dict of a checkpoint (see :func:`split_wrapper`)."""
+    return split_wrapper(ckpt)[0]
+
+
+def pretrained_init_cfg(init_cfg):
+    """``(checkpoint, prefix)`` of a ``type='Pretrained'`` init_cfg, else None."""
+    cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
+    for cfg in cfgs:
+        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
+            return cfg['checkpoint'], cfg.get('prefix')
+    return None

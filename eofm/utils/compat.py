@@ -15,8 +15,8 @@ through eofm), is idempotent, and touches only what is listed here:
 4. The SkySense paper's mmpretrain example (Fig. K16) loads the Swin **V2** HR
    weights into mmpretrain's V1 ``SwinTransformer``, which silently keeps most of
    its random weights. V1's ``init_weights`` now stops at once with a message naming
-   the eofm module and config to use when its pretrained file holds V2 keys (see
-   :func:`eofm.models.backbones.skysense_swin.guard_swin_v1`).
+   the eofm module and config to use when its pretrained file holds V2 keys
+   (:func:`guard_swin_v1`).
 
 mmseg 1.2.2 imports ``ftfy`` and ``regex`` without declaring them: that fault is fixed
 in ``requirements/runtime.txt``, not here.
@@ -45,6 +45,49 @@ def apply():
     from .checkpoint import install_atomic_local_writes, install_safe_local_loader
     install_safe_local_loader()
     install_atomic_local_writes()
-    from eofm.models.backbones.skysense_swin import guard_swin_v1
     guard_swin_v1()
     _APPLIED = True
+
+
+# ---------------------------------------------------------------- fix 4: Swin V1 guard
+#: A working config for the SkySense HR weights, named in the error.
+HR_CONFIG = 'configs/skysense/skysense-hr_swinv2-h_8xb32-100e_aid-224px.py'
+_V2_MARKERS = ('cpb_mlp', 'logit_scale', 'q_bias')
+
+
+def _v2_keys(checkpoint):
+    """Swin V2 keys of a local checkpoint (read memory-mapped), else []."""
+    import os.path as osp
+    if not isinstance(checkpoint, str) or not osp.isfile(checkpoint):
+        return []
+    from .checkpoint import load_checkpoint_safely, unwrap_state_dict
+    try:
+        ckpt = load_checkpoint_safely(checkpoint, map_location='cpu', mmap=True)
+    except Exception:  # noqa: BLE001 - not a zip checkpoint: let mmengine try
+        return []
+    return [k for k in unwrap_state_dict(ckpt) if any(m in k for m in _V2_MARKERS)]
+
+
+def guard_swin_v1():
+    """Make mmpretrain's V1 ``SwinTransformer`` refuse Swin V2 weights (fix 4)."""
+    from mmpretrain.models.backbones import SwinTransformer
+
+    from .checkpoint import pretrained_init_cfg
+    if getattr(SwinTransformer.init_weights, '_eofm_guard', False):
+        return
+    original = SwinTransformer.init_weights
+
+    def init_weights(self):
+        pretrained = pretrained_init_cfg(self.init_cfg)
+        found = _v2_keys(pretrained[0]) if pretrained else []
+        if found:
+            raise ValueError(
+                f'{pretrained[0]} holds Swin Transformer V2 weights ({found[0]}, ...), '
+                "which type='SwinTransformer' (V1) cannot load. SkySense's HR encoder "
+                "is Swin V2: use backbone=dict(type='eofm.SkySenseSwinV2', "
+                "arch='huge', ...) with custom_imports=dict(imports=['eofm']); a "
+                f'working classification config is {HR_CONFIG}.')
+        return original(self)
+
+    init_weights._eofm_guard = True
+    SwinTransformer.init_weights = init_weights

@@ -20,7 +20,10 @@ def test_anysat_jepa_sample_pretraining_loss_goes_down(tmp_path):
     assert model.base_momentum == 0.004 and model.end_momentum == 0.0
     assert cfg.optim_wrapper.optimizer.type == 'AdamW'
     assert cfg.optim_wrapper.optimizer.weight_decay == 0.05
-    assert [h.type for h in cfg.custom_hooks
+    assert [h.type for h in cfg.custom_hooks] == ['eofm.TeacherEMAHook']
+    # the runner set-up adds the runtime's ExactResumeHook back in front
+    from eofm.apis.runner_setup import ensure_exact_resume_hook
+    assert [h['type'] for h in ensure_exact_resume_hook(cfg.copy()).custom_hooks
             ] == ['eofm.ExactResumeHook', 'eofm.TeacherEMAHook']
     losses, runner = pretrain_losses(cfg, root, 20)
     assert losses[-5:].mean() < 0.9 * losses[:5].mean(), losses

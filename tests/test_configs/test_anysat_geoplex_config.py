@@ -90,7 +90,10 @@ def test_geoplex_config_setup_and_two_steps(roots, tmp_path):
     assert model.modality_drop_ratio == 0.5 and model.date_drop_ratio == 0.5
     assert cfg.optim_wrapper.optimizer.lr == 5e-5
     assert cfg.optim_wrapper.optimizer.weight_decay == 0.05
-    assert [h.type for h in cfg.custom_hooks
+    assert [h.type for h in cfg.custom_hooks] == ['eofm.TeacherEMAHook']
+    # the runner set-up adds the runtime's ExactResumeHook back in front
+    from eofm.apis.runner_setup import ensure_exact_resume_hook
+    assert [h['type'] for h in ensure_exact_resume_hook(cfg.copy()).custom_hooks
             ] == ['eofm.ExactResumeHook', 'eofm.TeacherEMAHook']
     # every packed modality is normalised per source or documented as not
     packed = [

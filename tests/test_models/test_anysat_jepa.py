@@ -4,8 +4,7 @@ import pytest
 import torch
 
 from eofm.models.anysat.jepa import (AnySatJEPA, AnySatPredictor,
-                                     MultiBlockMaskCollator, anysat_combine,
-                                     anysat_modality_tokens, drop_dates,
+                                     MultiBlockMaskCollator, drop_dates,
                                      modality_keep_mask)
 
 MODALITIES = dict(naip=dict(), s2=dict(), s1=dict(in_channels=2))
@@ -112,12 +111,19 @@ def test_combiner_on_all_patches_is_the_encoder():
     net = _model()
     enc = net.backbone.eval()
     batch = _batch()
-    parts = anysat_modality_tokens(enc, batch, 20)
+    parts = enc.tokenize(batch, 20)
     assert [t.shape for t in parts['tokens']] == [torch.Size([2, 16, 64])] * 3
-    full = anysat_combine(enc, parts)
+    full = enc.combine(parts)
     torch.testing.assert_close(full, enc(batch, patch_size=20, output='all'))
-    sub = anysat_combine(enc, parts, torch.tensor([[0, 2], [1, 3]]))
+    sub = enc.combine(parts, torch.tensor([[0, 2], [1, 3]]))
     assert sub.shape == (2, 3, 64)
+    # a context of patches is the combiner on those patches, at their places on the
+    # full grid: every patch kept, in any order, gives the full output reordered
+    perm = torch.stack([torch.randperm(16), torch.randperm(16)])
+    reordered = enc.combine(parts, perm)
+    torch.testing.assert_close(reordered[:, 0], full[:, 0])
+    torch.testing.assert_close(
+        reordered[:, 1:], torch.gather(full[:, 1:], 1, perm[..., None].expand(-1, -1, 64)))
 
 
 def test_predictor_parameters_at_base():

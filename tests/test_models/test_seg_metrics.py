@@ -117,9 +117,11 @@ def test_seg_task_conversion_and_rename_modality():
     seg = out['data_samples'][0]
     assert seg.gt_sem_seg.data.shape == (1, 3, 4)
     assert seg.img_shape == seg.ori_shape == (3, 4) and seg.sample_id == 't0'
-    with pytest.raises(KeyError, match='gt_seg_map'):
-        MultiModalDataPreprocessor(task='seg')(
-            dict(inputs=data['inputs'], data_samples=[MultiModalDataSample()]))
+    # an unlabelled sample (for predict) is shaped like the finest grid of the batch
+    unlabelled = MultiModalDataPreprocessor(task='seg')(
+        dict(inputs=data['inputs'], data_samples=[MultiModalDataSample()]))
+    seg = unlabelled['data_samples'][0]
+    assert seg.img_shape == (3, 4) and 'gt_sem_seg' not in seg
     with pytest.raises(ValueError, match='task'):
         MultiModalDataPreprocessor(task='det')
 

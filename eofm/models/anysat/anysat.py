@@ -61,7 +61,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from eofm.registry import MODELS
 from ..layers.cross_rpe import CrossRPEBlock, RPEBlock
 from ..layers.irpe import check_query_heads
-from ..layers.patchify import pixels_per_patch
+from ..layers.patchify import gather_patches, pixels_per_patch
 from ..layers.pos_embed import get_2d_sincos_pos_embed_with_scale
 from ..utils.pretrained import (load_pretrained, pretrained_init_cfg, unwrap_state_dict)
 from .projectors import (ImagePatchProjector, TimeSeriesProjector,
@@ -368,7 +368,7 @@ class AnySat(BaseModule):
             allow_missing=[rf'projector_{re.escape(m)}\.' for m in new])
 
     # ------------------------------------------------------------------ forward
-    def _adapt_batch(self, batch):
+    def adapt_batch(self, batch):
         """Accept the batch of :class:`eofm.MultiModalDataPreprocessor` as well.
 
         eofm's data layer names modalities with identifiers (``s1_asc`` for the
@@ -376,7 +376,8 @@ class AnySat(BaseModule):
         ``{m}_mask`` (B, T, H, W), padded dates as ``{m}_date_mask`` (B, T), and adds
         ``{m}_present`` and ``lonlat``. They become AnySat's inputs: ``{m}_dates``
         and one ``{m}_mask`` broadcastable to (B, T, C, H, W); the rest is dropped.
-        Keys that are already AnySat's pass through unchanged.
+        Keys that are already AnySat's pass through unchanged. This is the one
+        place where eofm's batch naming becomes AnySat's.
         """
         eofm_keys = [
             k for k in batch
@@ -487,28 +488,34 @@ class AnySat(BaseModule):
                              'patch-level modality')
         return names, plans, grid, scale
 
-    def forward(self,
-                inputs: Dict[str, torch.Tensor],
-                patch_size: Optional[float] = None,
-                output: Optional[str] = None,
-                dense_modality: Optional[str] = None):
-        output = self.output if output is None else output
-        if output not in OUTPUTS:
-            raise ValueError(f'AnySat: output must be one of {OUTPUTS}, got {output!r}')
-        inputs = self._adapt_batch(inputs) if isinstance(inputs, dict) else inputs
+    def tokenize(self,
+                 inputs: Dict[str, torch.Tensor],
+                 patch_size: Optional[float] = None,
+                 keep_subpatches: bool = False,
+                 dense_modality: Optional[str] = None):
+        """Steps 1-2: projectors and the spatial transformer of every modality.
+
+        ``inputs`` as :meth:`forward` takes them (either naming). Returns a dict:
+        ``names`` (patch-level modalities, input order), ``tokens`` [(B, N, D)] one
+        token per row-major patch and modality, without position (the reference's
+        ``tokens_{m}``, the inputs of the JEPA's MIL-NCE), ``tile_tokens``
+        [(B, 1, D)] of tile-level modalities (MODIS), ``grid`` (gh, gw), ``scale``
+        (patch size / 10 m), ``patch_size`` and, with ``keep_subpatches``,
+        ``subpatches`` (B, gh * s, gw * s, D): the sub-patch tokens of
+        ``dense_modality`` (default: the constructor's, else the first patch-level
+        modality) at their places, else None.
+        """
+        inputs = self.adapt_batch(inputs) if isinstance(inputs, dict) else inputs
         patch_size = self.patch_size if patch_size is None else patch_size
         names, plans, (gh, gw), scale = self._check_inputs(inputs, patch_size)
-        if output == 'dense':
-            patch_level = [m for m in names if not plans[m].get('tile_level')]
+        patch_level = [m for m in names if not plans[m].get('tile_level')]
+        if keep_subpatches:
             dense_modality = dense_modality or self.dense_modality or patch_level[0]
             if dense_modality not in patch_level:
                 raise ValueError(f'AnySat: dense_modality {dense_modality!r} is not a '
                                  f'patch-level modality of the inputs {patch_level}')
         b, d = inputs[names[0]].shape[0], self.embed_dim
-        num_patches = gh * gw
-        pos = get_2d_sincos_pos_embed_with_scale(
-            d, (gh, gw), scale, cls_token=True).to(self.cls_token)
-        patch_tokens, tile_tokens, subpatches = [], [], None
+        tokens, tile_tokens, subpatches = [], [], None
         for name in names:
             spec, plan, x = self.specs[name], plans[name], inputs[name]
             proj = getattr(self, f'projector_{name}')
@@ -519,7 +526,7 @@ class AnySat(BaseModule):
                            None if plan.get('tile_level') else plan['pixels'],
                            inputs.get(f'{name}_mask'))
             sub_grid = plan['grid'] if plan.get('tile_level') else (plan['side'], ) * 2
-            keep = output == 'dense' and name == dense_modality
+            keep = keep_subpatches and name == dense_modality
             out = self.spatial_encoder(tok, sub_grid, self.subpatch_resolution(name),
                                        keep)
             if keep:
@@ -528,22 +535,72 @@ class AnySat(BaseModule):
             if plan.get('tile_level'):
                 tile_tokens.append(out.view(b, 1, d))
             else:
-                patch_tokens.append(out.view(b, num_patches, d) + pos[:, 1:])
-        skip = 1 + len(tile_tokens)
+                tokens.append(out.view(b, gh * gw, d))
+        return dict(
+            names=patch_level,
+            tokens=tokens,
+            tile_tokens=tile_tokens,
+            grid=(gh, gw),
+            scale=scale,
+            patch_size=patch_size,
+            subpatches=subpatches)
+
+    def combine(self,
+                parts: dict,
+                keep: Optional[torch.Tensor] = None,
+                token_keep: Optional[torch.Tensor] = None,
+                mask_token: Optional[torch.Tensor] = None):
+        """Step 3, the modality combiner, on the tokens of :meth:`tokenize`.
+
+        ``keep`` (B, K) row-major patch indices: combine only those patches of each
+        sample (AnySat's JEPA context; None: every patch). ``token_keep`` (B, M, K)
+        bool: the tokens of the M modalities not kept are replaced by ``mask_token``
+        (modality dropout). Returns (B, 1 + K, D): the cls token, then one token per
+        (kept) patch; the queries of tile-level tokens are dropped.
+        """
+        (gh, gw), scale = parts['grid'], parts['scale']
+        toks, tile = parts['tokens'], parts['tile_tokens']
+        b, d = toks[0].shape[0], self.embed_dim
+        pos = get_2d_sincos_pos_embed_with_scale(
+            d, (gh, gw), scale, cls_token=True).to(self.cls_token)
+        ppos = pos[:, 1:].expand(b, -1, -1)
+        toks = [t + ppos for t in toks]
+        if keep is not None:
+            toks = [gather_patches(t, keep) for t in toks]
+            ppos = gather_patches(ppos, keep)
+        if token_keep is not None:
+            toks = [
+                torch.where(token_keep[:, i, :, None], t, mask_token.to(t))
+                for i, t in enumerate(toks)
+            ]
+        skip = 1 + len(tile)
         cls = (self.cls_token + pos[:, :1]).expand(b, -1, -1)
-        x = torch.cat([cls] + tile_tokens + patch_tokens, dim=1)
+        x = torch.cat([cls] + list(tile) + toks, dim=1)
         for blk in self.blocks[:-1]:
             x = blk(x)
-        query_pos = torch.cat([pos[:, :1].expand(-1, skip, -1), pos[:, 1:]], dim=1)
-        x = self.blocks[-1](x, query_pos, (gh, gw), len(patch_tokens), skip)
-        x = torch.cat([x[:, :1], x[:, skip:]], dim=1)  # drop tile-level queries
+        query_pos = torch.cat([pos[:, :1].expand(b, skip, -1), ppos], dim=1)
+        x = self.blocks[-1](x, query_pos, (gh, gw), len(toks), skip, keep)
+        return torch.cat([x[:, :1], x[:, skip:]], dim=1)  # drop tile-level queries
+
+    def forward(self,
+                inputs: Dict[str, torch.Tensor],
+                patch_size: Optional[float] = None,
+                output: Optional[str] = None,
+                dense_modality: Optional[str] = None):
+        output = self.output if output is None else output
+        if output not in OUTPUTS:
+            raise ValueError(f'AnySat: output must be one of {OUTPUTS}, got {output!r}')
+        parts = self.tokenize(inputs, patch_size, output == 'dense', dense_modality)
+        x = self.combine(parts)
         if output == 'tile':
             return x[:, 0]
         if output == 'all':
             return x
-        patches = x[:, 1:].reshape(b, gh, gw, d)
+        (gh, gw), b = parts['grid'], x.shape[0]
+        patches = x[:, 1:].reshape(b, gh, gw, self.embed_dim)
         if output == 'patch':
             return patches
+        subpatches = parts['subpatches']
         s = subpatches.shape[1] // gh
         up = patches.repeat_interleave(s, dim=1).repeat_interleave(s, dim=2)
         return torch.cat([up, subpatches], dim=-1)

@@ -47,9 +47,10 @@ from mmengine.logging import MessageHub
 from mmengine.model import BaseModel, ExponentialMovingAverage
 from mmengine.model.weight_init import trunc_normal_
 
-from eofm.datasets.heterogeneous_sampler import (add_source_logs, split_source_blocks)
 from eofm.registry import MODELS
-from ..layers.cross_rpe import RPEBlock, cross_bucket_ids
+from ..utils.source_blocks import add_source_logs, split_source_blocks
+from ..layers.cross_rpe import RPEBlock
+from ..layers.patchify import gather_patches
 from ..layers.pos_embed import get_2d_sincos_pos_embed_with_scale
 
 __all__ = [
@@ -234,11 +235,6 @@ def drop_dates(inputs: Dict[str, torch.Tensor],
     return out
 
 
-def _gather(x, idx):
-    """x (B, N, D), idx (B, K) -> (B, K, D)."""
-    return torch.gather(x, 1, idx[..., None].expand(-1, -1, x.shape[-1]))
-
-
 # ---------------------------------------------------------------------- EMA
 class LinearMomentumEMA(ExponentialMovingAverage):
     """EMA whose momentum goes linearly from ``momentum`` to ``end_momentum``.
@@ -343,9 +339,9 @@ class AnySatPredictor(nn.Module):
         dp = self.predictor_embed_dim
         pos = get_2d_sincos_pos_embed_with_scale(dp, tuple(grid), scale)
         pos = pos.to(x).expand(b, -1, -1)
-        x = self.predictor_embed(x) + _gather(pos, masks_x)
+        x = self.predictor_embed(x) + gather_patches(pos, masks_x)
         n_ctx = x.shape[1]
-        targets = torch.cat([_gather(pos, m) for m in masks], dim=0)
+        targets = torch.cat([gather_patches(pos, m) for m in masks], dim=0)
         pred = self.mask_token.to(x) + targets
         x = x.repeat(len(masks), 1, 1)
         x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x, pred], dim=1)
@@ -353,120 +349,6 @@ class AnySatPredictor(nn.Module):
             x = blk(x)
         x = self.predictor_norm(x)
         return self.predictor_proj(x[:, 1 + n_ctx:])
-
-
-# ---------------------------------------------------------------------- encoder parts
-def anysat_modality_tokens(encoder, inputs, patch_size=None):
-    """Projector + spatial transformer of every modality of an :class:`eofm.AnySat`.
-
-    Returns ``dict(names, tokens, tile_tokens, grid, scale, patch_size)``: ``tokens``
-    a list of (B, N, D) per patch-level modality (row-major patches, no position;
-    the reference's ``tokens_{m}``), ``tile_tokens`` (B, 1, D) per tile-level one.
-    """
-    inputs = encoder._adapt_batch(inputs)
-    patch_size = encoder.patch_size if patch_size is None else patch_size
-    names, plans, (gh, gw), scale = encoder._check_inputs(inputs, patch_size)
-    b, d = inputs[names[0]].shape[0], encoder.embed_dim
-    tokens, tile_tokens, patch_names = [], [], []
-    for name in names:
-        spec, plan, x = encoder.specs[name], plans[name], inputs[name]
-        proj = getattr(encoder, f'projector_{name}')
-        if spec['kind'] == 'image':
-            tok = proj(x, plan['side'], plan['cells'], encoder.subpatch_order)
-        else:
-            tok = proj(x, inputs[f'{name}_dates'],
-                       None if plan.get('tile_level') else plan['pixels'],
-                       inputs.get(f'{name}_mask'))
-        sub_grid = plan['grid'] if plan.get('tile_level') else (plan['side'], ) * 2
-        out = encoder.spatial_encoder(tok, sub_grid, encoder.subpatch_resolution(name))
-        if plan.get('tile_level'):
-            tile_tokens.append(out.view(b, 1, d))
-        else:
-            tokens.append(out.view(b, gh * gw, d))
-            patch_names.append(name)
-    return dict(
-        names=patch_names,
-        tokens=tokens,
-        tile_tokens=tile_tokens,
-        grid=(gh, gw),
-        scale=scale,
-        patch_size=patch_size)
-
-
-def anysat_combine(encoder,
-                   parts,
-                   keep: Optional[torch.Tensor] = None,
-                   token_keep: Optional[torch.Tensor] = None,
-                   mask_token: Optional[torch.Tensor] = None):
-    """The modality combiner of an :class:`eofm.AnySat` on a subset of patches.
-
-    ``parts`` from :func:`anysat_modality_tokens`; ``keep`` (B, K) patch indices (None:
-    all patches, which gives ``encoder(..., output='all')``); ``token_keep`` (B, M, K)
-    bool: tokens not kept are replaced by ``mask_token``. Returns (B, 1 + K, D): the
-    cls token, then one token per kept patch.
-    """
-    (gh, gw), scale = parts['grid'], parts['scale']
-    d = encoder.embed_dim
-    patch = parts['tokens']
-    b = patch[0].shape[0]
-    pos = get_2d_sincos_pos_embed_with_scale(
-        d, (gh, gw), scale, cls_token=True).to(encoder.cls_token)
-    ppos = pos[:, 1:].expand(b, -1, -1)
-    toks = [t + ppos for t in patch]
-    if keep is not None:
-        toks = [_gather(t, keep) for t in toks]
-        qpos = _gather(ppos, keep)
-    else:
-        qpos = ppos
-    if token_keep is not None:
-        toks = [
-            torch.where(token_keep[:, i, :, None], t, mask_token.to(t))
-            for i, t in enumerate(toks)
-        ]
-    tile = parts['tile_tokens']
-    skip, m, k = 1 + len(tile), len(toks), toks[0].shape[1]
-    cls = (encoder.cls_token + pos[:, :1]).expand(b, -1, -1)
-    x = torch.cat([cls] + list(tile) + toks, dim=1)
-    for blk in encoder.blocks[:-1]:
-        x = blk(x)
-    cross = encoder.blocks[-1]
-    query_pos = torch.cat([pos[:, :1].expand(b, skip, -1), qpos], dim=1)
-    x = cross.drop_path(
-        _cross_attention(cross.attn, cross.norm1(x), query_pos, (gh, gw), m, skip,
-                         keep))
-    x = x + cross.drop_path(cross.mlp(cross.norm2(x)))
-    return torch.cat([x[:, :1], x[:, skip:]], dim=1)
-
-
-def _cross_attention(attn, x, query_pos, hw, num_blocks, skip, keep):
-    """:class:`eofm.CrossRPEAttention` with queries and keys at the patches ``keep``
-    (per tile) of the full grid: the iRPE buckets are those of the full grid."""
-    b, n, c = x.shape
-    heads, hd = attn.num_heads, c // attn.num_heads
-    num_q = query_pos.shape[1]
-    q = (attn.q_learned + query_pos.to(x.dtype)).reshape(b, num_q, heads,
-                                                         hd).transpose(1, 2)
-    k = attn.wk(x).reshape(b, n, heads, hd).transpose(1, 2)
-    v = attn.wv(x).reshape(b, n, heads, hd).transpose(1, 2)
-    logits = (q @ k.transpose(-2, -1)) * attn.scale
-    ids = cross_bucket_ids(hw[0], hw[1], skip, 1, attn.rpe_ratio, x.device)
-    if keep is None:
-        ids = ids[None].expand(b, -1, -1)
-    else:
-        sel = torch.cat([
-            torch.arange(skip, device=x.device)[None].expand(b, -1),
-            keep.to(x.device) + skip
-        ],
-                        dim=1)  # (B, skip + K) rows / columns of the grid table
-        ids = ids[None].expand(b, -1, -1)
-        ids = torch.gather(ids, 1, sel[..., None].expand(-1, -1, ids.shape[-1]))
-        ids = torch.gather(ids, 2, sel[:, None].expand(-1, ids.shape[1], -1))
-    ids = torch.cat([ids[..., :skip], ids[..., skip:].repeat(1, 1, num_blocks)], dim=-1)
-    table = torch.matmul(q, attn.rpe_k.lookup_table_weight.to(q.dtype))
-    logits = logits + torch.gather(table, -1, ids[:, None].expand(-1, heads, -1, -1))
-    weights = attn.attn_drop(logits.softmax(dim=-1))
-    out = (weights @ v).transpose(1, 2).reshape(b, num_q, c)
-    return attn.proj_drop(attn.proj(out))
 
 
 # ---------------------------------------------------------------------- algorithm
@@ -654,7 +536,7 @@ class AnySatJEPA(BaseModel):
 
     def loss(self, inputs, data_samples=None):
         enc = self.backbone
-        batch = enc._adapt_batch(self._rename(inputs))
+        batch = enc.adapt_batch(self._rename(inputs))
         patch_size = self._patch_size(self._source)
         g = self.generator
         # targets: the EMA encoder on the full batch, layer-normed patch tokens
@@ -665,7 +547,7 @@ class AnySatJEPA(BaseModel):
         if self.date_drop_ratio > 0:
             series = [m for m in batch if m in enc.specs and batch[m].dim() == 5]
             student_in = drop_dates(batch, series, self.date_drop_ratio, g)
-        parts = anysat_modality_tokens(enc, student_in, patch_size)
+        parts = enc.tokenize(student_in, patch_size)
         b = parts['tokens'][0].shape[0]
         masks_enc, masks_pred = self.mask_collator(b, parts['grid'], g)
         dev = target.device
@@ -678,12 +560,12 @@ class AnySatJEPA(BaseModel):
             if self.modality_drop_ratio > 0 and num_mod > 1:
                 token_keep = modality_keep_mask(b, num_mod, m_enc.shape[1],
                                                 self.modality_drop_ratio, g, dev)
-            ctx = anysat_combine(enc, parts, m_enc, token_keep, self.modality_token)
+            ctx = enc.combine(parts, m_enc, token_keep, self.modality_token)
             preds.append(
                 self.predictor(ctx[:, 1:], m_enc, masks_pred, parts['grid'],
                                parts['scale']))
         pred = torch.cat(preds, dim=0)
-        tgt = torch.cat([_gather(target, m) for m in masks_pred], dim=0)
+        tgt = torch.cat([gather_patches(target, m) for m in masks_pred], dim=0)
         tgt = tgt.repeat(len(masks_enc), 1, 1)
         losses = dict(loss_pred=self.pred_loss_weight * F.smooth_l1_loss(pred, tgt))
         if num_mod > 1:

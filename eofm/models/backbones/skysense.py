@@ -79,6 +79,9 @@ class SkySense(BaseModule):
             whole backbone (``tools/model_converters/skysense2eofm.py``).
     """
 
+    #: One FSDP unit (:func:`eofm.skysense_block_wrap_policy`).
+    fsdp_wrap = True
+
     arch_zoo = {
         'huge':
         dict(

@@ -25,48 +25,7 @@ from mmpretrain.models.backbones import SwinTransformerV2
 from eofm.registry import MODELS
 from ..utils.pretrained import load_pretrained, pretrained_init_cfg
 
-__all__ = ['SkySenseSwinV2', 'adapt_patch_embed', 'guard_swin_v1']
-
-HR_CONFIG = 'configs/skysense/skysense-hr_swinv2-h_8xb32-100e_aid-224px.py'
-_V2_MARKERS = ('cpb_mlp', 'logit_scale', 'q_bias')
-
-
-def _v2_keys(checkpoint):
-    """Swin V2 keys of a local checkpoint (read memory-mapped), else []."""
-    import os.path as osp
-    if not isinstance(checkpoint, str) or not osp.isfile(checkpoint):
-        return []
-    from eofm.utils.checkpoint import load_checkpoint_safely
-    from ..utils.pretrained import unwrap_state_dict
-    try:
-        ckpt = load_checkpoint_safely(checkpoint, map_location='cpu', mmap=True)
-    except Exception:  # noqa: BLE001 - not a zip checkpoint: let mmengine try
-        return []
-    return [k for k in unwrap_state_dict(ckpt) if any(m in k for m in _V2_MARKERS)]
-
-
-def guard_swin_v1():
-    """Make mmpretrain's V1 ``SwinTransformer`` refuse Swin V2 weights (compat fix 4)."""
-    from mmpretrain.models.backbones import SwinTransformer
-    if getattr(SwinTransformer.init_weights, '_eofm_guard', False):
-        return
-    original = SwinTransformer.init_weights
-
-    def init_weights(self):
-        pretrained = pretrained_init_cfg(self.init_cfg)
-        found = _v2_keys(pretrained[0]) if pretrained else []
-        if found:
-            raise ValueError(
-                f'{pretrained[0]} holds Swin Transformer V2 weights ({found[0]}, ...), '
-                "which type='SwinTransformer' (V1) cannot load. SkySense's HR encoder "
-                "is Swin V2: use backbone=dict(type='eofm.SkySenseSwinV2', "
-                "arch='huge', ...) with custom_imports=dict(imports=['eofm']); a "
-                f'working classification config is {HR_CONFIG}.')
-        return original(self)
-
-    init_weights._eofm_guard = True
-    SwinTransformer.init_weights = init_weights
-
+__all__ = ['SkySenseSwinV2', 'adapt_patch_embed']
 
 PATCH_KEY = 'patch_embed.projection.weight'
 

@@ -89,6 +89,9 @@ class _FFN(nn.Module):
 class FusionLayer(nn.Module):
     """Pre-norm transformer encoder layer with a key-padding mask."""
 
+    #: One FSDP unit (:func:`eofm.skysense_block_wrap_policy`).
+    fsdp_wrap = True
+
     def __init__(self,
                  dims,
                  num_heads,

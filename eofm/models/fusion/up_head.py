@@ -22,6 +22,9 @@ class SkySenseUpHead(nn.Module):
         init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...)``.
     """
 
+    #: One FSDP unit (:func:`eofm.skysense_block_wrap_policy`).
+    fsdp_wrap = True
+
     def __init__(self, in_channels=1024, out_channels=2816, scale=4, init_cfg=None):
         super().__init__()
         self.in_channels, self.out_channels, self.scale = in_channels, out_channels, scale

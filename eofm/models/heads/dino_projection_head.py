@@ -24,6 +24,9 @@ class DINOProjectionHead(nn.Module):
         num_layers (int): MLP layers (3).
     """
 
+    #: One FSDP unit (:func:`eofm.skysense_block_wrap_policy`).
+    fsdp_wrap = True
+
     def __init__(self,
                  in_channels,
                  out_channels=65536,

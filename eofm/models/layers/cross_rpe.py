@@ -27,7 +27,7 @@ Both blocks take ``rpe_query_heads`` (:mod:`.irpe`): ``'own'`` (each head its ow
 query, OmniSat) or ``'first'`` (every head the first head's query, as AnySat's
 reference and its released weights).
 """
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -122,9 +122,13 @@ class CrossRPEAttention(nn.Module):
     """Learned-query cross-attention with iRPE on keys (after the references'
     ``CrossRPEAttentionMulti``, MIT).
 
-    ``forward(x, pos_embed, hw_shape, num_blocks, skip=1)``: ``x`` (B, N, D) tokens
-    with ``N = skip + num_blocks * h * w``; ``pos_embed`` (1 or B, skip + h * w, D)
-    added to ``q_learned`` to form the queries. Returns (B, skip + h * w, D).
+    ``forward(x, pos_embed, hw_shape, num_blocks, skip=1, keep=None)``: ``x``
+    (B, N, D) tokens with ``N = skip + num_blocks * K``; ``pos_embed`` (1 or B,
+    skip + K, D) added to ``q_learned`` to form the queries. ``K = h * w`` (every
+    patch of the ``h x w`` grid) or, with ``keep`` (B, K) patch indices (row-major in
+    the grid), the kept patches of each sample: queries and keys are those patches,
+    with the relative positions they have on the full grid (AnySat's JEPA context).
+    Returns (B, skip + K, D).
     """
 
     def __init__(self,
@@ -150,18 +154,37 @@ class CrossRPEAttention(nn.Module):
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
 
+    def bucket_ids(self, hw_shape, num_blocks, skip, keep=None, device=None):
+        """Bucket ids of queries x keys: (Lq, Lk), or (B, Lq, Lk) with ``keep``."""
+        h, w = hw_shape
+        if keep is None:
+            return cross_bucket_ids(h, w, skip, num_blocks, self.rpe_ratio, device)
+        ids = irpe_bucket_ids(h, w, skip, 1, self.rpe_ratio, device)
+        b = keep.shape[0]
+        sel = torch.cat([
+            torch.arange(skip, device=device)[None].expand(b, -1),
+            keep.to(device) + skip
+        ], 1)  # (B, skip + K) rows / columns of the full grid's table
+        ids = ids[None].expand(b, -1, -1)
+        ids = torch.gather(ids, 1, sel[..., None].expand(-1, -1, ids.shape[-1]))
+        ids = torch.gather(ids, 2, sel[:, None].expand(-1, ids.shape[1], -1))
+        return torch.cat([ids[..., :skip], ids[..., skip:].repeat(1, 1, num_blocks)],
+                         dim=-1)
+
     def forward(self,
                 x,
                 pos_embed,
                 hw_shape: Sequence[int],
                 num_blocks: int = 1,
-                skip: int = 1):
+                skip: int = 1,
+                keep: Optional[torch.Tensor] = None):
         b, n, c = x.shape
         h, w = hw_shape
-        if n != skip + num_blocks * h * w:
+        k_patches = h * w if keep is None else keep.shape[1]
+        if n != skip + num_blocks * k_patches:
             raise ValueError(f'{n} tokens do not hold {skip} skip token(s) and '
-                             f'{num_blocks} grid(s) of {h}x{w}')
-        num_q = skip + h * w
+                             f'{num_blocks} block(s) of {k_patches} patches')
+        num_q = skip + k_patches
         if pos_embed.shape[-2] != num_q:
             raise ValueError(f'pos_embed has {pos_embed.shape[-2]} rows, expected '
                              f'{num_q}')
@@ -171,7 +194,7 @@ class CrossRPEAttention(nn.Module):
         k = self.wk(x).reshape(b, n, heads, hd).transpose(1, 2)
         v = self.wv(x).reshape(b, n, heads, hd).transpose(1, 2)
         attn = (q @ k.transpose(-2, -1)) * self.scale
-        ids = cross_bucket_ids(h, w, skip, num_blocks, self.rpe_ratio, x.device)
+        ids = self.bucket_ids(hw_shape, num_blocks, skip, keep, x.device)
         attn = attn + self.rpe_k.lookup(q, ids)
         attn = self.attn_drop(attn.softmax(dim=-1))
         out = (attn @ v).transpose(1, 2).reshape(b, num_q, c)
@@ -183,7 +206,8 @@ class CrossRPEBlock(nn.Module):
     """Learned-query cross-attention block, no residual around the attention.
 
     ``out = a + mlp(norm2(a))`` with ``a = attn(norm1(x))``
-    (:class:`CrossRPEAttention`).
+    (:class:`CrossRPEAttention`; ``forward`` takes its arguments, ``keep``
+    included).
 
     Args:
         dim, num_heads, mlp_ratio, qkv_bias, qk_scale, drop, attn_drop, drop_path:
@@ -218,7 +242,8 @@ class CrossRPEBlock(nn.Module):
                 pos_embed,
                 hw_shape: Sequence[int],
                 num_blocks: int = 1,
-                skip: int = 1):
+                skip: int = 1,
+                keep: Optional[torch.Tensor] = None):
         x = self.drop_path(
-            self.attn(self.norm1(x), pos_embed, hw_shape, num_blocks, skip))
+            self.attn(self.norm1(x), pos_embed, hw_shape, num_blocks, skip, keep))
         return x + self.drop_path(self.mlp(self.norm2(x)))

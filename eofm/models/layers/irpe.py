@@ -173,12 +173,17 @@ class iRPE(nn.Module):
 
     def lookup(self, x, ids):
         """The term (B, H or 1, Lq, Lk) of queries ``x`` (B, H, Lq, hd) for bucket
-        ids (Lq, Lk)."""
+        ids (Lq, Lk), or (B, Lq, Lk) when every sample has its own (a subset of the
+        grid's patches per sample)."""
         if self.query_heads == 'first':
             x = x[:, :1]
         # (B, H, L, hd) @ (1 or H, hd, nb) -> (B, H, L, nb): one value per query and bucket
         table = torch.matmul(x, self.lookup_table_weight.to(x.dtype))
-        index = ids.unsqueeze(0).unsqueeze(0).expand(x.shape[0], table.shape[1], -1, -1)
+        heads = table.shape[1]
+        if ids.dim() == 2:
+            index = ids[None, None].expand(x.shape[0], heads, -1, -1)
+        else:
+            index = ids[:, None].expand(-1, heads, -1, -1)
         return torch.gather(table, -1, index)
 
     def extra_repr(self):

@@ -11,7 +11,7 @@ from typing import Dict, Mapping, Tuple
 
 import torch
 
-__all__ = ['patchify_aligned', 'pixels_per_patch']
+__all__ = ['patchify_aligned', 'pixels_per_patch', 'gather_patches']
 
 _TOL = 1e-6
 
@@ -86,3 +86,8 @@ def patchify_aligned(
         y = y.permute(0, 2, 4, 1, 3, 5).reshape(b, grid[0] * grid[1], *mid, p, p)
         patches[name] = y
     return patches, grid
+
+
+def gather_patches(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """The tokens of some patches of each sample: x (B, N, D), idx (B, K) -> (B, K, D)."""
+    return torch.gather(x, 1, idx[..., None].expand(-1, -1, x.shape[-1]))

@@ -29,8 +29,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModel, ModuleDict
 
-from eofm.datasets.heterogeneous_sampler import (add_source_logs, split_source_blocks)
 from eofm.registry import MODELS
+from ..utils.source_blocks import add_source_logs, split_source_blocks
 from .backbone import single_date
 
 __all__ = ['MsGFM']

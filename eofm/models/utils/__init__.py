@@ -19,3 +19,6 @@ __all__ += ['sinkhorn_knopp']
 from .fsdp_policy import skysense_block_wrap_policy
 
 __all__ += ['skysense_block_wrap_policy']
+from .source_blocks import add_source_logs, split_source_blocks
+
+__all__ += ['add_source_logs', 'split_source_blocks']

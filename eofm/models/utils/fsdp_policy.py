@@ -1,19 +1,20 @@
-"""FSDP wrapping of SkySense at block granularity."""
+"""FSDP wrapping at block granularity.
+
+The units are the host libraries' transformer blocks that eofm's encoders use
+(mmpretrain's ``SwinBlockV2``, mmseg's ``TransformerEncoderLayer``) and every eofm
+module whose class declares ``fsdp_wrap = True`` (SkySense's fusion layers, up heads,
+projection heads and the backbone itself): a model declares its units, this module
+imports none of them.
+"""
 from eofm.registry import FUNCTIONS
 
 __all__ = ['skysense_block_wrap_policy']
 
 
-def _block_classes():
+def _host_block_classes():
     from mmpretrain.models.backbones.swin_transformer_v2 import SwinBlockV2
     from mmseg.models.backbones.vit import TransformerEncoderLayer
-
-    from ..backbones.skysense import SkySense
-    from ..fusion.temporal_fusion import FusionLayer
-    from ..fusion.up_head import SkySenseUpHead
-    from ..heads.dino_projection_head import DINOProjectionHead
-    return (SwinBlockV2, TransformerEncoderLayer, FusionLayer, SkySenseUpHead,
-            DINOProjectionHead, SkySense)
+    return (SwinBlockV2, TransformerEncoderLayer)
 
 
 @FUNCTIONS.register_module()
@@ -32,4 +33,5 @@ def skysense_block_wrap_policy(module, recurse, nonwrapped_numel=0):
     """
     if recurse:
         return True
-    return isinstance(module, _block_classes())
+    return bool(getattr(type(module), 'fsdp_wrap', False)) or isinstance(
+        module, _host_block_classes())

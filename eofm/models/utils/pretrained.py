@@ -14,6 +14,8 @@ import torch
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from eofm.utils.checkpoint import pretrained_init_cfg, split_wrapper, unwrap_state_dict
+
 __all__ = [
     'PretrainedMismatchError', 'load_pretrained', 'unwrap_state_dict',
     'pretrained_init_cfg'
@@ -24,20 +26,6 @@ class PretrainedMismatchError(RuntimeError):
     """The checkpoint does not fit the module."""
 
 
-def split_wrapper(ckpt):
-    """``(tensors, wrapper)`` of a checkpoint: the dict under ``state_dict`` or
-    ``model`` and that key, or ``ckpt`` itself and None."""
-    for key in ('state_dict', 'model'):
-        if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
-            return ckpt[key], key
-    return ckpt, None
-
-
-def unwrap_state_dict(ckpt):
-    """The tensor dict of a checkpoint (see :func:`split_wrapper`)."""
-    return split_wrapper(ckpt)[0]
-
-
 def _select(state_dict, prefix):
     """Keys under ``prefix.`` with the prefix removed; all keys when none has it."""
     if not prefix:
@@ -45,15 +33,6 @@ def _select(state_dict, prefix):
     p = prefix.rstrip('.') + '.'
     picked = {k[len(p):]: v for k, v in state_dict.items() if k.startswith(p)}
     return picked if picked else dict(state_dict)
-
-
-def pretrained_init_cfg(init_cfg):
-    """``(checkpoint, prefix)`` of a ``type='Pretrained'`` init_cfg, else None."""
-    cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
-    for cfg in cfgs:
-        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
-            return cfg['checkpoint'], cfg.get('prefix')
-    return None
 
 
 def load_pretrained(module,
