@@ -1,11 +1,13 @@
 # eofm: the two commands of the quick start, and a few more.
 #   make demo   set everything up, then run eofm's main job: SkySense pretraining
 #               with 2 CPU processes on freshly generated sample data
-#   make test   set everything up, then run the test suite
+#   make test   set everything up, then run the test suite (what CI runs)
+#   make test-fast  the suite without the slow tests (configs run through the
+#               runner, tools in subprocesses, multi-process runs): for iterating
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test check sample-data clean-venv
+.PHONY: setup demo test test-fast check sample-data clean-venv
 
 setup:
 	@bash tools/setup_env.sh
@@ -20,7 +22,10 @@ sample-data: setup
 	$(PY) tools/misc/make_sample_dataset.py data/sample
 
 test: setup
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests projects $(PYTEST_ARGS)
+
+test-fast: setup
+	$(PY) -m pytest tests projects -m "not slow" $(PYTEST_ARGS)
 
 check: setup
 	$(PY) -m eofm.utils.collect_env --check

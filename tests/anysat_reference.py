@@ -25,7 +25,7 @@ import math
 
 import torch
 
-from eofm.models.layers import get_2d_sincos_pos_embed_with_scale, irpe_bucket_ids
+from eofm.models.common import get_2d_sincos_pos_embed_with_scale, irpe_bucket_ids
 
 __all__ = ['reference_irpe_on_keys', 'reference_forward']
 

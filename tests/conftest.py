@@ -13,6 +13,21 @@ for path in (ROOT, osp.join(ROOT, 'tests')):
 
 import eofm  # noqa: E402,F401 - compatibility fixes before any host library
 
+# The fast tier (``make test-fast``) leaves out the slow kinds of test, found here so
+# that a new test of those kinds is never forgotten: every test of a config (built
+# and run through the runner), every test that starts a tool in a subprocess (it
+# takes the ``python_exe`` / ``cli_env`` fixtures) and modules that mark themselves
+# (``pytestmark = pytest.mark.slow``: multi-process, long training runs).
+SLOW_DIRS = ('test_configs', )
+SLOW_FIXTURES = frozenset({'python_exe', 'cli_env'})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, 'fixturenames', ())) or any(
+                d in item.path.parts for d in SLOW_DIRS):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope='session')
 def repo_root():

@@ -3,7 +3,7 @@ going down, through the code path of tools/train.py."""
 import torch
 
 from config_helpers import load_train_config, pretrain_losses
-from tools.misc.make_sample_dataset import generate
+from eofm.datasets.sample_data import generate
 
 SAMPLE = 'configs/anysat/anysat-jepa_tiny_1xb4-100it_eofm-sample-160m.py'
 

@@ -14,7 +14,7 @@ from mmengine.hooks import Hook
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS as SEG_MODELS
 
-import eofm.models.heads.patch_seg_heads as patch_seg_heads
+import eofm.models.tasks.patch_seg_heads as patch_seg_heads
 
 import eofm.datasets.bradd_s1ts  # noqa: F401
 import eofm.datasets.hls_burn_scars  # noqa: F401

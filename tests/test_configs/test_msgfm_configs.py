@@ -1,7 +1,7 @@
 """msGFM's CPU pretraining config trains on generated sample data with the loss going
 down, through the code path of tools/train.py."""
 from config_helpers import load_train_config, pretrain_losses
-from tools.misc.make_sample_dataset import generate
+from eofm.datasets.sample_data import generate
 
 SAMPLE = 'configs/msgfm/msgfm-pretrain_swin-tiny_1xb4-100it_eofm-sample-192px.py'
 
@@ -20,7 +20,7 @@ def test_msgfm_sample_pretraining_loss_goes_down(tmp_path):
 
 
 def test_msgfm_paper_config_follows_table_10():
-    from eofm.models.utils import empty_weights
+    from eofm.models.common import empty_weights
     from eofm.registry import MODELS
     cfg = load_train_config(
         'configs/msgfm/msgfm-pretrain_swin-b_8xb172-800e_geopile2-192px.py', 'unused')

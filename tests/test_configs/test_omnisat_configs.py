@@ -11,7 +11,7 @@ from mmengine.hooks import Hook
 from config_helpers import (build_runner, cpu_runtime, load_train_config,
                             pretrain_losses)
 from fake_data.treesatai import make_treesatai
-from tools.misc.make_sample_dataset import generate
+from eofm.datasets.sample_data import generate
 
 CFG = 'configs/omnisat/omnisat-{}.py'
 # CPU size of the encoder: 6 x 6 patches of 10 m as the paper, d = 32, one block
@@ -98,7 +98,7 @@ def test_treesatai_ts_finetuning_configs(name, fake_tsai_ts, tmp_path):
 
 
 def test_treesatai_ts_pretraining_config(fake_tsai_ts, tmp_path):
-    from eofm.models.utils import empty_weights
+    from eofm.models.common import empty_weights
     from eofm.registry import MODELS
     cfg = load_train_config(
         CFG.format('pretrain_3xb128-250e_treesatai-ts-60m'), tmp_path / 'work')

@@ -17,7 +17,7 @@ from config_helpers import (ROOT, build_runner, cpu_runtime, leaf_datasets,
 from eofm.datasets.transforms.labels import SegMapToMultiLabel
 from eofm.models.omnisat import (OmniSat, OmniSatPretrainer,
                                  convert_omnisat_reference_state_dict)
-from eofm.models.utils import empty_weights
+from eofm.models.common import empty_weights
 from eofm.registry import MODELS
 from fake_data.flair import make_flair
 from fake_data.pastis import make_pastis

@@ -6,7 +6,7 @@ import subprocess
 import numpy as np
 
 from fake_geo import write_geotiff
-from tools.misc.make_sample_dataset import generate
+from eofm.datasets.sample_data import generate
 
 
 def _run(python_exe, repo_root, cli_env, *args):

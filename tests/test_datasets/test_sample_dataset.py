@@ -9,7 +9,7 @@ import pytest
 from mmengine.config import Config
 
 from eofm.registry import DATASETS
-from tools.misc.make_sample_dataset import CLASSES, generate, phenology
+from eofm.datasets.sample_data import CLASSES, generate, phenology
 
 
 def _digest(root):

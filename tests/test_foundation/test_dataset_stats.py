@@ -11,7 +11,7 @@ from mmengine.registry import DefaultScope
 from eofm.registry import DATASETS, TRANSFORMS
 from tools.analysis_tools.dataset_stats import (dataset_stats, draw_indices,
                                                 format_snippet, main)
-from tools.misc.make_sample_dataset import generate
+from eofm.datasets.sample_data import generate
 
 BASE = 'configs/_base_/datasets/eofm_sample.py'
 POISON = 1e6

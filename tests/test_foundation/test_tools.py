@@ -7,6 +7,9 @@ import subprocess
 
 import pytest
 
+# multi-process, runner-based or benchmark runs: not in the fast tier
+pytestmark = pytest.mark.slow
+
 CONFIG = 'configs/smoke/simplecnn_1xb8-20it_synthetic-32px.py'
 
 

@@ -7,9 +7,8 @@ import torch
 from eofm.models import ANYSAT_MODALITIES, AnySat
 from eofm.models.anysat import (ImagePatchProjector, TimeSeriesProjector,
                                 subpatch_raster_index)
-from eofm.models.layers import (CrossRPEBlock, get_2d_sincos_pos_embed_with_resolution,
-                                irpe_bucket_ids)
-from eofm.models.utils import PretrainedMismatchError, empty_weights
+from eofm.models.common import (CrossRPEBlock, get_2d_sincos_pos_embed_with_resolution, irpe_bucket_ids)
+from eofm.models.common import PretrainedMismatchError, empty_weights
 from eofm.registry import MODELS
 
 # Channels / sub-patch px of the image modalities and channels / input GroupNorm of
@@ -307,7 +306,7 @@ def test_time_series_projector_raster_patches():
 def test_spatial_positions_are_metres_of_the_reference():
     # the spatial transformer's (1 + g^2, D) table equals the reference's
     # get_2d_sincos_pos_embed_with_resolution(D, scale, res) for every modality
-    from eofm.models.layers import get_2d_sincos_pos_embed_with_scale
+    from eofm.models.common import get_2d_sincos_pos_embed_with_scale
     for scale, res in [(1, 2.0), (4, 10), (6, 30), (2, 250)]:
         g = max(1, int(scale * 10 / res))
         ours = get_2d_sincos_pos_embed_with_scale(64, g, res, cls_token=True)
@@ -498,7 +497,7 @@ def test_per_head_irpe_is_an_option_and_differs_from_the_release():
 
 def test_irpe_first_head_query_equals_the_reference_gather():
     from anysat_reference import reference_irpe_on_keys
-    from eofm.models.layers import iRPE
+    from eofm.models.common import iRPE
     torch.manual_seed(0)
     q = torch.randn(3, 4, 1 + 5 * 5, 8)
     first, own = iRPE(8, query_heads='first'), iRPE(8)

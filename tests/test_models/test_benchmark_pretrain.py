@@ -5,7 +5,10 @@ import math
 import pytest
 
 from tools.analysis_tools.benchmark_pretrain import PARTS, main, parse_args
-from tools.misc.make_sample_dataset import generate
+from eofm.datasets.sample_data import generate
+
+# multi-process, runner-based or benchmark runs: not in the fast tier
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope='module')

@@ -10,7 +10,10 @@ import pytest
 from tools.analysis_tools.benchmark_pretrain import (GENERIC_PARTS, build_batches,
                                                      default_presets, main,
                                                      preset_overrides)
-from tools.misc.make_sample_dataset import generate
+from eofm.datasets.sample_data import generate
+
+# multi-process, runner-based or benchmark runs: not in the fast tier
+pytestmark = pytest.mark.slow
 
 MSGFM = 'configs/msgfm/msgfm-pretrain_swin-tiny_1xb4-100it_eofm-sample-192px.py'
 

@@ -9,7 +9,10 @@ import pytest
 
 from eofm.models.anysat.jepa import AnySatJEPA
 from tools.analysis_tools.benchmark_pretrain import GENERIC_PARTS, main
-from tools.misc.make_sample_dataset import generate
+from eofm.datasets.sample_data import generate
+
+# multi-process, runner-based or benchmark runs: not in the fast tier
+pytestmark = pytest.mark.slow
 
 CONFIGS = {
     'configs/omnisat/omnisat-pretrain_small_1xb4-100it_eofm-sample-60m.py':

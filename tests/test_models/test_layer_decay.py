@@ -4,7 +4,7 @@ import torch.nn as nn
 from mmengine.optim import build_optim_wrapper
 
 from eofm.models import SkySense, SkySenseSwinV2
-from eofm.models.utils import empty_weights
+from eofm.models.common import empty_weights
 
 
 def _groups(model, **paramwise):

@@ -15,6 +15,10 @@ import pickle
 import socket
 
 import torch
+import pytest
+
+# multi-process, runner-based or benchmark runs: not in the fast tier
+pytestmark = pytest.mark.slow
 
 SOURCES = ['rgb', 'sen12ms', 'mdas']
 SIZES = [40, 10, 7]  # 7: odd, padded to 8 for 2 ranks

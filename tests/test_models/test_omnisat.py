@@ -385,7 +385,7 @@ def test_reference_lightning_checkpoint_loads_every_tensor(tmp_path, prefix):
 
 
 def test_reference_checkpoint_that_leaves_parameters_unloaded_is_an_error(tmp_path):
-    from eofm.models.utils import PretrainedMismatchError
+    from eofm.models.common import PretrainedMismatchError
     src = OmniSat(arch=TINY)
     path = _lightning_reference_file(tmp_path, src)
     ckpt = torch.load(path, weights_only=True)

@@ -6,11 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from eofm.models.layers import (LTAE, RPEAttention, date_positional_encoding, iRPE,
-                                irpe_bucket_ids, irpe_num_buckets, patchify_aligned,
-                                get_2d_sincos_pos_embed_with_resolution,
-                                get_2d_sincos_pos_embed_with_scale)
-from eofm.models.losses.mil_nce import MILNCELoss
+from eofm.models.common import (LTAE, RPEAttention, date_positional_encoding, iRPE, irpe_bucket_ids, irpe_num_buckets, patchify_aligned, get_2d_sincos_pos_embed_with_resolution, get_2d_sincos_pos_embed_with_scale)
+from eofm.models.common.mil_nce import MILNCELoss
 from eofm.registry import MODELS
 
 

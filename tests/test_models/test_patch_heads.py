@@ -5,8 +5,7 @@ import pytest
 import torch
 from mmengine.registry import init_default_scope
 
-from eofm.models.heads import (MultiLabelMLPClsHead, PatchLinearSegHead,
-                               SubPatchLinearSegHead, TokensToMap)
+from eofm.models.tasks import (MultiLabelMLPClsHead, PatchLinearSegHead, SubPatchLinearSegHead, TokensToMap)
 
 TINY = dict(
     embed_dim=32, depth=1, num_heads=4, mlp_ratio=2.0, patch_size=10.0, tile_size=20.0)

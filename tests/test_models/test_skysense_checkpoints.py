@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from eofm.models import SkySense, SkySenseSwinV2, SkySenseViT
-from eofm.models.utils import (PretrainedMismatchError, empty_weights, load_pretrained,
-                               merge_release, release_layout, split_release)
-from eofm.models.utils.skysense_release import RELEASE_FILES
+from eofm.models.common import PretrainedMismatchError, empty_weights, load_pretrained
+from eofm.models.skysense import merge_release, release_layout, split_release
+from eofm.models.skysense.release import RELEASE_FILES
 
 TINY = dict(arch='tiny', up_head=dict(scale=1))
 

@@ -4,6 +4,10 @@ import os.path as osp
 import socket
 
 import torch
+import pytest
+
+# multi-process, runner-based or benchmark runs: not in the fast tier
+pytestmark = pytest.mark.slow
 
 CONFIG = 'configs/skysense/skysense-pretrain_tiny_2xb4-150it_eofm-sample-192px.py'
 
@@ -16,7 +20,7 @@ def _worker(rank, port, root, out_dir):
 
     import eofm  # noqa: F401
     from eofm.datasets import multimodal_collate
-    from eofm.models.utils import skysense_block_wrap_policy
+    from eofm.models.skysense import skysense_block_wrap_policy
     from eofm.registry import DATASETS, MODELS
     dist.init_process_group(
         'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
@@ -56,7 +60,7 @@ def _worker(rank, port, root, out_dir):
 
 
 def test_pretraining_under_fsdp(tmp_path):
-    from tools.misc.make_sample_dataset import generate
+    from eofm.datasets.sample_data import generate
     root = str(tmp_path / 'sample')
     generate(root, num_tiles=8, size=32, hr_factor=8, seed=0)
     with socket.socket() as s:
@@ -74,7 +78,7 @@ def test_flexible_runner_fsdp_strategy_through_dist_train(tmp_path, repo_root, c
     policy) on 2 CPU processes via tools/dist_train.sh, with a checkpoint."""
     import subprocess
 
-    from tools.misc.make_sample_dataset import generate
+    from eofm.datasets.sample_data import generate
     root = str(tmp_path / 'sample')
     generate(root, num_tiles=8, size=32, hr_factor=8, seed=0)
     cfg = tmp_path / 'tiny_fsdp.py'

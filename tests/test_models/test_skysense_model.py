@@ -231,7 +231,7 @@ def test_sample_dataset_batch_through_skysense(tmp_path):
     from eofm.datasets import multimodal_collate
     from eofm.models import MultiModalDataPreprocessor
     from eofm.registry import DATASETS
-    from tools.misc.make_sample_dataset import generate
+    from eofm.datasets.sample_data import generate
     generate(str(tmp_path), num_tiles=4, size=32, hr_factor=8, seed=0)
     cfg = Config.fromfile('configs/_base_/datasets/eofm_sample.py')
     ds = DATASETS.build(dict(cfg.train_dataloader.dataset, data_root=str(tmp_path)))

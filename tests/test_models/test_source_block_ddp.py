@@ -11,6 +11,10 @@ import pickle
 import socket
 
 import torch
+import pytest
+
+# multi-process, runner-based or benchmark runs: not in the fast tier
+pytestmark = pytest.mark.slow
 
 
 def _sample(tile_px, seed):

@@ -141,7 +141,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data_root
         if root is None:
-            from tools.misc.make_sample_dataset import generate
+            from eofm.datasets.sample_data import generate
             root = osp.join(tmp, 'sample')
             generate(root, num_tiles=96)
         res = throughput(args.config, root, args.workers, args.batch_size,

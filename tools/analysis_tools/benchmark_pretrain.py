@@ -679,7 +679,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data_root
         if root is None:
-            from tools.misc.make_sample_dataset import generate
+            from eofm.datasets.sample_data import generate
             root = osp.join(tmp, 'sample')
             generate(root, num_tiles=args.num_tiles, size=32, hr_factor=8)
         peak = matmul_peak(device)

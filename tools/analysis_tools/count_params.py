@@ -12,7 +12,7 @@ What is counted and how:
   so the 2B-parameter model builds in well under a second. The few small index
   tensors that constructors compute values from (``torch.linspace(...).item()`` for
   drop-path rates, ``torch.arange`` for relative-position tables) are made on the
-  CPU and moved to meta afterwards (:func:`eofm.models.utils.empty_weights`).
+  CPU and moved to meta afterwards (:func:`eofm.models.common.empty_weights`).
 * **FLOPs** (``--flops``): ``torch.utils.flop_counter.FlopCounterMode`` over one
   forward pass on meta tensors (nothing is computed, only shapes propagate). One
   multiply-add is 2 FLOPs; only matrix products are counted (linear, conv, batched
@@ -21,7 +21,7 @@ What is counted and how:
   flash-attention kernel, which FlopCounterMode does not know, is registered here
   too so real CPU tensors are counted the same. The model's input checks that need
   values (``mask.all()``, ``(doy > 366).any()``) are answered as for valid input
-  with every date present (:func:`eofm.models.utils.meta_checks`).
+  with every date present (:func:`eofm.models.common.meta_checks`).
 
 Examples::
 
@@ -46,7 +46,7 @@ import sys
 
 import torch
 
-from eofm.models.utils import empty_weights, meta_checks
+from eofm.models.common import empty_weights, meta_checks
 
 SKYSENSE_PARTS = ('hr', 's2', 's1', 'up_heads.s2', 'up_heads.s1', 'fusion',
                   'geo_context')
@@ -136,7 +136,7 @@ def up_head_scale(inputs):
 
 def find_skysense(model):
     """``(prefix, module)`` of the SkySense in ``model`` (itself or its backbone)."""
-    from eofm.models.backbones.skysense import SkySense
+    from eofm.models.skysense.skysense import SkySense
     if isinstance(model, SkySense):
         return '', model
     backbone = getattr(model, 'backbone', None)

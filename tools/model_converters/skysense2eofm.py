@@ -38,7 +38,7 @@ def _save(obj, path):
 
 def merge(release_dir):
     """The merged checkpoint of the release files found in ``release_dir``."""
-    from eofm.models.utils.skysense_release import RELEASE_FILES, merge_release
+    from eofm.models.skysense.release import RELEASE_FILES, merge_release
     if not osp.isdir(release_dir):
         raise FileNotFoundError(f'skysense2eofm: {release_dir} is not a folder')
     files = {}
@@ -57,7 +57,7 @@ def merge(release_dir):
 
 def split(checkpoint):
     """Release file name -> checkpoint object of a merged checkpoint."""
-    from eofm.models.utils.skysense_release import RELEASE_FILES, split_release
+    from eofm.models.skysense.release import RELEASE_FILES, split_release
     return {
         RELEASE_FILES[role][0]: obj
         for role, obj in split_release(checkpoint).items()
@@ -66,7 +66,7 @@ def split(checkpoint):
 
 def hr_backbone(checkpoint):
     """``{'state_dict': backbone.*}`` of a loaded HR release file."""
-    from eofm.models.utils import unwrap_state_dict
+    from eofm.models.common import unwrap_state_dict
     state = unwrap_state_dict(checkpoint)
     prefix = 'backbone.' if all(k.startswith('backbone.') for k in state) else ''
     out = {

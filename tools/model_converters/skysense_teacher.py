@@ -18,7 +18,7 @@ TEACHER = 'teacher.module.backbone.'
 
 def export_teacher(checkpoint):
     """``{'state_dict': backbone.*}`` of a pretraining checkpoint object."""
-    from eofm.models.utils import unwrap_state_dict
+    from eofm.models.common import unwrap_state_dict
     state = unwrap_state_dict(checkpoint)
     out = {
         'backbone.' + k[len(TEACHER):]: v

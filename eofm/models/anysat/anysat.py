@@ -42,7 +42,7 @@ Where eofm deliberately differs from the reference:
   head, in the spatial transformer and in the cross block; eofm reproduces that by
   default (``rpe_query_heads='first'``), so that ``AnySat.pth`` gives the features it
   was trained for, and ``'own'`` is the per-head form of the iRPE paper (for models
-  trained from scratch). See :mod:`eofm.models.layers.irpe`.
+  trained from scratch). See :mod:`eofm.models.common.irpe`.
 * ``'patch'`` is returned as a (B, gh, gw, D) grid and ``'dense'`` as a map with
   every sub-patch at its place (the reference returns (B, N, D) and (B, N, L, 2D)
   in token order).
@@ -59,11 +59,11 @@ from mmengine.model.weight_init import trunc_normal_
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from eofm.registry import MODELS
-from ..layers.cross_rpe import CrossRPEBlock, RPEBlock
-from ..layers.irpe import check_query_heads
-from ..layers.patchify import gather_patches, pixels_per_patch
-from ..layers.pos_embed import get_2d_sincos_pos_embed_with_scale
-from ..utils.pretrained import (load_pretrained, pretrained_init_cfg, unwrap_state_dict)
+from ..common.rpe_blocks import CrossRPEBlock, RPEBlock
+from ..common.irpe import check_query_heads
+from ..common.patchify import gather_patches, pixels_per_patch
+from ..common.pos_embed import get_2d_sincos_pos_embed_with_scale
+from ..common.pretrained import load_pretrained, pretrained_init_cfg, unwrap_state_dict
 from .projectors import (ImagePatchProjector, TimeSeriesProjector,
                          subpatch_raster_index)
 from .spatial_transformer import AnySatSpatialTransformer

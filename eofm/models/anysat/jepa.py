@@ -48,10 +48,10 @@ from mmengine.model import BaseModel, ExponentialMovingAverage
 from mmengine.model.weight_init import trunc_normal_
 
 from eofm.registry import MODELS
-from ..utils.source_blocks import add_source_logs, split_source_blocks
-from ..layers.cross_rpe import RPEBlock
-from ..layers.patchify import gather_patches
-from ..layers.pos_embed import get_2d_sincos_pos_embed_with_scale
+from ..common.source_blocks import add_source_logs, split_source_blocks
+from ..common.rpe_blocks import RPEBlock
+from ..common.patchify import gather_patches
+from ..common.pos_embed import get_2d_sincos_pos_embed_with_scale
 
 __all__ = [
     'AnySatJEPA', 'AnySatPredictor', 'MultiBlockMaskCollator', 'LinearMomentumEMA',

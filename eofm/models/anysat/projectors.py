@@ -29,7 +29,7 @@ from typing import Optional
 import torch
 import torch.nn as nn
 
-from ..layers.ltae import LTAE
+from ..common.ltae import LTAE
 
 __all__ = ['ImagePatchProjector', 'TimeSeriesProjector', 'subpatch_raster_index']
 

@@ -19,8 +19,8 @@ import torch
 import torch.nn as nn
 from mmengine.model.weight_init import trunc_normal_
 
-from ..layers.cross_rpe import RPEBlock
-from ..layers.pos_embed import get_2d_sincos_pos_embed_with_scale
+from ..common.rpe_blocks import RPEBlock
+from ..common.pos_embed import get_2d_sincos_pos_embed_with_scale
 
 __all__ = ['AnySatSpatialTransformer']
 
@@ -40,7 +40,7 @@ class AnySatSpatialTransformer(nn.Module):
         rpe_query_heads (str): ``'first'`` (default: the reference's iRPE, with which
             the release was trained, gives every head the first head's
             relative-position term) or ``'own'`` (each head its own; the iRPE
-            paper). See :mod:`eofm.models.layers.irpe`.
+            paper). See :mod:`eofm.models.common.irpe`.
 
     ``forward(tokens, grid, resolution, keep_subpatch=False)``: ``tokens`` (M, L, D)
     with ``L = gh * gw`` sub-patches in row-major order of a ``gh x gw`` grid of

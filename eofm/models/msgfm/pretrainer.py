@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel, ModuleDict
 
 from eofm.registry import MODELS
-from ..utils.source_blocks import add_source_logs, split_source_blocks
+from ..common.source_blocks import add_source_logs, split_source_blocks
 from .backbone import single_date
 
 __all__ = ['MsGFM']

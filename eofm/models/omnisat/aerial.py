@@ -60,7 +60,7 @@ class OmniSatAerialProjector(nn.Module):
         gp_norm (int): Groups of the residual blocks' ``GroupNorm``. Default 4.
 
     ``forward(patches)``: ``patches`` (B, N, C, p, p) (e.g. from
-    :func:`eofm.models.layers.patchify_aligned`). Returns ``(tokens, indices,
+    :func:`eofm.models.common.patchify_aligned`). Returns ``(tokens, indices,
     sizes)``: tokens (B, N, d); ``indices`` the four max-pool index maps, deepest
     first; ``sizes`` the spatial sizes the decoder restores, deepest first, then the
     patch size.

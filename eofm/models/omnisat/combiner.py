@@ -34,7 +34,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from eofm.registry import MODELS
-from ..layers.cross_rpe import CrossRPEBlock, RPEBlock
+from ..common.rpe_blocks import CrossRPEBlock, RPEBlock
 
 __all__ = ['OmniSatCrossBlock', 'OmniSatCombiner']
 

@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 
 from eofm.registry import MODELS
-from ..layers.ltae import date_positional_encoding
+from ..common.ltae import date_positional_encoding
 
 __all__ = ['OmniSatSentinelDecoder', 'filter_dates_by_attention']
 

@@ -44,9 +44,9 @@ import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from eofm.registry import MODELS
-from ..layers.ltae import LTAE
-from ..utils.pretrained import load_pretrained, pretrained_init_cfg, unwrap_state_dict
-from ..layers.patchify import patchify_aligned
+from ..common.ltae import LTAE
+from ..common.pretrained import load_pretrained, pretrained_init_cfg, unwrap_state_dict
+from ..common.patchify import patchify_aligned
 from .aerial import OmniSatAerialProjector
 from .combiner import OmniSatCombiner
 

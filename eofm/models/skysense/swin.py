@@ -23,7 +23,7 @@ import torch
 from mmpretrain.models.backbones import SwinTransformerV2
 
 from eofm.registry import MODELS
-from ..utils.pretrained import load_pretrained, pretrained_init_cfg
+from ..common.pretrained import load_pretrained, pretrained_init_cfg
 
 __all__ = ['SkySenseSwinV2', 'adapt_patch_embed']
 

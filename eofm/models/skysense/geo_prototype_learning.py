@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.dist import all_gather, get_world_size
 
-from ..utils.sinkhorn import sinkhorn_knopp
+from ..common.sinkhorn import sinkhorn_knopp
 
 __all__ = ['prototype_updates', 'update_geo_prototypes']
 

@@ -22,7 +22,7 @@ from mmcv.cnn.bricks import DropPath
 from torch.utils.checkpoint import checkpoint
 
 from eofm.registry import MODELS
-from ..utils.pretrained import load_pretrained, pretrained_init_cfg
+from ..common.pretrained import load_pretrained, pretrained_init_cfg
 
 __all__ = ['MultiModalTemporalFusion', 'FusionLayer', 'date_table_lookup']
 

@@ -34,7 +34,7 @@ from torch.profiler import record_function
 
 from eofm.registry import MODELS
 from eofm.structures import zero_invalid_pixels
-from ..utils.pretrained import load_pretrained, pretrained_init_cfg
+from ..common.pretrained import load_pretrained, pretrained_init_cfg
 
 __all__ = ['SkySense']
 

@@ -34,7 +34,7 @@ class SkySenseUpHead(nn.Module):
             nn.PixelShuffle(scale))
 
     def init_weights(self):
-        from ..utils.pretrained import load_pretrained, pretrained_init_cfg
+        from ..common.pretrained import load_pretrained, pretrained_init_cfg
         pretrained = pretrained_init_cfg(self.init_cfg)
         if pretrained is not None:
             load_pretrained(self, pretrained[0], pretrained[1])

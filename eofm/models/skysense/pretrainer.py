@@ -38,7 +38,7 @@ from torch.profiler import record_function
 
 from eofm.registry import MODELS
 from eofm.structures.view_geometry import match_views
-from ..utils.sinkhorn import sinkhorn_knopp
+from ..common.sinkhorn import sinkhorn_knopp
 from .geo_prototype_learning import update_geo_prototypes
 
 __all__ = ['SkySensePretrainer']

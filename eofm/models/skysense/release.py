@@ -15,7 +15,7 @@ Release files (see ``configs/skysense/README.md``) and where their keys live in
 that :func:`split_release` gives the files back exactly (a lossless round trip).
 """
 
-from .pretrained import split_wrapper
+from ..common.pretrained import split_wrapper
 
 __all__ = ['RELEASE_FILES', 'merge_release', 'split_release', 'release_layout']
 

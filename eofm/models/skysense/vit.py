@@ -21,7 +21,7 @@ import torch.nn as nn
 from mmseg.models.backbones import VisionTransformer
 
 from eofm.registry import MODELS
-from ..utils.pretrained import load_pretrained, pretrained_init_cfg
+from ..common.pretrained import load_pretrained, pretrained_init_cfg
 
 __all__ = ['SkySenseViT', 'use_fused_attention']
 

@@ -1,0 +1,937 @@
+"""Scene inference: run a trained eofm model over whole geo-referenced scenes.
+
+A *scene* is described like one sample of eofm's annotation files (one entry per
+modality: a GeoTIFF / VRT / any GDAL raster, a date-major stack, one file per date
+with its dates, one file per band), plus the ``reference`` modality whose grid the
+outputs use, an optional area of interest (``aoi``: bounds in the reference CRS) and
+an optional date range (``dates=dict(start=..., end=...)``)::
+
+    scene = dict(
+        reference='s2',
+        modalities=dict(
+            s2=dict(paths=['s2/20210105.tif', ...], dates=['2021-01-05', ...],
+                    bands=['B2', ..., 'B12']),
+            s1=dict(path='s1/stack.tif', dates=[...], bands=['VV', 'VH'])),
+        aoi=(500000, 4990000, 520000, 5010000),
+        dates=dict(start='2021-03-01', end='2021-10-31'))
+
+A modality in another CRS than the reference is warped on the fly (a GDAL VRT in the
+work folder, resampling ``resample``). The scene is cut into windows of ``tile``
+reference pixels overlapping by ``overlap``; each window goes through the config's
+own test pipeline (:class:`eofm.LoadMultiModalTiles` with the window, temporal
+sampling, band transforms, packing; crops, flips and resizes are left out) and the
+model's data preprocessor, so a window gets exactly the inputs ``tools/test.py``
+would give that footprint.
+
+Window outputs (class probabilities of a segmentor, or the backbone's embeddings)
+are blended with a 2-D cosine-squared window (``blend='cosine'``; ``'none'`` keeps,
+for each pixel, the window whose centre is nearest) and normalised by the summed
+weights, so windows at the scene border are not darkened. The scene is processed in
+blocks of windows: a block's accumulators are the only per-pixel arrays in memory,
+and a finished block is saved (atomically) in the work folder with a journal entry,
+so a killed run continues with ``resume=True`` where it stopped; processes of a
+distributed run take disjoint blocks. At the end the blocks are assembled into
+Cloud-Optimized GeoTIFFs on the reference grid (CRS, geotransform, nodata, internal
+tiling, overviews), described by ``manifest.json``.
+
+Outputs (``outputs=``):
+
+* ``'class'``: the class map (uint8, uint16 beyond 255 classes) with a colour table
+  and the class names (band metadata ``CLASS_{i}``, and the manifest); ``'probs'``: per-class probabilities (uint8, 0-255);
+  ``'confidence'``: the top probability (uint8, 0-255) (segmentation models, mmseg's
+  ``EncoderDecoder`` and every model whose ``predict`` fills ``seg_logits``);
+* ``'embeddings'``: the last feature map of the backbone (``extract_feat``, or the
+  model itself for a bare backbone config), float16, one band per channel, with an
+  RGB preview (``embeddings_preview.png``) of its first three principal components.
+
+Pixels without a valid input (every date of the reference modality nodata) and
+windows whose reference pixels are all nodata (skipped) are nodata in the outputs.
+Runs are deterministic: the same inputs, settings and thread count give
+byte-identical files, also after an interruption and resume, and with any number of
+processes (set ``num_threads`` for the last, as thread counts change float sums).
+"""
+import copy
+import hashlib
+import json
+import math
+import os
+import os.path as osp
+import resource
+import shutil
+import time
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from eofm.datasets.geo_io import RasterReadError, open_raster, parse_date, raster_info
+
+__all__ = ['SceneInferencer', 'window_starts', 'core_bounds', 'blend_weights',
+           'SceneInferenceError']
+
+#: Output layers, per kind of model.
+SEG_OUTPUTS = ('class', 'probs', 'confidence')
+EMBED_OUTPUTS = ('embeddings', )
+#: Test-pipeline transforms that change the geometry of a window: left out.
+GEOMETRY_TRANSFORMS = ('AlignedRandomCrop', 'AlignedCenterCrop', 'AlignedRandomResizedCrop',
+                       'AlignedRandomFlip', 'AlignedRandomRot90', 'MultiModalMultiView',
+                       'RandomCrop', 'RandomFlip', 'Resize', 'RandomResize')
+NODATA_CLASS = {np.uint8: 255, np.uint16: 65535}
+WORK = '.work'
+
+
+class SceneInferenceError(ValueError):
+    """The scene, the options or the output folder cannot be used as given."""
+
+
+# ---------------------------------------------------------------------- tiling
+def window_starts(length: int, tile: int, overlap: int):
+    """Window offsets along one axis: a stride of ``tile - overlap``, the last window
+    aligned to the end (a scene shorter than ``tile`` is one window)."""
+    if length <= tile:
+        return [0]
+    stride = tile - overlap
+    starts = list(range(0, length - tile + 1, stride))
+    if starts[-1] + tile < length:
+        starts.append(length - tile)
+    return starts
+
+
+def core_bounds(starts: Sequence[int], tile: int, length: int):
+    """Boundaries ``b`` with window ``k``'s core ``[b[k], b[k + 1])``: the pixels
+    nearest to that window's centre (midpoints of the overlaps)."""
+    tile = min(tile, length)
+    mids = [(starts[k] + tile + starts[k + 1]) // 2 for k in range(len(starts) - 1)]
+    return [0] + mids + [length]
+
+
+def blend_weights(h: int, w: int, mode: str = 'cosine', margins=(0, 0, 0, 0)):
+    """(h, w) weights of one window.
+
+    ``'cosine'``: cosine-squared (Hann) in both axes over the window without its
+    ``margins`` (top, bottom, left, right; there the weight is 0, so the pixels a
+    model sees near a window edge, where its padding shows, never count), floored
+    so that every other pixel has weight. ``'none'``: ones (the cores decide).
+    """
+    if mode == 'none':
+        return np.ones((h, w), np.float32)
+
+    def axis(n, lo, hi):
+        out = np.zeros(n, np.float64)
+        m = n - lo - hi
+        out[lo:n - hi] = np.maximum(np.sin(np.pi * (np.arange(m) + 0.5) / m)**2, 1e-6)
+        return out
+
+    t, b, l, r = margins
+    return np.outer(axis(h, t, b), axis(w, l, r)).astype(np.float32)
+
+
+# ---------------------------------------------------------------------- helpers
+def _sha256(path, chunk=1 << 20):
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(chunk), b''):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _atomic_json(obj, path):
+    tmp = f'{path}.tmp{os.getpid()}'
+    with open(tmp, 'w') as f:
+        json.dump(obj, f, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def _atomic_npz(path, **arrays):
+    tmp = f'{path}.tmp{os.getpid()}.npz'
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+def _palette(n, given=None):
+    if given is not None and len(given) >= n:
+        return [tuple(int(v) for v in c[:3]) for c in given[:n]]
+    import colorsys
+    return [
+        tuple(int(255 * v) for v in colorsys.hsv_to_rgb((i * 0.618034) % 1, 0.7, 0.95))
+        for i in range(n)
+    ]
+
+
+def _peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+class _Grid:
+    """The output grid: the reference raster's pixels inside the area of interest."""
+
+    def __init__(self, info, aoi=None, where='scene'):
+        self.info = info
+        x0, dx, _, y0, _, dy = info.geotransform
+        if aoi is None:
+            self.x_off, self.y_off, self.width, self.height = 0, 0, info.width, info.height
+        else:
+            xmin, ymin, xmax, ymax = [float(v) for v in aoi]
+            b = info.bounds
+            if xmin >= b[2] or xmax <= b[0] or ymin >= b[3] or ymax <= b[1]:
+                raise SceneInferenceError(
+                    f'{where}: aoi {tuple(aoi)} does not overlap the reference raster '
+                    f'{info.path} (bounds {tuple(round(v, 3) for v in b)})')
+            c0 = int(math.floor((max(xmin, b[0]) - x0) / dx + 1e-9))
+            c1 = int(math.ceil((min(xmax, b[2]) - x0) / dx - 1e-9))
+            r0 = int(math.floor((min(ymax, b[3]) - y0) / dy + 1e-9))
+            r1 = int(math.ceil((max(ymin, b[1]) - y0) / dy - 1e-9))
+            self.x_off, self.y_off = max(c0, 0), max(r0, 0)
+            self.width = min(c1, info.width) - self.x_off
+            self.height = min(r1, info.height) - self.y_off
+        self.geotransform = (x0 + dx * self.x_off, dx, 0.0, y0 + dy * self.y_off, 0.0, dy)
+        self.crs = info.crs_wkt
+
+
+# ---------------------------------------------------------------------- the model
+class _ModelRunner:
+    """The model of a config, its test pipeline and what one batch of windows gives."""
+
+    def __init__(self, config, checkpoint, device, cfg_options, outputs):
+        from mmengine.dataset import Compose
+        from mmengine.registry import DefaultScope
+
+        from eofm.apis.runner_setup import load_config
+        from eofm.registry import MODELS
+        cfg = load_config(config, cfg_options) if isinstance(config, str) else config
+        self.cfg = cfg
+        self.scope = cfg.get('default_scope', 'eofm')
+        if self.scope != 'eofm':
+            import importlib
+            importlib.import_module(f'{self.scope}.utils').register_all_modules(False)
+        with DefaultScope.overwrite_default_scope(self.scope):
+            self.model = MODELS.build(cfg.model)
+            self.pipeline = Compose(self._pipeline_cfg(cfg))
+        if checkpoint is not None:
+            self._load(checkpoint)
+        self.model.to(device).eval()
+        self.device = device
+        self.outputs = tuple(outputs)
+        meta = {}
+        loader = cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}
+        for leaf in _leaves(loader.get('dataset', {})):
+            meta = dict(leaf.get('metainfo') or {})
+        head = getattr(self.model, 'decode_head', None)
+        self.num_classes = getattr(head, 'num_classes', None)
+        classes = meta.get('classes') or getattr(getattr(head, 'dataset_meta', None),
+                                                 'get', lambda k: None)('classes')
+        if self.num_classes is not None and not classes:
+            classes = [f'class_{i}' for i in range(self.num_classes)]
+        self.classes = list(classes or [])
+        self.palette = meta.get('palette')
+        if any(o in SEG_OUTPUTS for o in self.outputs) and self.num_classes is None:
+            raise SceneInferenceError(
+                f'{config}: outputs {list(self.outputs)} need a segmentation model '
+                "(a decode_head with num_classes); use outputs=['embeddings'] for "
+                'this model')
+
+    @staticmethod
+    def _pipeline_cfg(cfg):
+        loader = cfg.get('test_dataloader') or cfg.get('val_dataloader')
+        if not loader:
+            raise SceneInferenceError('the config has no test_dataloader: scene '
+                                      'inference uses its test pipeline')
+        leaves = list(_leaves(loader['dataset']))
+        pipeline = copy.deepcopy(leaves[0].get('pipeline') or [])
+        out = []
+        for t in pipeline:
+            name = str(t.get('type', '')).split('.')[-1]
+            if name in GEOMETRY_TRANSFORMS:
+                continue
+            if name == 'LoadMultiModalTiles':
+                t = dict(t, label_maps={}, missing='skip')
+            if name.startswith('Load') and name != 'LoadMultiModalTiles':
+                raise SceneInferenceError(
+                    f'scene inference needs a multi-modal test pipeline '
+                    f'(eofm.LoadMultiModalTiles); the config loads with {name}')
+            out.append(t)
+        if not any(str(t.get('type', '')).endswith('LoadMultiModalTiles') for t in out):
+            raise SceneInferenceError('the test pipeline has no eofm.LoadMultiModalTiles')
+        return out
+
+    def _load(self, checkpoint):
+        from eofm.utils.checkpoint import load_checkpoint_safely, unwrap_state_dict
+        if not osp.isfile(checkpoint):
+            raise SceneInferenceError(f'checkpoint {checkpoint} does not exist')
+        try:
+            state = unwrap_state_dict(load_checkpoint_safely(checkpoint, 'cpu'))
+        except Exception as e:  # noqa: BLE001 - named with the path
+            raise SceneInferenceError(f'checkpoint {checkpoint}: cannot be read '
+                                      f'({type(e).__name__}: {e})') from e
+        own = self.model.state_dict()
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        shapes = [k for k in own if k in state and state[k].shape != own[k].shape]
+        if missing or unexpected or shapes:
+            raise SceneInferenceError(
+                f'checkpoint {checkpoint} does not fit the model of the config '
+                f'({len(missing)} missing, {len(unexpected)} unexpected, '
+                f'{len(shapes)} mis-shaped keys; first: '
+                f'{(missing + unexpected + shapes)[:3]}): is it a checkpoint of this '
+                'config?')
+        self.model.load_state_dict(state, strict=True)
+
+    def sample(self, scene_modalities, window, sample_id):
+        results = dict(sample_id=sample_id, modalities=copy.deepcopy(scene_modalities),
+                       window=window, label_maps={})
+        from mmengine.registry import DefaultScope
+        with DefaultScope.overwrite_default_scope(self.scope):
+            return self.pipeline(results)
+
+    @torch.no_grad()
+    def run(self, samples, size, tta=None):
+        """Per-pixel outputs (B, C, h, w) on the window grid ``size`` (h, w)."""
+        from eofm.datasets import multimodal_collate
+        data = multimodal_collate(samples)
+        data = self.model.data_preprocessor(data, False)
+        views = [(False, False)] if not tta else [(False, False), (True, False),
+                                                   (False, True), (True, True)]
+        total = None
+        for flip_h, flip_v in views:
+            inputs = _flip(data['inputs'], flip_h, flip_v)
+            out = self._forward(inputs, data['data_samples'], size)
+            out = _flip_tensor(out, flip_h, flip_v)
+            total = out if total is None else total + out
+        return (total / len(views)).float().cpu().numpy()
+
+    def _forward(self, inputs, data_samples, size):
+        model = self.model
+        if any(o in SEG_OUTPUTS for o in self.outputs):
+            preds = model.predict(inputs, data_samples)
+            logits = torch.stack([p.seg_logits.data for p in preds]).float()
+            probs = logits.softmax(1)
+            return F.interpolate(probs, size=size, mode='bilinear', align_corners=False) \
+                if tuple(probs.shape[-2:]) != tuple(size) else probs
+        feats = model.extract_feat(inputs) if hasattr(model, 'extract_feat') else model(
+            inputs)
+        if isinstance(feats, (list, tuple)):
+            feats = feats[-1]
+        if feats.dim() != 4:
+            raise SceneInferenceError(
+                f'embeddings need a (B, D, h, w) feature map, the model gives '
+                f'{tuple(feats.shape)}; add a neck that makes one (eofm.TokensToMap)')
+        return F.interpolate(feats.float(), size=size, mode='bilinear',
+                             align_corners=False)
+
+
+def _leaves(ds):
+    if 'datasets' in ds:
+        for d in ds['datasets']:
+            yield from _leaves(d)
+    elif 'dataset' in ds and isinstance(ds['dataset'], dict):
+        yield from _leaves(ds['dataset'])
+    else:
+        yield ds
+
+
+def _flip_tensor(x, flip_h, flip_v):
+    dims = [d for d, f in ((-1, flip_h), (-2, flip_v)) if f]
+    return torch.flip(x, dims) if dims else x
+
+
+def _flip(inputs, flip_h, flip_v):
+    if not (flip_h or flip_v):
+        return inputs
+    if torch.is_tensor(inputs):
+        return _flip_tensor(inputs, flip_h, flip_v)
+    return {
+        k: _flip_tensor(v, flip_h, flip_v)
+        if torch.is_tensor(v) and v.dim() >= 3 and not k.endswith(
+            ('_doy', '_date_mask', '_present')) else v
+        for k, v in inputs.items()
+    }
+
+
+# ---------------------------------------------------------------------- the inferencer
+class SceneInferencer:
+    """Apply a config's model to whole scenes (see the module docstring).
+
+    Args:
+        config (str | Config): The model's config (its ``test_dataloader`` pipeline
+            prepares the windows).
+        checkpoint (str, optional): Weights; loaded strictly (a checkpoint of
+            another model is an error naming its keys).
+        device (str): 'cpu' (default) or 'cuda'.
+        cfg_options (dict, optional): Overrides of the config.
+        outputs (Sequence[str]): Layers to write: ``'class'``, ``'probs'``,
+            ``'confidence'`` (segmentation models) and / or ``'embeddings'``.
+        tile (int): Window side in reference pixels. Default 256.
+        overlap (int): Window overlap in reference pixels. Default 32.
+        blend (str): ``'cosine'`` (default) or ``'none'``.
+        tta (str, optional): ``'flip'`` averages the horizontal, vertical and both
+            flips with the identity before blending.
+        batch_size (int): Windows per forward pass. Default 4.
+        block (int): Blocks are ``block x block`` windows. Default 4.
+        num_threads (int, optional): torch CPU threads (recorded in the manifest).
+        resample (str): Resampling of warped modalities (other CRS). 'bilinear'.
+        progress (bool): Progress bar on the windows.
+    """
+
+    def __init__(self,
+                 config,
+                 checkpoint=None,
+                 device='cpu',
+                 cfg_options=None,
+                 outputs=('class', ),
+                 tile=256,
+                 overlap=32,
+                 blend='cosine',
+                 tta=None,
+                 batch_size=4,
+                 block=4,
+                 num_threads=None,
+                 resample='bilinear',
+                 progress=True):
+        outputs = tuple(outputs)
+        bad = [o for o in outputs if o not in SEG_OUTPUTS + EMBED_OUTPUTS]
+        if not outputs or bad:
+            raise SceneInferenceError(f'outputs must be among '
+                                      f'{SEG_OUTPUTS + EMBED_OUTPUTS}, got {outputs}')
+        if any(o in SEG_OUTPUTS for o in outputs) and 'embeddings' in outputs:
+            raise SceneInferenceError("outputs: 'embeddings' and the segmentation "
+                                      'layers come from different runs (two calls)')
+        if tile < 8 or overlap < 0 or overlap >= tile:
+            raise SceneInferenceError(f'tile must be >= 8 and 0 <= overlap < tile, got '
+                                      f'tile={tile}, overlap={overlap}')
+        if blend not in ('cosine', 'none'):
+            raise SceneInferenceError(f"blend must be 'cosine' or 'none', got {blend!r}")
+        if tta not in (None, 'flip'):
+            raise SceneInferenceError(f"tta must be None or 'flip', got {tta!r}")
+        if batch_size < 1 or block < 1:
+            raise SceneInferenceError('batch_size and block must be >= 1')
+        if num_threads:
+            torch.set_num_threads(int(num_threads))
+        self.settings = dict(
+            outputs=list(outputs), tile=int(tile), overlap=int(overlap), blend=blend,
+            tta=tta, block=int(block), resample=resample,
+            num_threads=torch.get_num_threads())
+        self.batch_size, self.progress = batch_size, progress
+        self.config_name = config if isinstance(config, str) else '<config>'
+        self.checkpoint = checkpoint
+        self.runner = _ModelRunner(config, checkpoint, device, cfg_options, outputs)
+
+    # -------------------------------------------------------------- the scene
+    def _scene(self, scene, work):
+        if isinstance(scene, str):
+            if not osp.isfile(scene):
+                raise SceneInferenceError(f'scene file {scene} does not exist')
+            from mmengine.fileio import load
+            base = osp.dirname(osp.abspath(scene))
+            scene = load(scene)
+            scene = _resolve_paths(scene, base)
+        if not isinstance(scene, dict) or not isinstance(scene.get('modalities'), dict):
+            raise SceneInferenceError("scene: needs 'modalities' (a dict of modality "
+                                      'descriptions, as in an annotation file)')
+        modalities = copy.deepcopy(scene['modalities'])
+        ref = scene.get('reference') or next(iter(modalities))
+        if ref not in modalities:
+            raise SceneInferenceError(f'scene: reference {ref!r} is not one of the '
+                                      f'modalities {sorted(modalities)}')
+        modalities = {m: _select_dates(m, d, scene.get('dates')) for m, d in
+                      modalities.items()}
+        self._described = copy.deepcopy(modalities)  # before warping: the fingerprint
+        ref_path = _first_path(ref, modalities[ref])
+        info = raster_info(ref_path)
+        if not info.crs_wkt:
+            raise SceneInferenceError(f'scene: the reference raster {ref_path} has no '
+                                      'CRS; outputs could not be geo-referenced')
+        grid = _Grid(info, scene.get('aoi'), 'scene')
+        os.makedirs(work, exist_ok=True)
+        for name, desc in modalities.items():
+            if name != ref:
+                modalities[name] = _warp_if_needed(name, desc, info, grid, work,
+                                                   self.settings['resample'])
+        return modalities, ref, grid
+
+    # -------------------------------------------------------------- run
+    def __call__(self, scene, out_dir, resume=False, overwrite=False, rank=None,
+                 world_size=None):
+        """Run over ``scene`` (a dict or a JSON / YAML file) into ``out_dir``.
+
+        Returns the manifest (also ``out_dir/manifest.json``). ``rank`` /
+        ``world_size`` default to torch.distributed's when it is initialised: each
+        process runs the blocks ``i % world_size == rank``, rank 0 writes the files.
+        """
+        if rank is None or world_size is None:
+            import torch.distributed as dist
+            if dist.is_available() and dist.is_initialized():
+                rank, world_size = dist.get_rank(), dist.get_world_size()
+            else:
+                rank, world_size = 0, 1
+        work = osp.join(out_dir, WORK)
+        self._prepare_out_dir(out_dir, resume, overwrite, rank)
+        _barrier(world_size)
+        modalities, ref, grid = self._scene(scene, work)
+        plan = self._plan(grid)
+        fingerprint = self._fingerprint(modalities, ref, grid)
+        journal_path = osp.join(work, 'journal.json')
+        journal = self._journal(journal_path, fingerprint, resume, rank)
+        done = set(journal['done'])
+        mine = [b for b in range(len(plan['blocks'])) if b % world_size == rank]
+        todo = [b for b in mine if b not in done]
+        stats = dict(windows=0, skipped_nodata=0, reused=len(mine) - len(todo),
+                     _seen=set(), _skipped=set())
+        t0 = time.time()
+        bar = None
+        if self.progress and todo:
+            from mmengine.utils import ProgressBar
+            bar = ProgressBar(sum(len(plan['blocks'][b]['windows']) for b in todo))
+        for b in todo:
+            self._run_block(b, plan, modalities, ref, grid, work, stats, bar)
+            if world_size == 1:
+                journal['done'] = sorted(set(journal['done']) | {b})
+                _atomic_json(journal, journal_path)
+        if bar is not None:
+            print()
+        _barrier(world_size)
+        if rank != 0:
+            return None
+        if world_size > 1:
+            journal['done'] = list(range(len(plan['blocks'])))
+            _atomic_json(journal, journal_path)
+        # forward passes (a window next to a block border runs for both blocks when
+        # blending reaches across) and distinct windows
+        stats['unique_windows'] = len(stats.pop('_seen'))
+        stats['skipped_nodata'] = len(stats.pop('_skipped'))
+        files = self._assemble(out_dir, work, plan, grid)
+        elapsed = time.time() - t0
+        manifest = dict(
+            config=self.config_name, checkpoint=self.checkpoint,
+            checkpoint_sha256=_sha256(self.checkpoint) if self.checkpoint else None,
+            reference=ref, crs=grid.crs, geotransform=list(grid.geotransform),
+            width=grid.width, height=grid.height, settings=self.settings,
+            classes=self.runner.classes, files=files)
+        _atomic_json(manifest, osp.join(out_dir, 'manifest.json'))
+        summary = dict(stats, blocks=len(plan['blocks']), seconds=round(elapsed, 2),
+                       windows_per_s=round(stats['windows'] / max(elapsed, 1e-9), 3),
+                       peak_rss_mib=round(_peak_rss_mib(), 1),
+                       files=sorted(f['path'] for f in files.values()))
+        _atomic_json(summary, osp.join(work, 'summary.json'))
+        if self.progress:
+            print(f"scene inference: {stats['unique_windows']} windows run "
+                  f"({stats['windows']} forward passes), "
+                  f"{stats['skipped_nodata']} skipped (nodata), {stats['reused']} "
+                  f"blocks from an earlier run, {summary['windows_per_s']} windows/s, "
+                  f"peak RSS {summary['peak_rss_mib']} MiB; wrote "
+                  f"{', '.join(summary['files'])}")
+        return manifest
+
+    def _prepare_out_dir(self, out_dir, resume, overwrite, rank):
+        if rank != 0:
+            return
+        if osp.isdir(out_dir) and os.listdir(out_dir):
+            if overwrite:
+                shutil.rmtree(out_dir)
+            elif not resume:
+                raise SceneInferenceError(
+                    f'output folder {out_dir} exists and is not empty: give resume=True '
+                    '(--resume) to continue a run there, or overwrite=True '
+                    '(--overwrite) to start again')
+        os.makedirs(osp.join(out_dir, WORK), exist_ok=True)
+
+    def _fingerprint(self, modalities, ref, grid):
+        text = json.dumps(dict(modalities=self._described, reference=ref,
+                               grid=[grid.x_off, grid.y_off, grid.width, grid.height],
+                               settings={k: v for k, v in self.settings.items()
+                                         if k != 'num_threads'},
+                               config=self.runner.cfg.pretty_text,
+                               checkpoint=_sha256(self.checkpoint)
+                               if self.checkpoint else None), sort_keys=True,
+                          default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _journal(self, path, fingerprint, resume, rank):
+        if osp.isfile(path):
+            journal = json.load(open(path))
+            if journal.get('fingerprint') != fingerprint:
+                raise SceneInferenceError(
+                    f'{path}: the output folder holds a run with another scene, '
+                    'config, checkpoint or settings; use another folder or '
+                    'overwrite=True (--overwrite)')
+            return journal
+        journal = dict(fingerprint=fingerprint, done=[])
+        if rank == 0:
+            _atomic_json(journal, path)
+        return journal
+
+    def _plan(self, grid):
+        tile, overlap, blk = (self.settings['tile'], self.settings['overlap'],
+                              self.settings['block'])
+        ys = window_starts(grid.height, tile, overlap)
+        xs = window_starts(grid.width, tile, overlap)
+        th, tw = min(tile, grid.height), min(tile, grid.width)
+        by, bx = core_bounds(ys, th, grid.height), core_bounds(xs, tw, grid.width)
+        blocks = []
+        for i0 in range(0, len(ys), blk):
+            for j0 in range(0, len(xs), blk):
+                i1, j1 = min(i0 + blk, len(ys)), min(j0 + blk, len(xs))
+                region = (by[i0], by[i1], bx[j0], bx[j1])  # y0, y1, x0, x1
+                if self.settings['blend'] == 'none':
+                    rows, cols = range(i0, i1), range(j0, j1)
+                else:  # every window whose extent reaches the region
+                    rows = [i for i, y in enumerate(ys) if y < region[1] and y + th >
+                            region[0]]
+                    cols = [j for j, x in enumerate(xs) if x < region[3] and x + tw >
+                            region[2]]
+                blocks.append(dict(region=region,
+                                   windows=[(i, j) for i in rows for j in cols]))
+        return dict(ys=ys, xs=xs, th=th, tw=tw, by=by, bx=bx, blocks=blocks)
+
+    def _window_weight(self, plan, i, j):
+        th, tw = plan['th'], plan['tw']
+        if self.settings['blend'] == 'cosine':
+            # margins of (overlap - 1) // 2 px are left out, except on sides at the
+            # scene border (nothing else covers them); the windows on either side of
+            # an overlap still cover every pixel of it
+            m = (self.settings['overlap'] - 1) // 2 if self.settings['overlap'] else 0
+            margins = (m if i > 0 else 0, m if i < len(plan['ys']) - 1 else 0,
+                       m if j > 0 else 0, m if j < len(plan['xs']) - 1 else 0)
+            return blend_weights(th, tw, 'cosine', margins)
+        y0, x0 = plan['ys'][i], plan['xs'][j]
+        w = np.zeros((th, tw), np.float32)
+        w[plan['by'][i] - y0:plan['by'][i + 1] - y0,
+          plan['bx'][j] - x0:plan['bx'][j + 1] - x0] = 1.0
+        return w
+
+    def _run_block(self, b, plan, modalities, ref, grid, work, stats, bar):
+        y0, y1, x0, x1 = plan['blocks'][b]['region']
+        acc, wsum = None, np.zeros((y1 - y0, x1 - x0), np.float32)
+        pending = []
+
+        def flush():
+            if not pending:
+                return
+            outs = self.runner.run([p[0] for p in pending], (plan['th'], plan['tw']),
+                                   self.settings['tta'])
+            nonlocal acc
+            for (_, i, j, valid), out in zip(pending, outs):
+                if acc is None:
+                    acc = np.zeros((out.shape[0], y1 - y0, x1 - x0), np.float32)
+                wy, wx = plan['ys'][i], plan['xs'][j]
+                weight = self._window_weight(plan, i, j) * valid
+                sy0, sy1 = max(y0, wy), min(y1, wy + plan['th'])
+                sx0, sx1 = max(x0, wx), min(x1, wx + plan['tw'])
+                ws = weight[sy0 - wy:sy1 - wy, sx0 - wx:sx1 - wx]
+                acc[:, sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] += \
+                    out[:, sy0 - wy:sy1 - wy, sx0 - wx:sx1 - wx] * ws
+                wsum[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] += ws
+            pending.clear()
+
+        for i, j in plan['blocks'][b]['windows']:
+            window = (grid.x_off + plan['xs'][j], grid.y_off + plan['ys'][i],
+                      plan['tw'], plan['th'])
+            sample = self.runner.sample(modalities, window, f'window_{i}_{j}')
+            valid = _reference_validity(sample, ref, (plan['th'], plan['tw']))
+            if bar is not None:
+                bar.update()
+            if not valid.any():
+                stats['_skipped'].add((i, j))
+                continue
+            stats['windows'] += 1
+            stats['_seen'].add((i, j))
+            pending.append((sample, i, j, valid.astype(np.float32)))
+            if len(pending) >= self.batch_size:
+                flush()
+        flush()
+        if acc is None:
+            acc = np.zeros((self._channels(), y1 - y0, x1 - x0), np.float32)
+        value = np.where(wsum > 0, acc / np.maximum(wsum, 1e-12), 0.0).astype(np.float32)
+        _atomic_npz(osp.join(work, f'block_{b:05d}.npz'), value=value,
+                    valid=wsum > 0)
+
+    def _channels(self):
+        if self.runner.num_classes is not None and 'embeddings' not in self.settings[
+                'outputs']:
+            return self.runner.num_classes
+        return 1
+
+    # -------------------------------------------------------------- writing
+    def _assemble(self, out_dir, work, plan, grid):
+        from osgeo import gdal
+        gdal.UseExceptions()
+        blocks = plan['blocks']
+        first = np.load(osp.join(work, 'block_00000.npz'))
+        channels = first['value'].shape[0]
+        layers = self._layers(channels)
+        files = {}
+        for name, spec in layers.items():
+            tmp = osp.join(work, f'{name}.tif')
+            drv = gdal.GetDriverByName('GTiff')
+            ds = drv.Create(tmp, grid.width, grid.height, spec['bands'], spec['gdal'],
+                            options=['TILED=YES', 'BLOCKXSIZE=256', 'BLOCKYSIZE=256'])
+            ds.SetGeoTransform(grid.geotransform)
+            ds.SetProjection(grid.crs)
+            for k in range(spec['bands']):
+                band = ds.GetRasterBand(k + 1)
+                band.SetNoDataValue(spec['nodata'])
+                if spec.get('names'):
+                    band.SetDescription(spec['names'][k])
+            if name == 'class':
+                band = ds.GetRasterBand(1)
+                ct = gdal.ColorTable()
+                for c, rgb in enumerate(_palette(len(self.runner.classes),
+                                                 self.runner.palette)):
+                    ct.SetColorEntry(c, (*rgb, 255))
+                band.SetRasterColorTable(ct)
+                # inside the TIFF (category names would go to a side .aux.xml file)
+                for c, cname in enumerate(self.runner.classes):
+                    band.SetMetadataItem(f'CLASS_{c}', str(cname))
+            for b, blk in enumerate(blocks):
+                y0, y1, x0, x1 = blk['region']
+                data = np.load(osp.join(work, f'block_{b:05d}.npz'))
+                arr = spec['convert'](data['value'], data['valid'])
+                for k in range(spec['bands']):
+                    ds.GetRasterBand(k + 1).WriteArray(arr[k], x0, y0)
+            ds.FlushCache()
+            ds = None
+            path = osp.join(out_dir, f'{name}.tif')
+            tmp_cog = osp.join(work, f'{name}.cog.tif')
+            gdal.Translate(tmp_cog, tmp, format='COG', creationOptions=[
+                'COMPRESS=DEFLATE', 'BLOCKSIZE=256',
+                f'RESAMPLING={spec["resampling"]}', 'OVERVIEWS=IGNORE_EXISTING'])
+            os.replace(tmp_cog, path)
+            os.remove(tmp)
+            files[name] = dict(path=osp.basename(path), bands=spec['bands'],
+                               dtype=spec['dtype'], nodata=spec['nodata'],
+                               scale=spec.get('scale'))
+        if 'embeddings' in layers:
+            files['embeddings']['preview'] = self._preview(out_dir, work, blocks, grid)
+        return files
+
+    def _layers(self, channels):
+        from osgeo import gdal
+        out = {}
+        if self.runner.num_classes is not None and 'embeddings' not in self.settings[
+                'outputs']:
+            n = channels
+            cls_dtype = np.uint8 if n <= 255 else np.uint16
+            nd = NODATA_CLASS[cls_dtype]
+
+            def classes(v, valid, dt=cls_dtype, nd=nd):
+                return np.where(valid, v.argmax(0), nd).astype(dt)[None]
+
+            def probs(v, valid):
+                q = np.clip(np.rint(v * 254), 0, 254).astype(np.uint8)
+                return np.where(valid[None], q, 255).astype(np.uint8)
+
+            def conf(v, valid):
+                return probs(v.max(0, keepdims=True), valid)
+
+            specs = dict(
+                **{'class': dict(bands=1, convert=classes, nodata=nd,
+                                 dtype=np.dtype(cls_dtype).name,
+                                 gdal=gdal.GDT_Byte if cls_dtype == np.uint8 else
+                                 gdal.GDT_UInt16, resampling='NEAREST')},
+                probs=dict(bands=n, convert=probs, nodata=255, dtype='uint8',
+                           gdal=gdal.GDT_Byte, resampling='AVERAGE', scale=1 / 254,
+                           names=list(self.runner.classes)),
+                confidence=dict(bands=1, convert=conf, nodata=255, dtype='uint8',
+                                gdal=gdal.GDT_Byte, resampling='AVERAGE',
+                                scale=1 / 254))
+            for name in self.settings['outputs']:
+                out[name] = specs[name]
+        else:
+            def emb(v, valid):
+                return np.where(valid[None], v, np.nan).astype(np.float16)
+
+            out['embeddings'] = dict(bands=channels, convert=emb, nodata=float('nan'),
+                                     dtype='float16', gdal=gdal.GDT_Float32,
+                                     resampling='AVERAGE')
+        return out
+
+    def _preview(self, out_dir, work, blocks, grid, max_side=512):
+        """An RGB PNG of the first three principal components (fitted on every
+        eighth valid pixel of every block)."""
+        from PIL import Image
+        samples = []
+        for b in range(len(blocks)):
+            data = np.load(osp.join(work, f'block_{b:05d}.npz'))
+            v, valid = data['value'], data['valid']
+            pix = v.reshape(v.shape[0], -1)[:, valid.reshape(-1)].T[::8]
+            samples.append(pix.astype(np.float64))
+        x = np.concatenate(samples)
+        mean = x.mean(0)
+        _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
+        comps = vt[:3]
+        comps *= np.sign(comps[np.arange(len(comps)), np.abs(comps).argmax(1)])[:, None]
+        proj = (x - mean) @ comps.T
+        lo, hi = np.percentile(proj, 2, axis=0), np.percentile(proj, 98, axis=0)
+        step = max(1, int(math.ceil(max(grid.width, grid.height) / max_side)))
+        img = np.zeros((math.ceil(grid.height / step), math.ceil(grid.width / step), 3),
+                       np.uint8)
+        for b, blk in enumerate(blocks):
+            y0, y1, x0, x1 = blk['region']
+            data = np.load(osp.join(work, f'block_{b:05d}.npz'))
+            ys = np.arange(-(-y0 // step) * step, y1, step)
+            xs = np.arange(-(-x0 // step) * step, x1, step)
+            if not len(ys) or not len(xs):
+                continue
+            v = data['value'][:, ys[:, None] - y0, xs[None, :] - x0]
+            p = np.einsum('chw,kc->hwk', v - mean[:, None, None], comps)
+            rgb = np.clip((p - lo) / np.maximum(hi - lo, 1e-12), 0, 1)
+            rgb[~data['valid'][ys[:, None] - y0, xs[None, :] - x0]] = 0
+            img[ys // step][:, xs // step] = (rgb * 255).astype(np.uint8)
+        path = osp.join(out_dir, 'embeddings_preview.png')
+        Image.fromarray(img).save(path)
+        pca = dict(mean=mean.tolist(), components=comps.tolist())
+        _atomic_json(pca, osp.join(out_dir, 'embeddings_pca.json'))
+        return dict(png=osp.basename(path), pca='embeddings_pca.json')
+
+
+def _barrier(world_size):
+    if world_size > 1:
+        import torch.distributed as dist
+        dist.barrier()
+
+
+def _resolve_paths(scene, base):
+    scene = copy.deepcopy(scene)
+    for desc in (scene.get('modalities') or {}).values():
+        for key in ('path', ):
+            if isinstance(desc.get(key), str) and not osp.isabs(desc[key]):
+                desc[key] = osp.join(base, desc[key])
+        for key in ('paths', 'band_paths'):
+            if desc.get(key):
+                desc[key] = [p if osp.isabs(p) else osp.join(base, p) for p in desc[key]]
+    return scene
+
+
+def _first_path(name, desc):
+    for key in ('path', 'paths', 'band_paths'):
+        v = desc.get(key)
+        if v:
+            return v if isinstance(v, str) else v[0]
+    raise SceneInferenceError(f"scene: modality {name!r} needs 'path', 'paths' or "
+                              "'band_paths'")
+
+
+def _select_dates(name, desc, dates):
+    """Keep the dates in ``dates=dict(start=..., end=...)`` (one file per date only;
+    a stack keeps its dates and the pipeline's temporal sampling chooses)."""
+    if not dates or desc.get('dates') is None:
+        return desc
+    start = parse_date(dates['start'], 'scene: dates.start') if dates.get('start') else None
+    end = parse_date(dates['end'], 'scene: dates.end') if dates.get('end') else None
+    where = f'scene: {name}.dates'
+    parsed = [parse_date(d, where, desc.get('date_format')) for d in desc['dates']]
+    keep = [k for k, d in enumerate(parsed)
+            if (start is None or d >= start) and (end is None or d <= end)]
+    if not keep:
+        raise SceneInferenceError(
+            f'scene: modality {name!r} has no date between {dates.get("start")} and '
+            f'{dates.get("end")} (its dates run from {min(parsed)} to {max(parsed)})')
+    if 'paths' in desc:
+        return dict(desc, paths=[desc['paths'][k] for k in keep],
+                    dates=[desc['dates'][k] for k in keep])
+    if len(keep) != len(parsed):
+        raise SceneInferenceError(
+            f'scene: modality {name!r} is one date-major stack; a date range selects '
+            'files, so give it as one file per date (paths) to select dates')
+    return desc
+
+
+def _warp_if_needed(name, desc, ref_info, grid, work, resample):
+    """The modality, warped to the reference CRS (a VRT in ``work``) when its CRS
+    differs; an error when it does not cover the area of interest."""
+    from osgeo import gdal, osr
+    gdal.UseExceptions()
+    keys = [k for k in ('path', 'paths', 'band_paths') if desc.get(k)]
+    if not keys or desc.get('format', 'gdal') != 'gdal':
+        return desc
+    ref_srs = osr.SpatialReference()
+    ref_srs.ImportFromWkt(ref_info.crs_wkt)
+    x0, dx, _, y0, _, dy = grid.geotransform
+    aoi = (min(x0, x0 + dx * grid.width), min(y0, y0 + dy * grid.height),
+           max(x0, x0 + dx * grid.width), max(y0, y0 + dy * grid.height))
+    out = dict(desc)
+    for key in keys:
+        paths = [desc[key]] if isinstance(desc[key], str) else list(desc[key])
+        new = []
+        for p in paths:
+            try:
+                info = raster_info(p)
+            except RasterReadError as e:
+                raise SceneInferenceError(f'scene: modality {name!r}: {e}') from e
+            if not info.crs_wkt:
+                raise SceneInferenceError(f'scene: modality {name!r}: {p} has no CRS')
+            srs = osr.SpatialReference()
+            srs.ImportFromWkt(info.crs_wkt)
+            if srs.IsSame(ref_srs):
+                b = info.bounds
+                if b[0] > aoi[0] + 1e-6 or b[1] > aoi[1] + 1e-6 or b[2] < aoi[2] - 1e-6 \
+                        or b[3] < aoi[3] - 1e-6:
+                    raise SceneInferenceError(
+                        f'scene: modality {name!r}: {p} does not cover the area '
+                        f'(its bounds {tuple(round(v, 2) for v in b)}, the area '
+                        f'{tuple(round(v, 2) for v in aoi)})')
+                new.append(p)
+                continue
+            digest = hashlib.sha1(osp.abspath(p).encode()).hexdigest()[:12]
+            vrt = osp.join(work, f'warp_{name}_{digest}.vrt')
+            # the native pixel size, expressed in the reference CRS
+            res = _native_resolution(info, srs, ref_srs)
+            pad = 2 * res
+            tmp = f'{vrt}.tmp{os.getpid()}.vrt'  # every rank may warp: atomic
+            ds = gdal.Warp(tmp, open_raster(osp.abspath(p)), format='VRT',
+                           dstSRS=ref_info.crs_wkt,
+                           outputBounds=(aoi[0] - pad, aoi[1] - pad, aoi[2] + pad,
+                                         aoi[3] + pad), xRes=res, yRes=res,
+                           resampleAlg=resample, srcNodata=None)
+            if ds is None:
+                raise SceneInferenceError(f'scene: modality {name!r}: cannot warp {p} '
+                                          'to the reference CRS')
+            ds = None
+            os.replace(tmp, vrt)
+            raster_info(vrt)  # readable
+            # the warped raster must hold data over the area: check its coverage
+            src_bounds = _transformed_bounds(info, srs, ref_srs)
+            if src_bounds[0] > aoi[0] or src_bounds[1] > aoi[1] or \
+                    src_bounds[2] < aoi[2] or src_bounds[3] < aoi[3]:
+                raise SceneInferenceError(
+                    f'scene: modality {name!r}: {p} does not cover the area (in the '
+                    f'reference CRS its bounds are '
+                    f'{tuple(round(v, 2) for v in src_bounds)}, the area '
+                    f'{tuple(round(v, 2) for v in aoi)})')
+            new.append(vrt)
+        out[key] = new[0] if isinstance(desc[key], str) else new
+    return out
+
+
+def _transformed_bounds(info, srs, ref_srs):
+    from osgeo import osr
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    ref_srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    tr = osr.CoordinateTransformation(srs, ref_srs)
+    b = info.bounds
+    xs = np.linspace(b[0], b[2], 21)
+    ys = np.linspace(b[1], b[3], 21)
+    edge = [(x, b[1]) for x in xs] + [(x, b[3]) for x in xs] + \
+           [(b[0], y) for y in ys] + [(b[2], y) for y in ys]
+    pts = [tr.TransformPoint(x, y)[:2] for x, y in edge]
+    px, py = [p[0] for p in pts], [p[1] for p in pts]
+    return min(px), min(py), max(px), max(py)
+
+
+def _native_resolution(info, srs, ref_srs):
+    bx = _transformed_bounds(info, srs, ref_srs)
+    return max((bx[2] - bx[0]) / info.width, (bx[3] - bx[1]) / info.height)
+
+
+def _reference_validity(sample, ref, size):
+    """(h, w) bool: reference pixels with at least one valid observation."""
+    inputs = sample['inputs']
+    mask = inputs.get(f'{ref}_mask') if isinstance(inputs, dict) else None
+    if mask is None:
+        return np.ones(size, bool)
+    m = mask.numpy() if torch.is_tensor(mask) else np.asarray(mask)
+    m = m.any(0) if m.ndim == 3 else m
+    if m.shape != tuple(size):
+        t = torch.from_numpy(m.astype(np.float32))[None, None]
+        m = F.interpolate(t, size=size, mode='nearest')[0, 0].numpy() > 0.5
+    return m

@@ -1,3 +1,0 @@
-from .multimodal import MultiModalDataPreprocessor
-
-__all__ = ['MultiModalDataPreprocessor']

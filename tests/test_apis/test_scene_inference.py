@@ -1,0 +1,298 @@
+"""Scene inference: tiles, blending, geo-referenced COGs, nodata, resume, errors."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from eofm.apis.scene_inference import (SceneInferenceError, SceneInferencer,
+                                       blend_weights, core_bounds, window_starts)
+from eofm.datasets.geo_io import write_geotiff
+
+ORIGIN = (500000.0, 5000000.0)
+
+
+def _write_config(path, num_classes=3, strides=(1, 1)):
+    text = f'''
+default_scope = 'mmseg'
+custom_imports = dict(imports=['eofm'], allow_failed_imports=False)
+pipeline = [
+    dict(type='eofm.LoadMultiModalTiles', modalities=dict(hr=dict(scale='uint8')),
+         reference='hr', label_maps=dict(gt_seg_map=dict(like='hr'))),
+    dict(type='eofm.AlignedCenterCrop', size=64, reference='hr'),
+    dict(type='eofm.PackMultiModalInputs', modalities=['hr']),
+]
+test_dataloader = dict(batch_size=2, dataset=dict(
+    type='eofm.MultiModalDataset', ann_file='', pipeline=pipeline,
+    metainfo=dict(classes=('water', 'field', 'town'),
+                  palette=[(0, 0, 255), (0, 255, 0), (255, 0, 0)])))
+model = dict(
+    type='EncoderDecoder',
+    data_preprocessor=dict(type='eofm.MultiModalDataPreprocessor', task='seg',
+                           tensor_input='hr',
+                           normalize=dict(hr=dict(mean=[0.5] * 4, std=[0.25] * 4))),
+    backbone=dict(type='eofm.SimpleConvNet', in_channels=4, channels=(8, 8),
+                  strides={tuple(strides)}),
+    decode_head=dict(type='FCNHead', in_channels=8, channels=8, num_convs=1,
+                     concat_input=False, num_classes={num_classes},
+                     norm_cfg=dict(type='BN'), align_corners=False),
+    test_cfg=dict(mode='whole'))
+'''
+    with open(path, 'w') as f:
+        f.write(text)
+    return str(path)
+
+
+def _checkpoint(config, path, seed=0):
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    import mmseg.models  # noqa: F401
+    from eofm.registry import MODELS
+    torch.manual_seed(seed)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = MODELS.build(Config.fromfile(config).model)
+    with torch.no_grad():  # non-trivial BN statistics
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 1.5)
+    torch.save(dict(state_dict=model.state_dict()), path)
+    return str(path)
+
+
+def _scene(tmp_path, h=150, w=130, nodata_block=True):
+    rng = np.random.default_rng(0)
+    hr = rng.integers(1, 255, (4, h, w)).astype(np.uint8)  # 0 is nodata
+    hr[:, :, :10] = 0  # a strip without data
+    if nodata_block:
+        hr[:, 100:, 90:] = 0
+    path = write_geotiff(tmp_path / 'hr.tif', hr, (ORIGIN[0], ORIGIN[1] + 2 * h), 2.0,
+                         32632, nodata=0, band_names=['R', 'G', 'B', 'NIR'])
+    return dict(reference='hr', modalities=dict(hr=dict(path=str(path))))
+
+
+@pytest.fixture
+def setup(tmp_path):
+    config = _write_config(tmp_path / 'cfg.py')
+    ckpt = _checkpoint(config, tmp_path / 'model.pth')
+    return config, ckpt, _scene(tmp_path)
+
+
+def test_windows_cores_and_weights():
+    assert window_starts(100, 40, 10) == [0, 30, 60]
+    assert window_starts(101, 40, 10) == [0, 30, 60, 61]
+    assert window_starts(30, 40, 10) == [0]
+    starts = window_starts(101, 40, 10)
+    b = core_bounds(starts, 40, 101)
+    assert b[0] == 0 and b[-1] == 101 and all(x < y for x, y in zip(b, b[1:]))
+    # every core pixel is at least half the overlap away from its window's edges
+    for k, s in enumerate(starts):
+        assert b[k] - s >= (5 if k else 0) and s + 40 - b[k + 1] >= (5 if
+                                                                    k < 3 else 0)
+    w = blend_weights(8, 6, 'cosine', margins=(2, 0, 0, 1))
+    assert (w[:2] == 0).all() and (w[:, -1] == 0).all() and (w[2:, :-1] > 0).all()
+    np.testing.assert_allclose(w[2:, :-1], w[2:, :-1][::-1, ::-1], rtol=1e-6)
+
+
+@pytest.mark.parametrize('blend', ['cosine', 'none'])
+def test_tiled_equals_whole_image_and_files_are_geo_referenced(setup, tmp_path, blend):
+    """A translation-equivariant model (stride 1, receptive field 9 px): tiles with
+    an overlap of 10 px give the whole-image probabilities to 1e-5 away from the
+    scene edges; the COGs are valid and on the reference grid."""
+    from osgeo import gdal
+    from osgeo_utils.samples import validate_cloud_optimized_geotiff as vcog
+    config, ckpt, scene = setup
+    whole = SceneInferencer(config, ckpt, outputs=('probs', ), tile=256, overlap=0,
+                            progress=False)
+    whole(scene, str(tmp_path / 'whole'))
+    tiled = SceneInferencer(config, ckpt, outputs=('class', 'probs', 'confidence'),
+                            tile=40, overlap=10, blend=blend, batch_size=3, block=2,
+                            progress=False)
+    manifest = tiled(scene, str(tmp_path / 'tiled'))
+    a = gdal.Open(str(tmp_path / 'whole' / 'probs.tif')).ReadAsArray().astype(float)
+    b = gdal.Open(str(tmp_path / 'tiled' / 'probs.tif')).ReadAsArray().astype(float)
+    inner = (slice(None), slice(5, -5), slice(15, -5))
+    # uint8-scaled probabilities: equal bytes where the floats agree to 1e-5
+    assert np.abs(a[inner] - b[inner]).max() <= 1
+    assert (a[inner] == b[inner]).mean() > 0.999
+    ref = gdal.Open(scene['modalities']['hr']['path'])
+    for name in ('class', 'probs', 'confidence'):
+        path = str(tmp_path / 'tiled' / f'{name}.tif')
+        warnings, errors, _ = vcog.validate(path, full_check=True)
+        assert errors == [], (name, errors)
+        ds = gdal.Open(path)
+        assert ds.GetGeoTransform() == ref.GetGeoTransform()
+        assert ds.GetProjection() == ref.GetProjection()
+        assert (ds.RasterXSize, ds.RasterYSize) == (130, 150)
+        assert ds.GetRasterBand(1).GetNoDataValue() == 255
+        assert ds.GetRasterBand(1).GetOverviewCount() >= 0
+    cls = gdal.Open(str(tmp_path / 'tiled' / 'class.tif'))
+    band = cls.GetRasterBand(1)
+    assert [band.GetMetadataItem(f'CLASS_{i}') for i in range(3)] == [
+        'water', 'field', 'town']
+    assert band.GetColorTable().GetColorEntry(2)[:3] == (255, 0, 0)
+    arr = band.ReadAsArray()
+    assert (arr[:, :10] == 255).all() and (arr[100:, 90:] == 255).all()  # nodata
+    assert set(np.unique(arr[20:90, 20:80])) <= {0, 1, 2}
+    # the class map is the argmax of the probabilities
+    probs = gdal.Open(str(tmp_path / 'tiled' / 'probs.tif')).ReadAsArray()
+    valid = arr != 255
+    assert (probs.argmax(0)[valid] == arr[valid]).mean() > 0.99
+    assert manifest['files']['class']['path'] == 'class.tif'
+    assert json.load(open(tmp_path / 'tiled' / 'manifest.json'))['classes'] == [
+        'water', 'field', 'town']
+
+
+def test_windows_without_data_are_skipped(setup, tmp_path):
+    config, ckpt, scene = setup
+    inf = SceneInferencer(config, ckpt, tile=40, overlap=10, progress=False)
+    inf(scene, str(tmp_path / 'out'))
+    summary = json.load(open(tmp_path / 'out' / '.work' / 'summary.json'))
+    assert summary['skipped_nodata'] >= 1  # windows inside the nodata corner
+    assert summary['unique_windows'] + summary['skipped_nodata'] == 5 * 4
+    assert summary['windows'] >= summary['unique_windows']
+
+
+def test_repeated_and_resumed_runs_are_byte_identical(setup, tmp_path):
+    config, ckpt, scene = setup
+    kw = dict(outputs=('class', 'probs'), tile=40, overlap=10, block=1,
+              progress=False)
+    SceneInferencer(config, ckpt, **kw)(scene, str(tmp_path / 'a'))
+    SceneInferencer(config, ckpt, **kw)(scene, str(tmp_path / 'b'))
+    for name in ('class.tif', 'probs.tif'):
+        assert open(tmp_path / 'a' / name, 'rb').read() == open(
+            tmp_path / 'b' / name, 'rb').read()
+    # an interrupted run: only some blocks done, the files not written yet
+    out = tmp_path / 'c'
+    inf = SceneInferencer(config, ckpt, **kw)
+    calls = []
+    original = inf._run_block
+
+    def dies_after_three(b, *args):
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        calls.append(b)
+        return original(b, *args)
+
+    inf._run_block = dies_after_three
+    with pytest.raises(KeyboardInterrupt):
+        inf(scene, str(out))
+    journal = json.load(open(out / '.work' / 'journal.json'))
+    assert journal['done'] == [0, 1, 2] and not (out / 'class.tif').exists()
+    with pytest.raises(SceneInferenceError, match='exists and is not empty'):
+        SceneInferencer(config, ckpt, **kw)(scene, str(out))
+    resumed = SceneInferencer(config, ckpt, **kw)
+    runs = []
+    original2 = resumed._run_block
+    resumed._run_block = lambda b, *a: (runs.append(b), original2(b, *a))[1]
+    resumed(scene, str(out), resume=True)
+    assert 0 not in runs and 3 in runs
+    for name in ('class.tif', 'probs.tif'):
+        assert open(tmp_path / 'a' / name, 'rb').read() == open(out / name,
+                                                                'rb').read()
+    # a resume with other settings is refused
+    with pytest.raises(SceneInferenceError, match='another scene, config'):
+        SceneInferencer(config, ckpt, **dict(kw, overlap=12))(scene, str(out),
+                                                              resume=True)
+
+
+def test_embeddings_export_gives_the_in_memory_probe(setup, tmp_path):
+    """Embeddings read back from the COG fit the same linear probe as the features
+    computed in memory for the same windows."""
+    from osgeo import gdal
+    config, ckpt, scene = setup
+    inf = SceneInferencer(config, ckpt, outputs=('embeddings', ), tile=256,
+                          overlap=0, progress=False)
+    manifest = inf(scene, str(tmp_path / 'emb'))
+    assert manifest['files']['embeddings']['bands'] == 8
+    emb = gdal.Open(str(tmp_path / 'emb' / 'embeddings.tif')).ReadAsArray()
+    assert emb.shape == (8, 150, 130) and np.isnan(emb[:, :, :10]).all()
+    assert (tmp_path / 'emb' / 'embeddings_preview.png').exists()
+    sample = inf.runner.sample(scene['modalities'], (0, 0, 130, 150), 'all')
+    mem = inf.runner.run([sample], (150, 130))[0]
+    sl = (slice(None), slice(20, 90), slice(20, 80))
+    x_file = emb[sl].reshape(8, -1).T.astype(np.float64)
+    x_mem = mem[sl].reshape(8, -1).T.astype(np.float16).astype(np.float64)
+    np.testing.assert_allclose(x_file, x_mem, rtol=1e-3, atol=1e-3)
+    # a label to probe: a class of the sample's own structure (top 30 % of a mix)
+    z = x_mem @ np.linspace(-1, 1, 8)
+    y = (z > np.quantile(z, 0.7)).astype(float) * 2 - 1
+
+    def probe(x):  # least-squares linear classifier, trained on even pixels
+        xb = np.concatenate([x, np.ones((len(x), 1))], 1)
+        w = np.linalg.lstsq(xb[::2], y[::2], rcond=None)[0]
+        return float((np.sign(xb[1::2] @ w) == y[1::2]).mean())
+
+    assert probe(x_file) == probe(x_mem) > 0.8
+
+
+def test_another_crs_is_warped_and_bad_input_is_named(setup, tmp_path):
+    from osgeo import gdal, osr
+    config, ckpt, scene = setup
+    # the same HR raster in the neighbouring UTM zone, as a second modality
+    src = scene['modalities']['hr']['path']
+    other = str(tmp_path / 'hr_32631.tif')
+    gdal.Warp(other, src, dstSRS='EPSG:32631', xRes=2.0, yRes=2.0)
+    warped = dict(scene, modalities=dict(scene['modalities'], hr2=dict(path=other)))
+    inf = SceneInferencer(config, ckpt, tile=64, overlap=8, progress=False)
+    inf(warped, str(tmp_path / 'w'))
+    assert any(p.endswith('.vrt') for p in __import__('os').listdir(tmp_path / 'w' /
+                                                                     '.work'))
+    # errors before any window runs, naming what is wrong
+    far = str(tmp_path / 'far.tif')
+    write_geotiff(far, np.ones((1, 10, 10), np.uint8), (600000.0, 5000000.0), 2.0,
+                  32632)
+    bad = dict(scene, modalities=dict(scene['modalities'], far=dict(path=far)))
+    with pytest.raises(SceneInferenceError, match="modality 'far'.*far.tif does not "
+                       'cover the area'):
+        inf(bad, str(tmp_path / 'x1'))
+    with pytest.raises(SceneInferenceError, match='aoi .* does not overlap'):
+        inf(dict(scene, aoi=(0, 0, 10, 10)), str(tmp_path / 'x2'))
+    series = dict(reference='hr', modalities=dict(
+        hr=scene['modalities']['hr'],
+        s2=dict(paths=[src, src], dates=['2021-01-05', '2021-02-05'])),
+        dates=dict(start='2022-01-01', end='2022-12-31'))
+    with pytest.raises(SceneInferenceError, match="'s2' has no date between"):
+        inf(series, str(tmp_path / 'x3'))
+    other_cfg = _write_config(tmp_path / 'cfg5.py', num_classes=5)
+    with pytest.raises(SceneInferenceError, match='does not fit the model'):
+        SceneInferencer(other_cfg, ckpt, progress=False)
+    with pytest.raises(SceneInferenceError, match='overlap < tile'):
+        SceneInferencer(config, ckpt, tile=32, overlap=32)
+    # an area of interest: outputs on the reference grid inside it
+    x0 = ORIGIN[0] + 20
+    m = inf(dict(scene, aoi=(x0, ORIGIN[1] + 40, x0 + 100, ORIGIN[1] + 140)),
+            str(tmp_path / 'aoi'))
+    assert (m['width'], m['height']) == (50, 50)
+    assert m['geotransform'][0] == x0 and m['geotransform'][3] == ORIGIN[1] + 140
+
+
+@pytest.mark.slow
+def test_cli_and_two_processes_give_the_same_files(setup, tmp_path, repo_root,
+                                                     cli_env):
+    config, ckpt, scene = setup
+    scene_file = tmp_path / 'scene.json'
+    scene_file.write_text(json.dumps(scene))
+    common = [config, ckpt, str(scene_file), '--tile', '40', '--overlap', '10',
+              '--outputs', 'class', 'probs', '--threads', '1']
+    one = subprocess.run([sys.executable, 'tools/infer_scene.py', *common,
+                          '--out-dir', str(tmp_path / 'one')], cwd=repo_root,
+                         env=cli_env, capture_output=True, text=True, timeout=600)
+    assert one.returncode == 0, one.stderr
+    assert 'windows run' in one.stdout
+    two = subprocess.run(['bash', 'tools/dist_infer_scene.sh', config, ckpt,
+                          str(scene_file), '2', '--tile', '40', '--overlap', '10',
+                          '--outputs', 'class', 'probs', '--threads', '1',
+                          '--out-dir', str(tmp_path / 'two')], cwd=repo_root,
+                         env=cli_env, capture_output=True, text=True, timeout=600)
+    assert two.returncode == 0, two.stderr[-3000:]
+    for name in ('class.tif', 'probs.tif'):
+        assert open(tmp_path / 'one' / name, 'rb').read() == open(
+            tmp_path / 'two' / name, 'rb').read()
+    again = subprocess.run([sys.executable, 'tools/infer_scene.py', *common,
+                            '--out-dir', str(tmp_path / 'one')], cwd=repo_root,
+                           env=cli_env, capture_output=True, text=True, timeout=600)
+    assert again.returncode != 0 and '--resume' in again.stderr

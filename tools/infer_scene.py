@@ -1,0 +1,79 @@
+# Copyright (c) eofm contributors. Licensed under the Apache License 2.0.
+"""Run a model over whole geo-referenced scenes: maps and embeddings as COGs.
+
+    python tools/infer_scene.py CONFIG CHECKPOINT SCENE --out-dir DIR
+        [--outputs class probs confidence | embeddings] [--tile 256] [--overlap 32]
+        [--blend cosine|none] [--tta flip] [--batch-size 4] [--block 4]
+        [--device cpu] [--threads N] [--resume | --overwrite] [--cfg-options k=v]
+
+SCENE is a JSON / YAML file (see :mod:`eofm.apis.scene_inference`): ``modalities``
+as in an annotation file, ``reference``, optional ``aoi`` and ``dates``. Distributed:
+tools/dist_infer_scene.sh CONFIG CHECKPOINT SCENE NPROC [options].
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import eofm  # noqa: E402,F401
+from mmengine.config import DictAction  # noqa: E402
+
+from eofm.apis.scene_inference import (SceneInferenceError,  # noqa: E402
+                                       SceneInferencer)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Scene inference to COGs')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('scene', help='scene description (JSON / YAML)')
+    parser.add_argument('--out-dir', required=True)
+    parser.add_argument('--outputs', nargs='+', default=['class'])
+    parser.add_argument('--tile', type=int, default=256)
+    parser.add_argument('--overlap', type=int, default=32)
+    parser.add_argument('--blend', choices=['cosine', 'none'], default='cosine')
+    parser.add_argument('--tta', choices=['flip'], default=None)
+    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--block', type=int, default=4, help='blocks of N x N windows')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument('--resume', action='store_true',
+                       help='continue a run in --out-dir (finished blocks are kept)')
+    group.add_argument('--overwrite', action='store_true',
+                       help='remove --out-dir and start again')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.launcher == 'pytorch':
+        import torch
+        import torch.distributed as dist
+        backend = 'nccl' if torch.cuda.is_available() and args.device.startswith(
+            'cuda') else 'gloo'
+        dist.init_process_group(backend=backend)
+        if backend == 'nccl':
+            torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
+            args.device = f'cuda:{os.environ.get("LOCAL_RANK", 0)}'
+    try:
+        inferencer = SceneInferencer(
+            args.config, args.checkpoint, device=args.device,
+            cfg_options=args.cfg_options, outputs=args.outputs, tile=args.tile,
+            overlap=args.overlap, blend=args.blend, tta=args.tta,
+            batch_size=args.batch_size, block=args.block, num_threads=args.threads,
+            progress=int(os.environ.get('RANK', 0)) == 0)
+        inferencer(args.scene, args.out_dir, resume=args.resume,
+                   overwrite=args.overwrite)
+    except SceneInferenceError as e:
+        print(f'infer_scene: error: {e}', file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == '__main__':
+    main()
