@@ -16,6 +16,7 @@ from mmengine.hooks import Hook
 from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
 from eofm.apis.runner_setup import build_runner, load_config, merge_train_args
+from eofm.datasets import leaf_dataset_cfgs
 
 __all__ = [
     'ROOT', 'TINY_CHANNELS', 'load_train_config', 'leaf_datasets', 'shrink_common',
@@ -45,11 +46,7 @@ def load_train_config(config, work_dir):
 
 def leaf_datasets(ds):
     """The leaf dataset configs of a (possibly concatenated / wrapped) dataset."""
-    if 'datasets' in ds:
-        return [leaf for sub in ds.datasets for leaf in leaf_datasets(sub)]
-    if 'dataset' in ds:
-        return leaf_datasets(ds.dataset)
-    return [ds]
+    return [leaf for _, leaf in leaf_dataset_cfgs(ds)]
 
 
 def shrink_common(cfg, data_root, backbone=None):

@@ -65,7 +65,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from eofm.datasets import leaf_dataset_cfgs
 from eofm.datasets.geo_io import RasterReadError, open_raster, parse_date, raster_info
+from eofm.utils.checkpoint import atomic_write_bytes
+from eofm.utils.palette import distinct_palette
 
 __all__ = ['SceneInferencer', 'window_starts', 'core_bounds', 'blend_weights',
            'SceneInferenceError']
@@ -137,10 +140,7 @@ def _sha256(path, chunk=1 << 20):
 
 
 def _atomic_json(obj, path):
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=1, sort_keys=True)
-    os.replace(tmp, path)
+    atomic_write_bytes(json.dumps(obj, indent=1, sort_keys=True).encode(), path)
 
 
 def _atomic_npz(path, **arrays):
@@ -152,11 +152,7 @@ def _atomic_npz(path, **arrays):
 def _palette(n, given=None):
     if given is not None and len(given) >= n:
         return [tuple(int(v) for v in c[:3]) for c in given[:n]]
-    import colorsys
-    return [
-        tuple(int(255 * v) for v in colorsys.hsv_to_rgb((i * 0.618034) % 1, 0.7, 0.95))
-        for i in range(n)
-    ]
+    return distinct_palette(n)
 
 
 def _peak_rss_mib():
@@ -215,12 +211,11 @@ class _ModelRunner:
         self.outputs = tuple(outputs)
         meta = {}
         loader = cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}
-        for leaf in _leaves(loader.get('dataset', {})):
+        for _, leaf in leaf_dataset_cfgs(loader.get('dataset', {})):
             meta = dict(leaf.get('metainfo') or {})
         head = getattr(self.model, 'decode_head', None)
         self.num_classes = getattr(head, 'num_classes', None)
-        classes = meta.get('classes') or getattr(getattr(head, 'dataset_meta', None),
-                                                 'get', lambda k: None)('classes')
+        classes = meta.get('classes')
         if self.num_classes is not None and not classes:
             classes = [f'class_{i}' for i in range(self.num_classes)]
         self.classes = list(classes or [])
@@ -237,8 +232,8 @@ class _ModelRunner:
         if not loader:
             raise SceneInferenceError('the config has no test_dataloader: scene '
                                       'inference uses its test pipeline')
-        leaves = list(_leaves(loader['dataset']))
-        pipeline = copy.deepcopy(leaves[0].get('pipeline') or [])
+        _, first = next(leaf_dataset_cfgs(loader['dataset']))
+        pipeline = copy.deepcopy(first.get('pipeline') or [])
         out = []
         for t in pipeline:
             name = str(t.get('type', '')).split('.')[-1]
@@ -256,26 +251,20 @@ class _ModelRunner:
         return out
 
     def _load(self, checkpoint):
-        from eofm.utils.checkpoint import load_checkpoint_safely, unwrap_state_dict
+        """Strictly, through :func:`eofm.models.common.load_pretrained`."""
+        from eofm.models.common import PretrainedMismatchError, load_pretrained
         if not osp.isfile(checkpoint):
             raise SceneInferenceError(f'checkpoint {checkpoint} does not exist')
         try:
-            state = unwrap_state_dict(load_checkpoint_safely(checkpoint, 'cpu'))
+            load_pretrained(self.model, checkpoint,
+                            hint='  Is it a checkpoint of this config?')
+        except PretrainedMismatchError as e:
+            raise SceneInferenceError(
+                f'checkpoint {checkpoint} does not fit the model of the config: '
+                f'{e}') from e
         except Exception as e:  # noqa: BLE001 - named with the path
             raise SceneInferenceError(f'checkpoint {checkpoint}: cannot be read '
                                       f'({type(e).__name__}: {e})') from e
-        own = self.model.state_dict()
-        missing = [k for k in own if k not in state]
-        unexpected = [k for k in state if k not in own]
-        shapes = [k for k in own if k in state and state[k].shape != own[k].shape]
-        if missing or unexpected or shapes:
-            raise SceneInferenceError(
-                f'checkpoint {checkpoint} does not fit the model of the config '
-                f'({len(missing)} missing, {len(unexpected)} unexpected, '
-                f'{len(shapes)} mis-shaped keys; first: '
-                f'{(missing + unexpected + shapes)[:3]}): is it a checkpoint of this '
-                'config?')
-        self.model.load_state_dict(state, strict=True)
 
     def sample(self, scene_modalities, window, sample_id):
         results = dict(sample_id=sample_id, modalities=copy.deepcopy(scene_modalities),
@@ -318,16 +307,6 @@ class _ModelRunner:
                 f'{tuple(feats.shape)}; add a neck that makes one (eofm.TokensToMap)')
         return F.interpolate(feats.float(), size=size, mode='bilinear',
                              align_corners=False)
-
-
-def _leaves(ds):
-    if 'datasets' in ds:
-        for d in ds['datasets']:
-            yield from _leaves(d)
-    elif 'dataset' in ds and isinstance(ds['dataset'], dict):
-        yield from _leaves(ds['dataset'])
-    else:
-        yield ds
 
 
 def _flip_tensor(x, flip_h, flip_v):
@@ -656,8 +635,14 @@ class SceneInferencer:
         from osgeo import gdal
         gdal.UseExceptions()
         blocks = plan['blocks']
-        first = np.load(osp.join(work, 'block_00000.npz'))
-        channels = first['value'].shape[0]
+        # blocks without a valid pixel hold a 1-channel placeholder (no window ran:
+        # the embedding width is unknown there); the channels come from one that ran
+        channels = 1
+        for b in range(len(blocks)):
+            data = np.load(osp.join(work, f'block_{b:05d}.npz'))
+            if data['valid'].any():
+                channels = data['value'].shape[0]
+                break
         layers = self._layers(channels)
         files = {}
         for name, spec in layers.items():
@@ -685,7 +670,10 @@ class SceneInferencer:
             for b, blk in enumerate(blocks):
                 y0, y1, x0, x1 = blk['region']
                 data = np.load(osp.join(work, f'block_{b:05d}.npz'))
-                arr = spec['convert'](data['value'], data['valid'])
+                value, valid = data['value'], data['valid']
+                if not valid.any():
+                    value = np.zeros((channels, ) + valid.shape, np.float32)
+                arr = spec['convert'](value, valid)
                 for k in range(spec['bands']):
                     ds.GetRasterBand(k + 1).WriteArray(arr[k], x0, y0)
             ds.FlushCache()
@@ -753,6 +741,8 @@ class SceneInferencer:
         for b in range(len(blocks)):
             data = np.load(osp.join(work, f'block_{b:05d}.npz'))
             v, valid = data['value'], data['valid']
+            if not valid.any():  # a block without data (placeholder)
+                continue
             pix = v.reshape(v.shape[0], -1)[:, valid.reshape(-1)].T[::8]
             samples.append(pix.astype(np.float64))
         x = np.concatenate(samples)
@@ -768,6 +758,8 @@ class SceneInferencer:
         for b, blk in enumerate(blocks):
             y0, y1, x0, x1 = blk['region']
             data = np.load(osp.join(work, f'block_{b:05d}.npz'))
+            if not data['valid'].any():
+                continue
             ys = np.arange(-(-y0 // step) * step, y1, step)
             xs = np.arange(-(-x0 // step) * step, x1, step)
             if not len(ys) or not len(xs):

@@ -37,6 +37,7 @@ from mmengine.logging import print_log
 from mmrotate.datasets import DIORDataset, DOTADataset
 
 from eofm.registry import DATASETS
+from eofm.utils.palette import distinct_palette
 
 __all__ = [
     'DIORHBBDataset', 'FAIR1MDataset', 'FAIR1M_CLASSES', 'fair1m_dota_name',
@@ -189,15 +190,6 @@ def fair1m_dota_name(name: str) -> str:
     return None if official is None else official.replace(' ', '_')
 
 
-def _palette(n: int) -> list:
-    # Deterministic, well-spread colours (golden-ratio hues) for visualisation.
-    import colorsys
-    return [
-        tuple(int(255 * v) for v in colorsys.hsv_to_rgb((i * 0.618034) % 1, 0.8, 0.95))
-        for i in range(n)
-    ]
-
-
 @DATASETS.register_module()
 class FAIR1MDataset(DOTADataset):
     """FAIR1M-1.0 (37 fine-grained classes) in DOTA format, over mmrotate's DOTADataset.
@@ -216,4 +208,4 @@ class FAIR1MDataset(DOTADataset):
 
     METAINFO = dict(
         classes=tuple(c.replace(' ', '_') for c in FAIR1M_CLASSES),
-        palette=_palette(len(FAIR1M_CLASSES)))
+        palette=distinct_palette(len(FAIR1M_CLASSES)))

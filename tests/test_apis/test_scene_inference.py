@@ -296,3 +296,23 @@ def test_cli_and_two_processes_give_the_same_files(setup, tmp_path, repo_root,
                             '--out-dir', str(tmp_path / 'one')], cwd=repo_root,
                            env=cli_env, capture_output=True, text=True, timeout=600)
     assert again.returncode != 0 and '--resume' in again.stderr
+
+
+def test_embeddings_when_the_first_block_has_no_data(setup, tmp_path):
+    """A block without any valid pixel holds no embedding width: the files take
+    it from a block that ran, and the empty block is nodata."""
+    from osgeo import gdal
+    config, ckpt, scene = setup
+    src = gdal.Open(scene['modalities']['hr']['path'])
+    hr = src.ReadAsArray()
+    hr[:, :, :60] = 0
+    path = write_geotiff(tmp_path / 'hr_west_empty.tif', hr, (ORIGIN[0], ORIGIN[1] +
+                                                              300), 2.0, 32632,
+                         nodata=0, band_names=['R', 'G', 'B', 'NIR'])
+    empty_west = dict(reference='hr', modalities=dict(hr=dict(path=path)))
+    inf = SceneInferencer(config, ckpt, outputs=('embeddings', ), tile=40, overlap=10,
+                          block=1, progress=False)
+    inf(empty_west, str(tmp_path / 'e'))
+    emb = gdal.Open(str(tmp_path / 'e' / 'embeddings.tif')).ReadAsArray()
+    assert emb.shape[0] == 8
+    assert np.isnan(emb[:, :, :60]).all() and np.isfinite(emb[:, 20:90, 70:]).all()
