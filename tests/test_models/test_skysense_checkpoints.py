@@ -8,6 +8,7 @@ from eofm.models import SkySense, SkySenseSwinV2, SkySenseViT
 from eofm.models.common import PretrainedMismatchError, empty_weights, load_pretrained
 from eofm.models.skysense import merge_release, release_layout, split_release
 from eofm.models.skysense.release import RELEASE_FILES
+from eofm.models.skysense.vit import DATE_TABLE_KEYS
 
 TINY = dict(arch='tiny', up_head=dict(scale=1))
 
@@ -69,11 +70,14 @@ def test_paper_model_loads_every_file_with_no_missing_or_unexpected(huge_files):
         allow_missing=(r'.*\.relative_', ))
     assert out['ignored'] == ['mask_token']
     assert all('relative_' in k for k in out['missing'])
-    assert load_pretrained(model.s2, files['s2'])['missing'] == []
+    # the S2 file also holds the fusion's date table, which eofm keeps with the fusion
+    s2 = load_pretrained(model.s2, files['s2'], ignore_keys=DATE_TABLE_KEYS)
+    assert s2['missing'] == [] and s2['ignored'] == ['ctpe']
     assert load_pretrained(model.s1, {'state_dict': files['s1']})['missing'] == []
     for m in ('s2', 's1'):
         assert load_pretrained(model.up_heads[m], files[f'head_{m}'])['missing'] == []
     prefixed = {'backbone.' + k: v for k, v in files['fusion'].items()}
+    prefixed['backbone.ctpe'] = files['s2']['ctpe']
     assert load_pretrained(model.fusion, prefixed, 'backbone')['missing'] == []
 
 
@@ -251,3 +255,40 @@ def test_shipped_hr_classification_config_loads_release_weights(tmp_path, repo_r
     with torch.no_grad():
         scores = model(torch.randn(2, 3, 224, 224), mode='tensor')
     assert scores.shape == (2, 30)
+
+
+def test_date_table_has_one_owner_and_old_layout_checkpoints_load(tmp_path):
+    """The fusion owns ``ctpe``; the release's S2 file and eofm checkpoints written
+    with the table under ``s2.ctpe`` (the release's place) load it there."""
+    torch.manual_seed(3)
+    src = SkySense(**TINY)
+    src.init_weights()
+    state = src.state_dict()
+    assert 'fusion.ctpe' in state and not any(k.startswith('s2.') and 'ctpe' in k
+                                              for k in state)
+    assert 'ctpe' in release_layout(state, root='')['s2']
+    assert 'ctpe' not in release_layout(state, root='')['fusion']
+    old = {('s2.ctpe' if k == 'fusion.ctpe' else k): v for k, v in state.items()}
+    dst = SkySense(**TINY)
+    res = dst.load_state_dict(old, strict=False)
+    assert not res.unexpected_keys  # (mmpretrain's Swin V2 rebuilds relative_*)
+    assert all('relative_' in k for k in res.missing_keys)
+    assert torch.equal(dst.fusion.ctpe, src.fusion.ctpe)
+    torch.save({'state_dict': {'backbone.' + k: v for k, v in old.items()}},
+               tmp_path / 'old.pth')
+    via_init = SkySense(
+        **TINY,
+        init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'old.pth'),
+                      prefix='backbone'))
+    via_init.init_weights()
+    assert torch.equal(via_init.fusion.ctpe, src.fusion.ctpe)
+
+
+def test_s2_file_without_date_table_names_it(tmp_path):
+    src = SkySense(**TINY)
+    files = release_layout(src.state_dict(), root='')
+    files['s2'].pop('ctpe')
+    torch.save(files['s2'], tmp_path / 's2.pth')
+    dst = SkySense(**TINY, s2=_pretrained(str(tmp_path / 's2.pth')))
+    with pytest.raises(PretrainedMismatchError, match='date table `ctpe`'):
+        dst.init_weights()

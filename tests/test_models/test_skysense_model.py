@@ -108,7 +108,7 @@ def test_missing_modality_is_masked():
 def test_date_encoding_modes():
     x = _batch()
     release = _model(date_encoding='s2')
-    assert hasattr(release.s2, 'ctpe') and not hasattr(release.fusion, 'ctpe')
+    assert hasattr(release.fusion, 'ctpe') and not hasattr(release.s2, 'ctpe')
     shifted = dict(x, s1_doy=(x['s1_doy'] % 366) + 1)
     assert torch.allclose(release(x)[0], release(shifted)[0], atol=1e-6)  # S1 ignored
     shifted_s2 = dict(x, s2_doy=(x['s2_doy'] % 366) + 1)
@@ -116,8 +116,9 @@ def test_date_encoding_modes():
     every = _model(date_encoding='all')
     assert not torch.allclose(every(x)[0], every(shifted)[0], atol=1e-4)
     s1_only = _model(modalities=('s1', ), date_encoding='all')
-    assert hasattr(s1_only.fusion, 'ctpe')  # no S2 encoder holds the table
+    assert hasattr(s1_only.fusion, 'ctpe')  # the same owner without an S2 encoder
     none = _model(date_encoding='none')
+    assert not hasattr(none.fusion, 'ctpe')
     assert torch.allclose(none(x)[0], none(shifted_s2)[0], atol=1e-6)
 
 

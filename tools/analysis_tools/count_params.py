@@ -3,8 +3,9 @@
 What is counted and how:
 
 * **Parameters**: ``numel`` of every parameter (shared ones once), per part: for a
-  ``SkySense`` backbone the parts ``hr``, ``s2`` (with its date table ``s2.ctpe``),
-  ``s1``, ``up_heads.s2``, ``up_heads.s1``, ``fusion`` and ``geo_context``; for a
+  ``SkySense`` backbone the parts ``hr``, ``s2``, ``s1``, ``up_heads.s2``,
+  ``up_heads.s1``, ``fusion`` (with its date table ``fusion.ctpe``, which the release
+  stores in the Sentinel-2 file) and ``geo_context``; for a
   config's model its top-level modules (``backbone``, ``decode_head``...) and, when
   the backbone is a SkySense, the backbone's parts. Buffers are not parameters and
   are not counted.
@@ -218,7 +219,7 @@ def count_parameters(model, parts=None):
     """``{part: params, ..., 'other': rest, 'total': all, 'trainable': ...}``.
 
     ``parts``: dotted module names (default :func:`model_parts`). A SkySense part
-    ``s2`` is followed by ``s2.ctpe`` (its date table, included in ``s2``).
+    ``fusion`` is followed by ``fusion.ctpe`` (its date table, included in ``fusion``).
     ``other`` is what no top-level part holds.
     """
     parts = model_parts(model) if parts is None else list(parts)

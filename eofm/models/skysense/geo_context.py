@@ -21,6 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from eofm.registry import MODELS
+from .geo_prototype_learning import update_geo_prototypes
 
 __all__ = ['GeoContextIntegration', 'region_index']
 
@@ -91,6 +92,12 @@ class GeoContextIntegration(nn.Module):
                              'geo_context in the config')
         return region_index(lonlat[:, 0], lonlat[:, 1], self.n_lat,
                             self.n_lon).to(self.prototypes.device)
+
+    def update_prototypes(self, features, lonlat, **kwargs):
+        """Geo-context prototype learning step on this module's bank (Eq. 11-13;
+        :func:`eofm.models.skysense.geo_prototype_learning.update_geo_prototypes`,
+        whose keyword arguments ``momentum``, ``iterations``, ``epsilon`` apply)."""
+        return update_geo_prototypes(self, features, lonlat, **kwargs)
 
     def forward(self, feats, lonlat):
         """(B, d, H, W) and (B, 2) -> (B, 2d, H, W)."""

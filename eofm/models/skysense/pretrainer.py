@@ -39,7 +39,6 @@ from torch.profiler import record_function
 from eofm.registry import MODELS
 from eofm.structures.view_geometry import match_views
 from ..common.sinkhorn import sinkhorn_knopp
-from .geo_prototype_learning import update_geo_prototypes
 
 __all__ = ['SkySensePretrainer']
 
@@ -131,7 +130,7 @@ class SkySensePretrainer(BaseSelfSupervisor):
         self.alpha, self.beta = alpha, beta
         self.prototype = dict(
             dict(momentum=0.99, iterations=3, epsilon=0.05), **(prototype or {}))
-        token_dims = sky.fusion.in_channels
+        token_dims = sky.token_dims
         fused_dims = sky.geo_context.out_channels if hasattr(
             sky, 'geo_context') else sky.fusion.embed_dims
         self.sources = list(sky.modalities) + ['fus']
@@ -312,8 +311,8 @@ class SkySensePretrainer(BaseSelfSupervisor):
             losses['loss_align'] = self.beta * align
         if hasattr(sky, 'geo_context') and self.training:
             with record_function('pretrain.prototypes'):
-                update_geo_prototypes(sky.geo_context, outs[0]['fused_mm'].detach(),
-                                      inputs[0].get('lonlat'), **self.prototype)
+                sky.geo_context.update_prototypes(outs[0]['fused_mm'].detach(),
+                                                  inputs[0].get('lonlat'), **self.prototype)
         return losses
 
     def init_weights(self):

@@ -4,7 +4,7 @@ Release files (see ``configs/skysense/README.md``) and where their keys live in
 :class:`eofm.models.SkySense` (``backbone.`` in a full model)::
 
     skysense_model_backbone_hr.pth  backbone.<k>       -> hr.<k>  (+ mask_token)
-    skysense_model_backbone_s2.pth  <k>, ctpe          -> s2.<k>, s2.ctpe
+    skysense_model_backbone_s2.pth  <k>, ctpe          -> s2.<k>, fusion.ctpe
     skysense_model_backbone_s1.pth  <k>                -> s1.<k>
     skysense_model_head_s2.pth      decoder.0.*        -> up_heads.s2.decoder.0.*
     skysense_model_head_s1.pth      decoder.0.*        -> up_heads.s1.decoder.0.*
@@ -28,6 +28,9 @@ RELEASE_FILES = {
     'head_s1': ('skysense_model_head_s1.pth', 'up_heads.s1', ''),
     'fusion': ('skysense_model_fusion.pth', 'fusion', ''),
 }
+# Tensors a file holds for another module: the fusion's date table (Eq. 2) is stored
+# with the Sentinel-2 encoder in the release.
+RELOCATED = {'s2': {'ctpe': 'fusion.ctpe'}}
 # Tensors the files hold that no eofm module owns (kept aside for the round trip).
 EXTRA_KEYS = {'hr': ('mask_token', )}
 # Buffers eofm modules rebuild and the release does not hold.
@@ -67,6 +70,8 @@ def merge_release(files, root='backbone.'):
             k = key[len(prefix):]
             if k in EXTRA_KEYS.get(role, ()):
                 extra[k] = value
+            elif k in RELOCATED.get(role, {}):
+                state[root + RELOCATED[role][k]] = value
             else:
                 state[f'{root}{attr}.{k}'] = value
         record[role] = dict(
@@ -77,13 +82,18 @@ def merge_release(files, root='backbone.'):
 def release_layout(state_dict, root='backbone.'):
     """The release files' tensor dicts (default layout) of an eofm state dict."""
     files = {}
+    moved = {root + to: (role, k) for role, keys in RELOCATED.items() for k, to in keys.items()}
     for role, (_, attr, prefix) in RELEASE_FILES.items():
         p = f'{root}{attr}.'
         part = {
             prefix + k[len(p):]: v
             for k, v in state_dict.items()
-            if k.startswith(p) and not k.endswith(_NOT_RELEASED)
+            if k.startswith(p) and not k.endswith(_NOT_RELEASED) and k not in moved
         }
+        part.update({
+            prefix + k: state_dict[key]
+            for key, (r, k) in moved.items() if r == role and key in state_dict
+        })
         if part:
             files[role] = part
     return files

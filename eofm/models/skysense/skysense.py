@@ -35,10 +35,19 @@ from torch.profiler import record_function
 from eofm.registry import MODELS
 from eofm.structures import zero_invalid_pixels
 from ..common.pretrained import load_pretrained, pretrained_init_cfg
+from .vit import DATE_TABLE_KEYS
 
 __all__ = ['SkySense']
 
 SERIES = ('s2', 's1')
+
+
+def _release_layout_date_table(state):
+    """``s2.ctpe`` (the release's place of the date table) -> ``fusion.ctpe``."""
+    if 's2.ctpe' in state and 'fusion.ctpe' not in state:
+        state = dict(state)
+        state['fusion.ctpe'] = state.pop('s2.ctpe')
+    return state
 
 
 def _merge(base, override):
@@ -138,15 +147,15 @@ class SkySense(BaseModule):
         hr_dims = MODELS.get('eofm.SkySenseSwinV2').arch_zoo[zoo['hr']
                                                              ['arch']]['embed_dims'] * 8
         token_dims = self.hr.out_channels[-1] if 'hr' in self.modalities else hr_dims
+        #: Width of the per-date tokens the fusion takes (the HR encoder's last stage).
+        self.token_dims = token_dims
         for m, override in (('s2', s2), ('s1', s1)):
             if m in self.modalities:
                 vit = dict(
                     type='eofm.SkySenseViT',
                     **zoo['vit'],
                     **cp,
-                    in_channels=10 if m == 's2' else 2,
-                    with_ctpe=(m == 's2' and use_fusion and date_encoding != 'none'),
-                    ctpe_dims=token_dims)
+                    in_channels=10 if m == 's2' else 2)
                 setattr(self, m, MODELS.build(_merge(vit, override)))
         series = [m for m in SERIES if m in self.modalities]
         if use_fusion and series:
@@ -163,14 +172,13 @@ class SkySense(BaseModule):
                 for m in series
             })
         if use_fusion:
-            own_table = date_encoding != 'none' and not hasattr(
-                getattr(self, 's2', None), 'ctpe')
+            # The fusion owns the date table (Eq. 2); see _date_table_keys.
             self.fusion = MODELS.build(
                 _merge(
                     dict(
                         type='eofm.MultiModalTemporalFusion',
                         in_channels=token_dims,
-                        with_date_table=own_table,
+                        with_date_table=date_encoding != 'none',
                         **zoo['fusion'],
                         **cp), fusion))
         if geo_context:
@@ -181,6 +189,16 @@ class SkySense(BaseModule):
                         embed_dims=self.fusion.embed_dims,
                         **zoo['geo']), geo))
         self._freeze()
+        self._register_load_state_dict_pre_hook(self._date_table_keys)
+
+    @staticmethod
+    def _date_table_keys(state_dict, prefix, *args):
+        """Checkpoints in the release's layout keep the fusion's date table with the
+        Sentinel-2 encoder (``s2.ctpe``, as eofm did before it moved to its owner):
+        it loads as ``fusion.ctpe``."""
+        old, new = f'{prefix}s2.ctpe', f'{prefix}fusion.ctpe'
+        if old in state_dict and new not in state_dict:
+            state_dict[new] = state_dict.pop(old)
 
     @staticmethod
     def _validate(arch, modalities, use_fusion, geo_context, date_encoding, frozen,
@@ -217,6 +235,7 @@ class SkySense(BaseModule):
         pretrained = pretrained_init_cfg(self.init_cfg)
         if pretrained is None:
             super().init_weights()  # every part: its own init or its release file
+            self._load_release_date_table()
             return
         # A whole-backbone eofm checkpoint: geo prototypes were never released and
         # may stay initialised when absent.
@@ -224,8 +243,24 @@ class SkySense(BaseModule):
             self,
             pretrained[0],
             pretrained[1] or 'backbone',
-            allow_missing=(r'geo_context\.', r'.*\.relative_', r'hr\.norm[0-2]\.'))
+            allow_missing=(r'geo_context\.', r'.*\.relative_', r'hr\.norm[0-2]\.'),
+            convert=_release_layout_date_table)
         self._freeze()
+
+    def _load_release_date_table(self):
+        """With the release's Sentinel-2 file as the S2 encoder's ``init_cfg``, give
+        the date table it holds (``ctpe``) to the fusion, its owner in eofm."""
+        s2_file = pretrained_init_cfg(getattr(getattr(self, 's2', None), 'init_cfg', None))
+        if s2_file is None or not hasattr(getattr(self, 'fusion', None), 'ctpe'):
+            return
+        load_pretrained(
+            self.fusion,
+            s2_file[0],
+            s2_file[1] or 'backbone',
+            convert=lambda state: {k: v for k, v in state.items() if k in DATE_TABLE_KEYS},
+            allow_missing=(r'(?!ctpe$)', ),
+            hint='the release\'s Sentinel-2 file holds the date table `ctpe` (1, 365, '
+            f'{self.fusion.in_channels}) of the fusion')
 
     def _freeze(self):
         for name in self.frozen:
@@ -356,13 +391,11 @@ class SkySense(BaseModule):
                 'the up heads\' scale must be (HR px per Sentinel px) x '
                 'patch / 32 (the release: HR 2048 px with Sentinel 64 px '
                 'and scale 4; set up_head=dict(scale=...))')
-        table = getattr(getattr(self, 's2', None), 'ctpe', None)
         with record_function('skysense.fusion'):
             fused_mm = self.fusion(
                 torch.cat(list(tokens.values()), 1),
                 torch.cat(list(doys.values()), 1),
-                torch.cat(list(valids.values()), 1),
-                date_table=table)
+                torch.cat(list(valids.values()), 1))
         fused = fused_mm
         if hasattr(self, 'geo_context'):
             with record_function('skysense.geo_context'):

@@ -125,9 +125,9 @@ class MultiModalTemporalFusion(nn.Module):
         drop_path_rate (float): Stochastic depth, linearly up to this (0.3).
         max_tokens (int, optional): Longest allowed token sequence per location
             (without the extra token); longer inputs raise an error.
-        with_date_table (bool): Own a date table ``ctpe`` (1, 365, in_channels). The
-            release keeps it with the Sentinel-2 encoder; a model without one gives
-            the table to :meth:`forward` instead.
+        with_date_table (bool): Own the date table ``ctpe`` (1, 365, in_channels)
+            of Eq. 2, the one place it lives in eofm (the release stores it in the
+            Sentinel-2 file; :class:`eofm.SkySense` maps it here).
         with_cp (bool): Activation checkpointing of every layer.
         chunk_size (int, optional): Locations per pass (bounds attention memory).
         init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...)``.
@@ -206,7 +206,7 @@ class MultiModalTemporalFusion(nn.Module):
                 x = layer(x, pad)
         return x
 
-    def forward(self, tokens, doy=None, valid=None, date_table=None):
+    def forward(self, tokens, doy=None, valid=None):
         """Fuse ``tokens`` (B, N, C, H, W) into ``F_fus^mm`` (B, D, H, W).
 
         Args:
@@ -216,13 +216,11 @@ class MultiModalTemporalFusion(nn.Module):
                 modalities the encoding is not applied to).
             valid (Tensor, optional): (B, N) bool, False for padded dates and
                 missing modalities (masked out of attention).
-            date_table (Tensor, optional): (1, 365, C) date table; the module's own
-                ``ctpe`` when None.
         """
         self._check(tokens, doy, valid)
         b, n, c, h, w = tokens.shape
         x = tokens.permute(0, 3, 4, 1, 2).reshape(b * h * w, n, c)
-        table = date_table if date_table is not None else getattr(self, 'ctpe', None)
+        table = getattr(self, 'ctpe', None)
         if doy is not None and table is not None:
             enc = date_table_lookup(table, doy) * (doy > 0)[..., None].to(x.dtype)
             x = x + enc.repeat_interleave(h * w, dim=0)

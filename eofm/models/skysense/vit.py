@@ -9,9 +9,9 @@ class and adds:
 * :meth:`SkySenseViT.forward_series`: every date of a (B, T, C, H, W) series through
   the encoder as one batch of B*T images, in chunks of ``chunk_size`` images to bound
   memory, giving (B, T, D, h, w);
-* the date-specific temporal positional encoding table ``ctpe`` (1, 365, 2816) that
-  the release stores in the Sentinel-2 file (``with_ctpe=True``): the fusion module
-  uses it (paper Eq. 2), the encoder only keeps it so the file loads unchanged;
+* loading of the release's Sentinel-2 file, which also stores the date table
+  ``ctpe`` of the fusion (paper Eq. 2): the encoder skips it, and
+  :class:`eofm.SkySense` gives it to its owner, :class:`eofm.MultiModalTemporalFusion`;
 * strict loading of the release files and PyTorch's fused attention
   (``scaled_dot_product_attention``) inside mmseg's layers (see
   :func:`use_fused_attention`).
@@ -23,7 +23,10 @@ from mmseg.models.backbones import VisionTransformer
 from eofm.registry import MODELS
 from ..common.pretrained import load_pretrained, pretrained_init_cfg
 
-__all__ = ['SkySenseViT', 'use_fused_attention']
+__all__ = ['SkySenseViT', 'use_fused_attention', 'DATE_TABLE_KEYS']
+
+#: Keys of the release's Sentinel-2 file that belong to the fusion (its date table).
+DATE_TABLE_KEYS = ('ctpe', )
 
 
 class _FusedMultiheadAttention(nn.MultiheadAttention):
@@ -59,8 +62,6 @@ class SkySenseViT(VisionTransformer):
         img_size (int): 64 as released (positional embeddings of a 16 x 16 grid;
             other sizes are interpolated by mmseg).
         patch_size (int): 4 as released.
-        with_ctpe (bool): Hold the release's date encoding table ``ctpe``.
-        ctpe_dims (int): Its width (the HR encoder's last stage: 2816).
         chunk_size (int): Images per encoder call in :meth:`forward_series`.
         init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...)``.
         **kwargs: Other mmseg ``VisionTransformer`` arguments (``drop_path_rate``,
@@ -78,8 +79,6 @@ class SkySenseViT(VisionTransformer):
                  in_channels=10,
                  img_size=64,
                  patch_size=4,
-                 with_ctpe=False,
-                 ctpe_dims=2816,
                  chunk_size=64,
                  init_cfg=None,
                  **kwargs):
@@ -106,21 +105,16 @@ class SkySenseViT(VisionTransformer):
         self.embed_dims = cfg['embed_dims']
         self.chunk_size = chunk_size
         self.patch_size = patch_size
-        if with_ctpe:
-            self.ctpe = nn.Parameter(torch.zeros(1, 365, ctpe_dims))
         use_fused_attention(self)
 
     def init_weights(self):
         pretrained = pretrained_init_cfg(self.init_cfg)
         if pretrained is None:
             super().init_weights()
-            if hasattr(self, 'ctpe'):
-                nn.init.trunc_normal_(self.ctpe, std=0.02)
             return
         checkpoint, prefix = pretrained
-        # The release's S2 file holds ``ctpe``; an encoder built without it skips it.
-        ignore = () if hasattr(self, 'ctpe') else ('ctpe', )
-        load_pretrained(self, checkpoint, prefix or 'backbone', ignore_keys=ignore)
+        # The release's S2 file also holds the fusion's date table ``ctpe``.
+        load_pretrained(self, checkpoint, prefix or 'backbone', ignore_keys=DATE_TABLE_KEYS)
 
     def forward(self, inputs):
         if inputs.dim() != 4 or inputs.shape[1] != self.in_channels:
