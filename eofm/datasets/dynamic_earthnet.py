@@ -35,6 +35,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from eofm.registry import DATASETS, TRANSFORMS
+from eofm.structures.batch_schema import mask_key
 from .multimodal_dataset import MultiModalDataset
 
 __all__ = ['DynamicEarthNet', 'OneHotToSegMap', 'DYNAMIC_EARTHNET_CLASSES']
@@ -212,7 +213,7 @@ class OneHotToSegMap(BaseTransform):
             raise KeyError(f'OneHotToSegMap: {self.key!r} was not loaded; add it to '
                            'the modalities of LoadMultiModalTiles')
         onehot = results.pop(self.key)
-        results.pop(self.key + '_mask', None)
+        results.pop(mask_key(self.key), None)
         if self.key in results.get('modalities_present', []):
             results['modalities_present'] = [
                 m for m in results['modalities_present'] if m != self.key

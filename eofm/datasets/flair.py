@@ -37,6 +37,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from eofm.registry import DATASETS, TRANSFORMS
+from eofm.structures.batch_schema import dates_key, doy_key, mask_key
 from .multimodal_dataset import OfficialLayoutDataset
 from .geo_io import RasterReadError, day_of_year, parse_date
 from .raster_sources import ArraySource
@@ -335,9 +336,9 @@ class LoadFLAIR2Sentinel(BaseTransform):
             parse_date(d, f'sample {sid}, {self.modality}.dates') for d in desc['dates']
         ]
         m = self.modality
-        results[m], results[m + '_mask'] = data, valid
-        results[m + '_doy'] = np.array([day_of_year(d) for d in dates], np.int64)
-        results[m + '_dates'] = [d.isoformat() for d in dates]
+        results[m], results[mask_key(m)] = data, valid
+        results[doy_key(m)] = np.array([day_of_year(d) for d in dates], np.int64)
+        results[dates_key(m)] = [d.isoformat() for d in dates]
         present = results.setdefault('modalities_present', [])
         if m not in present:
             present.append(m)

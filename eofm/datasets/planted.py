@@ -57,6 +57,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from eofm.registry import DATASETS, TRANSFORMS
+from eofm.structures.batch_schema import mask_key
 from .multimodal_dataset import OfficialLayoutDataset
 
 __all__ = [
@@ -282,10 +283,10 @@ class LoadPlantedMasks(BaseTransform):
                     f'(T, H, W) = {(data.shape[0], *data.shape[-2:])} as the loaded '
                     f'{name!r}')
             valid = np.all(raw != 0, axis=-1)
-            mask = results.get(name + '_mask')
+            mask = results.get(mask_key(name))
             mask = valid if mask is None else (np.asarray(mask) & valid)
             results[name] = np.where(mask[:, None], data, 0).astype(data.dtype)
-            results[name + '_mask'] = mask
+            results[mask_key(name)] = mask
         return results
 
     def __repr__(self):

@@ -28,6 +28,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from eofm.registry import DATASETS, TRANSFORMS
+from eofm.structures.batch_schema import mask_key
 from .multimodal_dataset import OfficialLayoutDataset
 from .raster_sources import open_source
 
@@ -164,7 +165,7 @@ class RGBLabelToIndex(BaseTransform):
         for i, (r, g, b) in enumerate(self.palette):
             out[code == ((r << 16) | (g << 8) | b)] = i
         results[self.out_key] = out
-        results.pop(self.key + '_mask', None)
+        results.pop(mask_key(self.key), None)
         if 'modalities_present' in results:
             results['modalities_present'] = [
                 m for m in results['modalities_present'] if m != self.key

@@ -2,9 +2,11 @@
 
 Per modality ``m``: ``m`` (B, C, H, W) or (B, T, C, H, W), ``m_mask`` pixel validity
 (B, [T,] H, W), ``m_doy`` / ``m_date_mask`` (B, T) for series, ``m_present`` (B,);
-``lonlat`` (B, 2). See :class:`eofm.MultiModalDataPreprocessor`.
+``lonlat`` (B, 2): the keys of :mod:`eofm.structures.batch_schema`.
 """
 import torch
+
+from .batch_schema import MASK, split_key
 
 __all__ = ['zero_invalid_pixels']
 
@@ -19,9 +21,9 @@ def zero_invalid_pixels(batch):
     """
     out = dict(batch)
     for key, mask in batch.items():
-        if not key.endswith('_mask') or key.endswith('_date_mask'):
+        name, suffix = split_key(key)
+        if suffix != MASK:
             continue
-        name = key[:-len('_mask')]
         x = batch.get(name)
         if not torch.is_tensor(x) or not x.is_floating_point() or not torch.is_tensor(
                 mask) or x.dim() != mask.dim() + 1 or x.shape[:-3] != mask.shape[:-2] \

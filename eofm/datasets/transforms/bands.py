@@ -11,6 +11,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from eofm.registry import TRANSFORMS
+from eofm.structures.batch_schema import mask_key
 
 __all__ = ['AppendBandRatio', 'ArrangeBands']
 
@@ -67,7 +68,7 @@ class AppendBandRatio(BaseTransform):
             extra = num - den
         else:
             extra = np.clip(num / (den + self.eps), -self.clip, self.clip)
-        mask = results.get(self.modality + '_mask')
+        mask = results.get(mask_key(self.modality))
         if mask is not None:
             extra = np.where(np.expand_dims(mask, -3), extra, 0)
         results[self.modality] = np.concatenate([x, extra.astype(x.dtype)], axis=-3)

@@ -5,6 +5,7 @@ from mmcv.transforms import BaseTransform
 
 from eofm.registry import TRANSFORMS
 from eofm.structures import MultiModalDataSample, identity_geometry
+from eofm.structures.batch_schema import dates_key
 
 __all__ = ['PackMultiModalInputs']
 
@@ -67,8 +68,8 @@ class PackMultiModalInputs(BaseTransform):
         elif 'geometry' in results:
             meta['geometry'] = np.asarray(results['geometry']).tolist()
         for name in self.modalities:
-            if name + '_dates' in results:
-                meta[name + '_dates'] = results[name + '_dates']
+            if dates_key(name) in results:
+                meta[dates_key(name)] = results[dates_key(name)]
         sample.set_metainfo(meta)
         return dict(inputs=inputs, data_samples=sample)
 

@@ -18,6 +18,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from eofm.registry import TRANSFORMS
+from eofm.structures.batch_schema import mask_key
 from eofm.structures.view_geometry import (crop_geometry, flip_geometry,
                                            identity_geometry, rot90_geometry)
 

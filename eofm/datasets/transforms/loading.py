@@ -3,6 +3,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from eofm.registry import TRANSFORMS
+from eofm.structures.batch_schema import dates_key, doy_key, mask_key
 from ..geo_io import (FootprintOutsideError, RasterReadError, center_lonlat,
                       check_window, day_of_year, footprint_bounds, parse_date)
 from ..raster_sources import ARRAY_KEYS, open_source
@@ -339,13 +340,13 @@ class LoadMultiModalTiles(BaseTransform):
                     f'sample {sample_id}: modality {name!r} does not cover the '
                     f'footprint of {ref!r} ({ref_src.info.path}): {e}') from e
             results[name] = out['data']
-            results[name + '_mask'] = out['mask']
+            results[mask_key(name)] = out['mask']
             if not out['mask'].any():
                 results.setdefault('all_invalid', []).append(name)
             if 'dates' in out:
-                results[name + '_doy'] = np.array(
+                results[doy_key(name)] = np.array(
                     [day_of_year(d) for d in out['dates']], dtype=np.int64)
-                results[name + '_dates'] = [d.isoformat() for d in out['dates']]
+                results[dates_key(name)] = [d.isoformat() for d in out['dates']]
         label_descs = results.get('label_maps') or {}
         for key, lcfg in self.label_maps.items():
             if key not in label_descs:

@@ -12,6 +12,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from eofm.registry import TRANSFORMS
+from eofm.structures.batch_schema import mask_key
 
 __all__ = ['RandomColorJitter', 'RandomGaussianBlur', 'RandomSolarize']
 
@@ -34,7 +35,7 @@ class _HRTransform(BaseTransform):
             raise ValueError(f'{type(self).__name__}: {self.key!r} must be a static '
                              f'(C, H, W) image, got shape {x.shape}')
         x = self._apply(x.astype(np.float32))
-        mask = results.get(self.key + '_mask')
+        mask = results.get(mask_key(self.key))
         if mask is not None:
             x = x * mask[None]
         results[self.key] = x.astype(np.float32)

@@ -3,14 +3,13 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from eofm.registry import TRANSFORMS
+from eofm.structures.batch_schema import (DATED_ARRAY_SUFFIXES, date_mask_key, dates_key,
+                                          doy_key, mask_key)
 
 __all__ = [
     'DateJitter', 'FilterCloudyDates', 'RenameModality', 'SCL_CLOUD_CLASSES',
     'TemporalSample'
 ]
-
-# Per-date arrays of a dated modality ``m``: ``m + suffix``, dates first.
-DATED_ARRAY_SUFFIXES = ('', '_mask', '_doy', '_date_mask', '_cloud_fraction')
 
 
 def take_dates(results, name, idx, pad=0):
@@ -26,7 +25,7 @@ def take_dates(results, name, idx, pad=0):
                     [arr, np.zeros((pad, *arr.shape[1:]), dtype=arr.dtype)], axis=0)
             results[key] = arr
     if name + '_dates' in results:
-        results[name + '_dates'] = [results[name + '_dates'][i]
+        results[dates_key(name)] = [results[dates_key(name)][i]
                                     for i in idx] + [''] * pad
 
 
@@ -68,7 +67,7 @@ class TemporalSample(BaseTransform):
         for name, length in self.lengths.items():
             if name not in results:
                 continue
-            if name + '_doy' not in results:
+            if doy_key(name) not in results:
                 raise KeyError(f'TemporalSample: modality {name!r} has no dates '
                                f'({name}_doy); is it a dated modality?')
             n = results[name].shape[0]
@@ -76,7 +75,7 @@ class TemporalSample(BaseTransform):
             take_dates(results, name, idx, pad=length - len(idx))
             date_mask = np.zeros(length, dtype=bool)
             date_mask[:len(idx)] = True
-            results[name + '_date_mask'] = date_mask
+            results[date_mask_key(name)] = date_mask
         return results
 
     def __repr__(self):
@@ -109,7 +108,7 @@ class DateJitter(BaseTransform):
         if np.random.rand() >= self.prob:
             return results
         for name in self.modalities:
-            key = name + '_doy'
+            key = doy_key(name)
             if key not in results:
                 continue
             doy = results[key].astype(np.int64)

@@ -59,6 +59,8 @@ from mmengine.model.weight_init import trunc_normal_
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from eofm.registry import MODELS
+from eofm.structures.batch_schema import (DATE_MASK, DOY, LONLAT, PRESENT, date_mask_key,
+                                          dates_key, doy_key, mask_key, split_key)
 from ..common.rpe_blocks import CrossRPEBlock, RPEBlock
 from ..common.irpe import check_query_heads
 from ..common.patchify import gather_patches, pixels_per_patch
@@ -380,8 +382,7 @@ class AnySat(BaseModule):
         place where eofm's batch naming becomes AnySat's.
         """
         eofm_keys = [
-            k for k in batch
-            if k == 'lonlat' or k.endswith(('_doy', '_date_mask', '_present'))
+            k for k in batch if split_key(k)[1] in (LONLAT, DOY, DATE_MASK, PRESENT)
         ]
         renamed = [
             k for k in batch
@@ -395,18 +396,18 @@ class AnySat(BaseModule):
             if name not in self.specs:
                 continue
             out[name] = value
-            dates = batch.get(f'{key}_dates', batch.get(f'{key}_doy'))
+            dates = batch.get(dates_key(key), batch.get(doy_key(key)))
             if dates is not None:
-                out[f'{name}_dates'] = dates
-            mask = batch.get(f'{key}_mask')
+                out[dates_key(name)] = dates
+            mask = batch.get(mask_key(key))
             if mask is not None and mask.dim() == value.dim() - 1:
                 mask = mask.unsqueeze(-3)  # (B, [T,] H, W) -> channel axis
-            date_mask = batch.get(f'{key}_date_mask')
+            date_mask = batch.get(date_mask_key(key))
             if date_mask is not None and value.dim() == 5:
                 date_mask = date_mask.bool()[:, :, None, None, None]
                 mask = date_mask if mask is None else mask.bool() & date_mask
             if mask is not None:
-                out[f'{name}_mask'] = mask
+                out[mask_key(name)] = mask
         return out
 
     def _check_inputs(self, inputs, patch_size):
@@ -446,7 +447,7 @@ class AnySat(BaseModule):
                                  f'expects {spec["in_channels"]}')
             h, w = x.shape[-2:]
             if spec['kind'] == 'series':
-                dates = inputs.get(f'{name}_dates')
+                dates = inputs.get(dates_key(name))
                 if dates is None:
                     raise KeyError(f'AnySat: time series {name!r} needs '
                                    f"'{name}_dates' (B, T) day of year")
@@ -522,9 +523,9 @@ class AnySat(BaseModule):
             if spec['kind'] == 'image':
                 tok = proj(x, plan['side'], plan['cells'], self.subpatch_order)
             else:
-                tok = proj(x, inputs[f'{name}_dates'],
+                tok = proj(x, inputs[dates_key(name)],
                            None if plan.get('tile_level') else plan['pixels'],
-                           inputs.get(f'{name}_mask'))
+                           inputs.get(mask_key(name)))
             sub_grid = plan['grid'] if plan.get('tile_level') else (plan['side'], ) * 2
             keep = keep_subpatches and name == dense_modality
             out = self.spatial_encoder(tok, sub_grid, self.subpatch_resolution(name),

@@ -48,6 +48,7 @@ from mmengine.model import BaseModel, ExponentialMovingAverage
 from mmengine.model.weight_init import trunc_normal_
 
 from eofm.registry import MODELS
+from eofm.structures.batch_schema import dates_key, mask_key
 from ..common.source_blocks import add_source_logs, split_source_blocks
 from ..common.rpe_blocks import RPEBlock
 from ..common.patchify import gather_patches
@@ -222,16 +223,16 @@ def drop_dates(inputs: Dict[str, torch.Tensor],
         if keep >= t:
             continue
         noise = torch.rand(b, t, generator=generator).to(x.device)
-        mask = inputs.get(f'{name}_mask')
+        mask = inputs.get(mask_key(name))
         if mask is not None and mask.dim() == 5 and mask.shape[1] == t:
             observed = mask.flatten(2).any(-1)
             noise = noise + (~observed).float()
         idx = torch.argsort(noise, dim=1)[:, :keep].sort(dim=1).values
         bi = torch.arange(b, device=x.device)[:, None]
         out[name] = x[bi, idx]
-        out[f'{name}_dates'] = inputs[f'{name}_dates'][bi, idx]
+        out[dates_key(name)] = inputs[dates_key(name)][bi, idx]
         if mask is not None and mask.dim() == 5 and mask.shape[1] == t:
-            out[f'{name}_mask'] = mask[bi, idx]
+            out[mask_key(name)] = mask[bi, idx]
     return out
 
 

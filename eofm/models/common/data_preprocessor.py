@@ -4,6 +4,9 @@ from mmengine.model import BaseDataPreprocessor
 
 from eofm.registry import MODELS
 from eofm.structures import TASK_SAMPLE_CONVERTERS, zero_invalid_pixels
+from eofm.structures.batch_schema import (DATE_MASK, DOY, LONLAT, MASK, companion_keys,
+                                          date_mask_key, doy_key, modality_names,
+                                          present_key)
 
 __all__ = ['MultiModalDataPreprocessor']
 
@@ -37,7 +40,8 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
     Input: ``dict(inputs=[{m: tensor, m_mask, m_doy, m_date_mask}, ...],
     data_samples=[...])`` as :class:`PackMultiModalInputs` and
     ``eofm.multimodal_collate`` produce it (MMEngine's ``pseudo_collate`` works too
-    while every sample has the same modalities; it fails on a missing one). Output ``inputs`` holds, per modality ``m``:
+    while every sample has the same modalities; it fails on a missing one). Output
+    ``inputs`` holds, per modality ``m`` (the keys of :mod:`eofm.structures.batch_schema`):
 
     * ``m``: (B, C, H, W) static or (B, T, C, H, W) dated, float, normalised with
       the configured per-band ``mean``/``std``; pixels invalid in ``m_mask`` are 0
@@ -115,8 +119,8 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
     def _modalities(samples):
         names = []
         for s in samples:
-            for k in s:
-                if not k.endswith(('_mask', '_doy', '_date_mask')) and k not in names:
+            for k in modality_names(s):
+                if k not in names:
                     names.append(k)
         return names
 
@@ -124,12 +128,11 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
         batch = {}
         for name in self._modalities(samples):
             ref = next(s for s in samples if name in s)
-            dated = name + '_doy' in ref
+            dated = doy_key(name) in ref
             length = max(s[name].shape[0] for s in samples if name in s) if dated else 0
             present = []
             keys = [
-                k for k in (name, name + '_mask', name + '_doy', name + '_date_mask')
-                if k in ref
+                k for k in companion_keys(name, ('', MASK, DOY, DATE_MASK)) if k in ref
             ]
             stacks = {k: [] for k in keys}
             for s in samples:
@@ -149,13 +152,13 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
                                      f'{sorted(shapes)}; crop or resample the modality '
                                      'to one size in the pipeline')
                 batch[k] = torch.stack(ts)
-            if dated and name + '_date_mask' not in ref:
-                batch[name + '_date_mask'] = torch.stack([
+            if dated and date_mask_key(name) not in ref:
+                batch[date_mask_key(name)] = torch.stack([
                     _pad_to(torch.ones(s[name].shape[0], dtype=torch.bool), length)
                     if name in s else torch.zeros(length, dtype=torch.bool)
                     for s in samples
                 ])
-            batch[name + '_present'] = torch.tensor(present, dtype=torch.bool)
+            batch[present_key(name)] = torch.tensor(present, dtype=torch.bool)
         return batch
 
     def forward(self, data, training=False):
@@ -179,7 +182,7 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
         lonlat = self._lonlat(data.get('data_samples'))
         if lonlat is not None:
             for batch in inputs if isinstance(inputs, list) else [inputs]:
-                batch['lonlat'] = lonlat.to(self.device)
+                batch[LONLAT] = lonlat.to(self.device)
         if self.tensor_input is not None:
             if not isinstance(inputs, dict) or self.tensor_input not in inputs:
                 raise KeyError(

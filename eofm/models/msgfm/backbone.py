@@ -33,6 +33,7 @@ from mmengine.model import BaseModule, ModuleDict
 from mmpretrain.models.backbones import SwinTransformer
 
 from eofm.registry import MODELS
+from eofm.structures.batch_schema import date_mask_key
 from .moe import MoEMlp
 
 __all__ = ['MsGFMSwin', 'MsGFMMultiSensor', 'single_date']
@@ -54,7 +55,7 @@ def single_date(inputs, key):
     if x.dim() != 5:
         raise ValueError(f'{key}: expected (B, C, H, W) or (B, T, C, H, W), got '
                          f'{tuple(x.shape)}')
-    valid = inputs.get(key + '_date_mask')
+    valid = inputs.get(date_mask_key(key))
     if valid is None:
         return x[:, 0]
     first = valid.to(torch.int8).argmax(dim=1)  # 0 when no date is valid

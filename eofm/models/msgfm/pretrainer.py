@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel, ModuleDict
 
 from eofm.registry import MODELS
+from eofm.structures.batch_schema import mask_key, present_key
 from ..common.source_blocks import add_source_logs, split_source_blocks
 from .backbone import single_date
 
@@ -189,7 +190,7 @@ class MsGFM(BaseModel):
                     inputs[key]) or inputs[key].dim() not in (4, 5):
                 continue
             x = single_date(inputs, key)
-            present = inputs.get(key + '_present')
+            present = inputs.get(present_key(key))
             if present is None:
                 present = torch.ones(x.shape[0], dtype=torch.bool, device=x.device)
             out[sensor] = (key, x, present.bool())
@@ -275,7 +276,7 @@ class MsGFM(BaseModel):
                                      f'{tuple(target.shape[-2:])} px, {sensor!r} is '
                                      f'{tuple(xs.shape[-2:])} px; resample the pair '
                                      'to one size in the pipeline')
-                valid = inputs.get(tkey + '_mask')
+                valid = inputs.get(mask_key(tkey))
                 if valid is not None and valid.dim() == 3:
                     valid = valid[idx[local]].unsqueeze(1)
                 else:

@@ -44,6 +44,7 @@ import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from eofm.registry import MODELS
+from eofm.structures.batch_schema import date_mask_key, dates_key, doy_key
 from ..common.ltae import LTAE
 from ..common.pretrained import load_pretrained, pretrained_init_cfg, unwrap_state_dict
 from ..common.patchify import patchify_aligned
@@ -318,14 +319,14 @@ class OmniSat(OmniSatCombiner):
         return x
 
     def _dates(self, m, batch, t):
-        dates = batch.get(f'{m}_doy', batch.get(f'{m}_dates'))
+        dates = batch.get(doy_key(m), batch.get(dates_key(m)))
         if dates is None:
             raise ValueError(f'OmniSat: the dates of {m} are missing: give {m}_doy '
                              f'(B, T) days of year')
         if not torch.is_tensor(dates) or dates.dim() != 2 or dates.shape[1] != t:
             raise ValueError(f'OmniSat: {m}_doy must be (B, {t}), got '
                              f'{getattr(dates, "shape", type(dates))}')
-        mask = batch.get(f'{m}_date_mask')
+        mask = batch.get(date_mask_key(m))
         return dates, (None if mask is None else mask.bool())
 
     @staticmethod

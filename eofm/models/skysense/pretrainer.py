@@ -38,6 +38,7 @@ from torch.profiler import record_function
 
 from eofm.registry import MODELS
 from eofm.structures.view_geometry import match_views
+from eofm.structures.batch_schema import LONLAT
 from ..common.sinkhorn import sinkhorn_knopp
 
 __all__ = ['SkySensePretrainer']
@@ -312,7 +313,7 @@ class SkySensePretrainer(BaseSelfSupervisor):
         if hasattr(sky, 'geo_context') and self.training:
             with record_function('pretrain.prototypes'):
                 sky.geo_context.update_prototypes(outs[0]['fused_mm'].detach(),
-                                                  inputs[0].get('lonlat'), **self.prototype)
+                                                  inputs[0].get(LONLAT), **self.prototype)
         return losses
 
     def init_weights(self):

@@ -20,6 +20,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
 from eofm.registry import HOOKS
+from eofm.structures.batch_schema import LONLAT
 
 __all__ = ['PretrainReportHook']
 
@@ -142,7 +143,7 @@ class PretrainReportHook(Hook):
         import matplotlib.pyplot as plt
         item, batch, out = sample
         geo = backbone.geo_context
-        region = geo.regions(batch['lonlat'])[0]
+        region = geo.regions(batch[LONLAT])[0]
         protos = F.normalize(geo.prototypes[region], dim=-1)
         f = F.normalize(out['fused_mm'][0].flatten(1).t(), dim=-1)
         assign = (f @ protos.t()).argmax(1).view(out['fused_mm'].shape[-2:]).numpy()

@@ -34,6 +34,7 @@ from torch.profiler import record_function
 
 from eofm.registry import MODELS
 from eofm.structures import zero_invalid_pixels
+from eofm.structures.batch_schema import LONLAT, date_mask_key, doy_key, present_key
 from ..common.pretrained import load_pretrained, pretrained_init_cfg
 from .vit import DATE_TABLE_KEYS
 
@@ -306,13 +307,13 @@ class SkySense(BaseModule):
             raise ValueError(f'SkySense: {m} has {x.shape[1]} dates, more than '
                              f'max_dates.{m}={limit}; sample fewer with TemporalSample')
         b, t = x.shape[:2]
-        valid = batch.get(m + '_date_mask')
+        valid = batch.get(date_mask_key(m))
         valid = torch.ones(b, t, dtype=torch.bool, device=x.device) if valid is None \
             else valid.bool()
-        present = batch.get(m + '_present')
+        present = batch.get(present_key(m))
         if present is not None:
             valid = valid & present.bool()[:, None]
-        doy = batch.get(m + '_doy')
+        doy = batch.get(doy_key(m))
         if doy is None:
             doy = torch.zeros(b, t, dtype=torch.long, device=x.device)
         feats = enc.forward_series(x, valid)  # (B, T, D, h, w)
@@ -399,7 +400,7 @@ class SkySense(BaseModule):
         fused = fused_mm
         if hasattr(self, 'geo_context'):
             with record_function('skysense.geo_context'):
-                fused = self.geo_context(fused_mm, batch.get('lonlat'))
+                fused = self.geo_context(fused_mm, batch.get(LONLAT))
         return dict(
             tokens=tokens,
             valid=valids,

@@ -24,6 +24,7 @@ import torch
 from mmengine.model import BaseModel
 
 from eofm.registry import MODELS
+from eofm.structures.batch_schema import present_key
 
 __all__ = ['SiameseChangeDetector']
 
@@ -107,7 +108,7 @@ class SiameseChangeDetector(BaseModel):
                 f'SiameseChangeDetector: {self.keys[0]!r} and '
                 f'{self.keys[1]!r} must be (B, C, H, W) of the same shape, '
                 f'got {tuple(a.shape)} and {tuple(b.shape)}')
-        present = [inputs.get(k + '_present') for k in self.keys]
+        present = [inputs.get(present_key(k)) for k in self.keys]
         for k, p in zip(self.keys, present):
             if p is not None and not bool(p.all()):
                 raise ValueError(f'SiameseChangeDetector: some samples lack {k!r}')

@@ -14,6 +14,7 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 
 from eofm.registry import MODELS
+from eofm.structures.batch_schema import mask_key
 
 __all__ = ['ImageToImageModel']
 
@@ -107,7 +108,7 @@ class ImageToImageModel(BaseModel):
     def loss(self, inputs, data_samples=None):
         target = self._target(inputs)
         pred = self._predict_image(inputs, tuple(target.shape[-2:]))
-        valid = inputs.get(self.target_key + '_mask') if self.use_target_mask else None
+        valid = inputs.get(mask_key(self.target_key)) if self.use_target_mask else None
         losses = self.head.loss(pred, target, valid)
         aux = getattr(self.backbone, 'aux_loss', None)
         if self.aux_loss_weight and aux is not None:
