@@ -49,6 +49,7 @@ from mmengine.model.weight_init import trunc_normal_
 
 from eofm.registry import MODELS
 from eofm.structures.batch_schema import dates_key, mask_key
+from ..common.modes import ModeForwardMixin
 from ..common.source_blocks import add_source_logs, split_source_blocks
 from ..common.rpe_blocks import RPEBlock
 from ..common.patchify import gather_patches
@@ -354,7 +355,7 @@ class AnySatPredictor(nn.Module):
 
 # ---------------------------------------------------------------------- algorithm
 @MODELS.register_module()
-class AnySatJEPA(BaseModel):
+class AnySatJEPA(ModeForwardMixin, BaseModel):
     """AnySat's JEPA pretraining (see the module docstring).
 
     Args:
@@ -520,15 +521,10 @@ class AnySatJEPA(BaseModel):
         return log_vars
 
     # ------------------------------------------------------------------ modes
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.backbone(
-                self._rename(inputs), patch_size=self._patch_size(), output='all')
-        raise RuntimeError(f'AnySatJEPA: invalid mode {mode!r}')
+    def forward_tensor(self, inputs):
+        """``mode='tensor'``: the student encoder's outputs (``output='all'``)."""
+        return self.backbone(
+            self._rename(inputs), patch_size=self._patch_size(), output='all')
 
     @torch.no_grad()
     def predict(self, inputs, data_samples=None):

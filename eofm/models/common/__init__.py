@@ -3,6 +3,7 @@ L-TAE, sin-cos positions, patchify, MIL-NCE, Sinkhorn-Knopp, the multi-modal dat
 preprocessor, the per-source training step, strict loading of released weights and
 meta-device initialisation."""
 from .data_preprocessor import MultiModalDataPreprocessor
+from .modes import ModeForwardMixin
 from .irpe import (RPEAttention, iRPE, irpe_bucket_ids, irpe_num_buckets,
                    piecewise_index)
 from .ltae import LTAE, date_positional_encoding
@@ -19,7 +20,7 @@ from .sinkhorn import sinkhorn_knopp
 from .source_blocks import add_source_logs, split_source_blocks
 
 __all__ = [
-    'MultiModalDataPreprocessor', 'RPEAttention', 'iRPE', 'irpe_bucket_ids',
+    'MultiModalDataPreprocessor', 'ModeForwardMixin', 'RPEAttention', 'iRPE', 'irpe_bucket_ids',
     'irpe_num_buckets', 'piecewise_index', 'LTAE', 'date_positional_encoding',
     'empty_weights', 'meta_checks', 'MILNCELoss', 'gather_patches', 'patchify_aligned',
     'pixels_per_patch', 'get_1d_sincos_pos_embed',

@@ -31,6 +31,7 @@ from mmengine.model import BaseModel, ModuleDict
 
 from eofm.registry import MODELS
 from eofm.structures.batch_schema import mask_key, present_key
+from ..common.modes import ModeForwardMixin
 from ..common.source_blocks import add_source_logs, split_source_blocks
 from .backbone import single_date
 
@@ -38,7 +39,7 @@ __all__ = ['MsGFM']
 
 
 @MODELS.register_module()
-class MsGFM(BaseModel):
+class MsGFM(ModeForwardMixin, BaseModel):
     """msGFM pretraining (see the module docstring).
 
     Args:
@@ -334,11 +335,6 @@ class MsGFM(BaseModel):
             for s, (_, x, p) in self._sensor_images(inputs).items() if p.any()
         }
 
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.extract_feat(inputs)
-        raise RuntimeError(f'MsGFM: invalid mode {mode!r}')
+    def forward_tensor(self, inputs):
+        """``mode='tensor'``: the backbone's features."""
+        return self.extract_feat(inputs)

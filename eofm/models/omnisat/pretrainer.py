@@ -30,6 +30,7 @@ import torch.nn as nn
 from mmengine.model import BaseModel
 
 from eofm.registry import MODELS
+from ..common.modes import ModeForwardMixin
 from .aerial import OmniSatAerialDecoder
 from .decoders import OmniSatSentinelDecoder
 
@@ -71,7 +72,7 @@ def series_reconstruction_loss(pred: torch.Tensor, index: torch.Tensor,
 
 
 @MODELS.register_module()
-class OmniSatPretrainer(BaseModel):
+class OmniSatPretrainer(ModeForwardMixin, BaseModel):
     """OmniSat pretraining: masked multimodal reconstruction + MIL-NCE.
 
     Args:
@@ -203,11 +204,6 @@ class OmniSatPretrainer(BaseModel):
     def extract_feat(self, inputs):
         return self.backbone(inputs)
 
-    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.extract_feat(inputs)
-        raise RuntimeError(f'OmniSatPretrainer: invalid mode {mode!r}')
+    def forward_tensor(self, inputs):
+        """``mode='tensor'``: the encoder's outputs."""
+        return self.extract_feat(inputs)

@@ -25,6 +25,7 @@ from mmengine.model import BaseModel
 
 from eofm.registry import MODELS
 from eofm.structures.batch_schema import present_key
+from ...common.modes import ModeForwardMixin
 
 __all__ = ['SiameseChangeDetector']
 
@@ -40,7 +41,7 @@ def _pair(value, name):
 
 
 @MODELS.register_module()
-class SiameseChangeDetector(BaseModel):
+class SiameseChangeDetector(ModeForwardMixin, BaseModel):
     """Shared backbone on two dates + a change head (see the module docstring).
 
     Args:
@@ -156,15 +157,9 @@ class SiameseChangeDetector(BaseModel):
         return self.encode_decode(a, b)
 
     # ------------------------------------------------------------------ modes
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.encode_decode(*self._images(inputs))
-        raise ValueError(f"SiameseChangeDetector: mode must be 'loss', 'predict' or "
-                         f"'tensor', got {mode!r}")
+    def forward_tensor(self, inputs):
+        """``mode='tensor'``: the change logits of the two acquisitions."""
+        return self.encode_decode(*self._images(inputs))
 
     @staticmethod
     def _labels(data_samples, size):

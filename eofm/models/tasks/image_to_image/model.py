@@ -15,12 +15,13 @@ from mmengine.structures import BaseDataElement
 
 from eofm.registry import MODELS
 from eofm.structures.batch_schema import mask_key
+from ...common.modes import ModeForwardMixin
 
 __all__ = ['ImageToImageModel']
 
 
 @MODELS.register_module()
-class ImageToImageModel(BaseModel):
+class ImageToImageModel(ModeForwardMixin, BaseModel):
     """Backbone (dict of modalities -> feature pyramid), optional neck, and a
     :class:`eofm.PixelRegressionHead` regressing ``inputs[target_key]``.
 
@@ -93,17 +94,13 @@ class ImageToImageModel(BaseModel):
     def _predict_image(self, inputs, size):
         return self.head(self.extract_feat(inputs), out_size=size)
 
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            size = None
-            if isinstance(inputs, dict) and self.target_key in inputs:
-                size = tuple(inputs[self.target_key].shape[-2:])
-            return self.head(self.extract_feat(inputs), out_size=size)
-        raise RuntimeError(f'ImageToImageModel: invalid mode {mode!r}')
+    def forward_tensor(self, inputs):
+        """``mode='tensor'``: the predicted image (at the target's size when the
+        batch holds the target)."""
+        size = None
+        if isinstance(inputs, dict) and self.target_key in inputs:
+            size = tuple(inputs[self.target_key].shape[-2:])
+        return self.head(self.extract_feat(inputs), out_size=size)
 
     def loss(self, inputs, data_samples=None):
         target = self._target(inputs)
