@@ -1,0 +1,386 @@
+"""Frozen-encoder evaluation: features once, k-NN and linear probes at label fractions.
+
+``run_probe(config, checkpoint, dataset_config, csv_path)`` builds the model of a
+config (any eofm / host model: a pretraining algorithm, a backbone config, a
+fine-tuning config), loads ``checkpoint`` strictly (or keeps its random
+initialisation, the fair baseline: the same architecture and initialisation
+scheme, ``checkpoint=None``), runs every sample of the dataset config's train and
+validation splits through its test pipeline and the model's data preprocessor, and
+keeps per tile the pooled feature map (tile level: ``gt_label``, or the majority
+class of ``gt_seg_map``) and up to ``pixels_per_tile`` feature-map pixels with
+their labels (pixel level: ``gt_seg_map`` at the feature grid, nearest). Features
+are cached (``.npz`` next to the CSV, keyed by the config, checkpoint sha256 and
+dataset), so further fractions and seeds do not extract again.
+
+For each level, probe (:func:`eofm.evaluation.probes.knn_predict`,
+:func:`~eofm.evaluation.probes.fit_linear_probe`), label fraction (stratified) and
+seed, one CSV row: the model's label, the config hash, the checkpoint's sha256 (or
+``random-init-seed{N}``), the dataset hash, the level, probe, fraction, seed,
+training / test sizes, accuracy and its bootstrapped 95 % interval (pixels
+resampled by tile). A rerun adds only the rows that are missing. The CSV is
+rewritten atomically after each row. :func:`plot_probe_results` draws accuracy
+against label fraction per model.
+
+Features: a model's ``probe_features(inputs)`` when it defines one, else
+``extract_feat(inputs)`` (a pretraining algorithm's exported encoder, e.g.
+SkySense's teacher), else ``backbone(inputs)`` or the model itself; a tuple gives
+its last element. (B, D, h, w) maps give both levels, (B, D) vectors the tile level.
+"""
+import csv
+import hashlib
+import io
+import json
+import os
+import os.path as osp
+from typing import Dict, Iterable, List, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from eofm.evaluation.probes import (accuracy, bootstrap_ci, fit_linear_probe,
+                                    knn_predict, stratified_fraction)
+from eofm.utils.checkpoint import atomic_write_bytes
+
+__all__ = ['run_probe', 'extract_probe_features', 'model_features',
+           'plot_probe_results', 'PROBE_COLUMNS', 'ProbeError']
+
+PROBE_COLUMNS = ('model', 'config_hash', 'checkpoint', 'dataset_hash', 'level', 'probe',
+                 'fraction', 'seed', 'n_train', 'n_test', 'accuracy', 'ci_low',
+                 'ci_high')
+KEY_COLUMNS = ('config_hash', 'checkpoint', 'dataset_hash', 'level', 'probe',
+               'fraction', 'seed')
+IGNORE_INDEX = 255
+
+
+class ProbeError(ValueError):
+    """A probe run that cannot go on (named config, dataset or feature problem)."""
+
+
+def sha256_file(path, chunk=1 << 20):
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(chunk), b''):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _cfg_hash(cfg):
+    text = cfg.pretty_text if hasattr(cfg, 'pretty_text') else json.dumps(cfg, sort_keys=True,
+                                                                        default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------- features
+def model_features(model, inputs):
+    """(B, D, h, w) or (B, D) features of a built model for a preprocessed batch."""
+    if hasattr(model, 'probe_features'):
+        out = model.probe_features(inputs)
+    elif hasattr(model, 'extract_feat'):
+        out = model.extract_feat(inputs)
+    elif hasattr(model, 'backbone'):
+        out = model.backbone(inputs)
+    else:
+        out = model(inputs)
+    while isinstance(out, (list, tuple)):
+        out = out[-1]
+    if not torch.is_tensor(out) or out.dim() not in (2, 4):
+        what = type(out).__name__ if not torch.is_tensor(out) else tuple(out.shape)
+        raise ProbeError(f'{type(model).__name__}: its features are {what}; the probe '
+                         'needs (B, D, h, w) maps or (B, D) vectors (define '
+                         'probe_features(inputs) on the model, or add a neck such as '
+                         'eofm.TokensToMap)')
+    return out
+
+
+def _tile_label(sample):
+    if 'gt_label' in sample:
+        return int(torch.as_tensor(sample.gt_label).view(-1)[0])
+    if 'gt_seg_map' in sample:
+        seg = torch.as_tensor(sample.gt_seg_map).view(-1)
+        seg = seg[seg != IGNORE_INDEX]
+        return int(seg.mode().values) if len(seg) else -1
+    return -1
+
+
+@torch.no_grad()
+def extract_probe_features(model, dataset, batch_size=8, pixels_per_tile=256, seed=0,
+                           device='cpu', progress=True):
+    """Tile and pixel features of every sample of ``dataset`` (see module docstring).
+
+    Returns:
+        dict of numpy arrays: ``tile_x`` (N, D), ``tile_y`` (N,), and when the model
+        gives maps and the samples carry ``gt_seg_map``: ``pixel_x`` (P, D),
+        ``pixel_y`` (P,), ``pixel_tile`` (P,) the tile of each pixel.
+    """
+    from mmengine.utils import ProgressBar
+
+    from eofm.datasets import multimodal_collate
+    model.eval()
+    rng = np.random.default_rng(seed)
+    out = {k: [] for k in ('tile_x', 'tile_y', 'pixel_x', 'pixel_y', 'pixel_tile')}
+    bar = ProgressBar(len(dataset)) if progress else None
+    for start in range(0, len(dataset), batch_size):
+        items = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
+        data = model.data_preprocessor(multimodal_collate(items), False)
+        feats = model_features(model, data['inputs']).float().cpu()
+        for j, item in enumerate(items):
+            sample = item['data_samples']
+            f = feats[j]
+            out['tile_x'].append((f.mean((1, 2)) if f.dim() == 3 else f).numpy())
+            out['tile_y'].append(_tile_label(sample))
+            if f.dim() == 3 and 'gt_seg_map' in sample:
+                seg = torch.as_tensor(sample.gt_seg_map)[None, None].float()
+                seg = F.interpolate(seg, size=f.shape[-2:], mode='nearest')[0, 0].long()
+                idx = np.flatnonzero(seg.flatten().numpy() != IGNORE_INDEX)
+                if len(idx) > pixels_per_tile:
+                    idx = np.sort(rng.choice(idx, pixels_per_tile, replace=False))
+                out['pixel_x'].append(f.flatten(1).t()[idx].numpy())
+                out['pixel_y'].append(seg.flatten()[idx].numpy())
+                out['pixel_tile'].append(np.full(len(idx), start + j))
+            if bar is not None:
+                bar.update()
+    res = dict(tile_x=np.stack(out['tile_x']), tile_y=np.asarray(out['tile_y']))
+    if out['pixel_x']:
+        res.update(pixel_x=np.concatenate(out['pixel_x']),
+                   pixel_y=np.concatenate(out['pixel_y']),
+                   pixel_tile=np.concatenate(out['pixel_tile']))
+    return res
+
+
+# ---------------------------------------------------------------------- building
+def _build_model(cfg, checkpoint, seed, device):
+    import importlib
+
+    from mmengine.registry import DefaultScope
+
+    from eofm.models.common import PretrainedMismatchError, load_pretrained
+    from eofm.registry import MODELS
+    scope = cfg.get('default_scope', 'eofm')
+    if scope != 'eofm':
+        importlib.import_module(f'{scope}.utils').register_all_modules(False)
+    torch.manual_seed(seed)
+    with DefaultScope.overwrite_default_scope(scope):
+        model = MODELS.build(cfg.model)
+    if hasattr(model, 'init_weights'):
+        model.init_weights()
+    if checkpoint is not None:
+        if not osp.isfile(checkpoint):
+            raise ProbeError(f'checkpoint {checkpoint} does not exist')
+        try:
+            load_pretrained(model, checkpoint, hint='  Is it a checkpoint of this config?')
+        except PretrainedMismatchError as e:
+            raise ProbeError(f'checkpoint {checkpoint} does not fit the model of the '
+                             f'config: {e}') from e
+    return model.to(device).eval(), scope
+
+
+def _split_datasets(dataset_cfg, where):
+    """Train and test dataset configs, both with the test pipeline."""
+    import copy
+    train = (dataset_cfg.get('train_dataloader') or {}).get('dataset')
+    test_loader = dataset_cfg.get('val_dataloader') or dataset_cfg.get('test_dataloader')
+    test = (test_loader or {}).get('dataset')
+    if train is None or test is None:
+        raise ProbeError(f'{where}: the dataset config needs train_dataloader.dataset '
+                         'and val_dataloader.dataset (or test_dataloader.dataset)')
+    train = copy.deepcopy(train)
+    if 'pipeline' in test:
+        train['pipeline'] = copy.deepcopy(test['pipeline'])
+    return train, copy.deepcopy(test)
+
+
+# ---------------------------------------------------------------------- the CSV
+def _read_rows(path):
+    if not osp.isfile(path):
+        return []
+    with open(path, newline='') as f:
+        rows = list(csv.DictReader(f))
+    if rows and set(rows[0]) != set(PROBE_COLUMNS):
+        raise ProbeError(f'{path}: not a probe results file (columns {list(rows[0])}, '
+                         f'expected {list(PROBE_COLUMNS)})')
+    return rows
+
+
+def _row_key(row):
+    return tuple(str(row[k]) if k != 'fraction' else f'{float(row[k]):g}'
+                 for k in KEY_COLUMNS)
+
+
+def _write_rows(path, rows):
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=PROBE_COLUMNS, lineterminator='\n')
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_bytes(buf.getvalue().encode(), path)
+
+
+# ---------------------------------------------------------------------- the run
+def run_probe(config,
+              checkpoint,
+              dataset_config,
+              csv_path,
+              label=None,
+              fractions: Sequence[float] = (0.01, 0.05, 0.1, 1.0),
+              seeds: Sequence[int] = (0, 1, 2),
+              levels: Sequence[str] = ('tile', 'pixel'),
+              probes: Sequence[str] = ('knn', 'linear'),
+              k=20,
+              temperature=0.07,
+              init_seed=0,
+              pixels_per_tile=256,
+              batch_size=8,
+              device='cpu',
+              cfg_options: Optional[Dict] = None,
+              data_root: Optional[str] = None,
+              progress=True) -> List[Dict]:
+    """Run the probes (see the module docstring); returns every row of the CSV.
+
+    Args:
+        config (str | Config): The model's config.
+        checkpoint (str, optional): Its weights; None for the random-init baseline
+            (seeded by ``init_seed``).
+        dataset_config (str | Config): A config whose ``train_dataloader`` and
+            ``val_dataloader`` (or ``test_dataloader``) datasets are the probe's
+            training and test sets (both run with the test pipeline).
+        csv_path (str): Results file, created or extended.
+        label (str, optional): The model's name in the CSV and the plot.
+        data_root (str, optional): Set on every dataset of ``dataset_config``
+            (through dataset wrappers).
+    """
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+
+    from eofm.apis.runner_setup import load_config
+    from eofm.registry import DATASETS
+    bad = [lv for lv in levels if lv not in ('tile', 'pixel')] + [
+        p for p in probes if p not in ('knn', 'linear')]
+    if bad:
+        raise ProbeError(f"levels must be among ('tile', 'pixel') and probes among "
+                         f"('knn', 'linear'), got {bad}")
+    cfg = load_config(config, cfg_options) if isinstance(config, str) else config
+    dcfg = load_config(dataset_config) if isinstance(dataset_config, str) else \
+        Config(dict(dataset_config))
+    where = dataset_config if isinstance(dataset_config, str) else 'dataset config'
+    ckpt_id = sha256_file(checkpoint) if checkpoint else f'random-init-seed{init_seed}'
+    cfg_hash = _cfg_hash(cfg)
+    train_cfg, test_cfg = _split_datasets(dcfg, where)
+    if data_root is not None:
+        from eofm.datasets.nested import override_dataset_cfg
+        train_cfg = override_dataset_cfg(train_cfg, data_root=data_root)
+        test_cfg = override_dataset_cfg(test_cfg, data_root=data_root)
+    data_hash = hashlib.sha256(
+        json.dumps([train_cfg, test_cfg], sort_keys=True, default=str).encode()).hexdigest()[:16]
+    label = label or (osp.splitext(osp.basename(checkpoint))[0] if checkpoint else
+                      'random init')
+    rows = _read_rows(csv_path)
+    done = {_row_key(r) for r in rows}
+    todo = [(lv, p, f, s) for lv in levels for p in probes for f in fractions for s in seeds
+            if _row_key(dict(config_hash=cfg_hash, checkpoint=ckpt_id, dataset_hash=data_hash,
+                             level=lv, probe=p, fraction=f, seed=s)) not in done]
+    if not todo:
+        return rows
+    cache = osp.join(osp.dirname(osp.abspath(csv_path)), '.probe_cache',
+                     f'{cfg_hash}_{ckpt_id[:16]}_{data_hash}.npz')
+    if osp.isfile(cache):
+        with np.load(cache) as z:
+            feats = {k: z[k] for k in z.files}
+    else:
+        model, scope = _build_model(cfg, checkpoint, init_seed, device)
+        feats = {}
+        with DefaultScope.overwrite_default_scope(scope):
+            for split, dcfg_split in (('train', train_cfg), ('test', test_cfg)):
+                with DefaultScope.overwrite_default_scope('eofm'):
+                    ds = DATASETS.build(dcfg_split)
+                part = extract_probe_features(model, ds, batch_size, pixels_per_tile,
+                                              init_seed, device, progress)
+                feats.update({f'{split}_{k}': v for k, v in part.items()})
+        os.makedirs(osp.dirname(cache), exist_ok=True)
+        buf = io.BytesIO()
+        np.savez(buf, **feats)
+        atomic_write_bytes(buf.getvalue(), cache)
+    for lv, probe, fraction, seed in todo:
+        if f'train_{lv}_x' not in feats:
+            raise ProbeError(f'{where}: no {lv}-level features (pixel level needs '
+                             '(B, D, h, w) feature maps and gt_seg_map labels)')
+        row = _probe_row(feats, lv, probe, fraction, seed, k, temperature)
+        row.update(model=label, config_hash=cfg_hash, checkpoint=ckpt_id,
+                   dataset_hash=data_hash, level=lv, probe=probe, fraction=f'{fraction:g}',
+                   seed=seed)
+        rows.append(row)
+        _write_rows(csv_path, rows)
+    return rows
+
+
+def _probe_row(feats, level, probe, fraction, seed, k, temperature):
+    tx = torch.from_numpy(feats[f'train_{level}_x']).float()
+    ty = torch.from_numpy(feats[f'train_{level}_y']).long()
+    vx = torch.from_numpy(feats[f'test_{level}_x']).float()
+    vy = torch.from_numpy(feats[f'test_{level}_y']).long()
+    keep_t, keep_v = ty >= 0, vy >= 0
+    tx, ty, vx, vy = tx[keep_t], ty[keep_t], vx[keep_v], vy[keep_v]
+    groups = feats.get(f'test_{level}_tile')
+    groups = groups[keep_v.numpy()] if groups is not None else None
+    num_classes = int(max(ty.max(), vy.max())) + 1
+    # pixels: the fraction is one of tiles (labels come per tile in practice)
+    if level == 'pixel':
+        tiles = feats['train_pixel_tile'][keep_t.numpy()]
+        tile_ids = np.unique(tiles)
+        tile_lab = np.asarray([np.bincount(ty.numpy()[tiles == t]).argmax() for t in tile_ids])
+        chosen = tile_ids[stratified_fraction(tile_lab, fraction, seed)]
+        idx = np.flatnonzero(np.isin(tiles, chosen))
+    else:
+        idx = stratified_fraction(ty, fraction, seed)
+    idx = torch.from_numpy(idx)
+    if probe == 'knn':
+        pred = knn_predict(tx[idx], ty[idx], vx, num_classes, k=k, temperature=temperature)
+    else:
+        pred = fit_linear_probe(tx[idx], ty[idx], num_classes, seed=seed).predict(vx)
+    correct = (pred == vy).float()
+    lo, hi = bootstrap_ci(correct, seed=seed, groups=groups)
+    return dict(n_train=len(idx), n_test=len(vy), accuracy=f'{accuracy(pred, vy):.6f}',
+                ci_low=f'{lo:.6f}', ci_high=f'{hi:.6f}')
+
+
+def summarize(rows: Iterable[Dict]):
+    """{(model, level, probe): {fraction: (mean accuracy, mean CI low, mean CI high)}}."""
+    acc = {}
+    for r in rows:
+        key = (r['model'], r['level'], r['probe'])
+        acc.setdefault(key, {}).setdefault(float(r['fraction']), []).append(
+            (float(r['accuracy']), float(r['ci_low']), float(r['ci_high'])))
+    return {
+        key: {f: tuple(np.mean(v, 0)) for f, v in sorted(per.items())}
+        for key, per in acc.items()
+    }
+
+
+def plot_probe_results(rows, path):
+    """Accuracy against label fraction, one panel per (level, probe), a line per model
+    (mean over seeds, the band between the mean CI bounds)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    summary = summarize(rows)
+    panels = sorted({(lv, p) for _, lv, p in summary})
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.4), squeeze=False)
+    for ax, (lv, p) in zip(axes[0], panels):
+        for (model, lv2, p2), per in sorted(summary.items()):
+            if (lv2, p2) != (lv, p):
+                continue
+            fr = np.asarray(list(per)) * 100
+            m, lo, hi = (np.asarray(v) for v in zip(*per.values()))
+            ax.plot(fr, m, marker='o', label=model)
+            ax.fill_between(fr, lo, hi, alpha=0.2)
+        ax.set_xscale('log')
+        ax.set_xlabel('labelled training samples (%)')
+        ax.set_ylabel('accuracy')
+        ax.set_title(f'{lv} level, {p}')
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=110)
+    plt.close(fig)
+    atomic_write_bytes(buf.getvalue(), path)
+    return path

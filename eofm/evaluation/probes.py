@@ -1,0 +1,168 @@
+"""Frozen-feature probes: k-NN and linear classifiers, label fractions, bootstrap CIs.
+
+The protocol of the public foundation-model benchmarks on fixed features:
+
+* :func:`knn_predict`: cosine-similarity k-NN with DINO's temperature-weighted
+  votes (Caron et al. 2021, Sec. 4.1 / their ``eval_knn.py``: the ``k`` nearest
+  training features vote for their class with weight ``exp(sim / T)``; k = 20,
+  T = 0.07);
+* :func:`fit_linear_probe`: multinomial logistic regression on standardised
+  features, full batch with L-BFGS, the L2 strength picked on a validation split
+  carved (stratified) out of the training features;
+* :func:`stratified_fraction`: a label fraction of the training set, the same share
+  of every class (at least one sample each), seeded;
+* :func:`bootstrap_ci`: percentile bootstrap of the accuracy over test samples.
+
+No scikit-learn here (not a dependency of the stack): everything is a few lines of
+torch, deterministic for a given seed.
+"""
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    'knn_predict', 'fit_linear_probe', 'stratified_fraction', 'bootstrap_ci',
+    'accuracy'
+]
+
+
+def _check(x, y, what):
+    if x.dim() != 2 or y.dim() != 1 or len(x) != len(y):
+        raise ValueError(f'{what}: features must be (N, D) and labels (N,), got '
+                         f'{tuple(x.shape)} and {tuple(y.shape)}')
+    if len(x) == 0:
+        raise ValueError(f'{what}: no samples')
+
+
+@torch.no_grad()
+def knn_predict(train_x, train_y, test_x, num_classes, k=20, temperature=0.07,
+                chunk=4096):
+    """Class predictions (N_test,) of DINO's weighted k-NN on cosine similarity."""
+    _check(train_x, train_y, 'knn_predict')
+    train = F.normalize(train_x.float(), dim=1)
+    k = min(k, len(train))
+    preds = []
+    for part in F.normalize(test_x.float(), dim=1).split(chunk):
+        sim, idx = (part @ train.t()).topk(k, dim=1)
+        votes = torch.zeros(len(part), num_classes, dtype=sim.dtype)
+        votes.scatter_add_(1, train_y[idx], (sim / temperature).exp())
+        preds.append(votes.argmax(1))
+    return torch.cat(preds)
+
+
+def _train_logreg(x, y, num_classes, weight_decay, max_iter):
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(x.shape[1], num_classes)
+    torch.nn.init.zeros_(layer.weight)
+    torch.nn.init.zeros_(layer.bias)
+    opt = torch.optim.LBFGS(layer.parameters(), lr=1, max_iter=max_iter,
+                            history_size=20, line_search_fn='strong_wolfe')
+
+    def closure():
+        opt.zero_grad()
+        loss = F.cross_entropy(layer(x), y) + weight_decay * layer.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return layer
+
+
+class LinearProbe:
+    """A fitted probe: standardisation + linear layer (see :func:`fit_linear_probe`)."""
+
+    def __init__(self, mean, std, layer, weight_decay):
+        self.mean, self.std, self.layer = mean, std, layer
+        self.weight_decay = weight_decay
+
+    @torch.no_grad()
+    def predict(self, x):
+        return self.layer((x.float() - self.mean) / self.std).argmax(1)
+
+
+def fit_linear_probe(train_x, train_y, num_classes,
+                     weight_decays: Sequence[float] = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1),
+                     val_fraction=0.2, seed=0, max_iter=200) -> LinearProbe:
+    """Logistic regression with the L2 strength chosen on a validation split.
+
+    The validation split is a stratified ``val_fraction`` of the training samples
+    (classes with a single sample stay in training); with fewer than two samples
+    left for validation the first strength that fits is taken. The chosen strength
+    is refitted on all training samples.
+    """
+    _check(train_x, train_y, 'fit_linear_probe')
+    x = train_x.float()
+    y = train_y.long()
+    mean, std = x.mean(0), x.std(0, unbiased=False).clamp_min(1e-6)
+    xs = (x - mean) / std
+    weight_decays = list(weight_decays)
+    best = weight_decays[0]
+    if len(weight_decays) > 1:
+        val = stratified_fraction(y, val_fraction, seed, keep_one_per_class=False)
+        fit = np.setdiff1d(np.arange(len(y)), val)
+        if len(val) >= 2 and len(fit) >= 2:
+            scores = []
+            for wd in weight_decays:
+                layer = _train_logreg(xs[fit], y[fit], num_classes, wd, max_iter)
+                with torch.no_grad():
+                    scores.append((layer(xs[val]).argmax(1) == y[val]).float().mean())
+            best = weight_decays[int(torch.stack(scores).argmax())]
+    layer = _train_logreg(xs, y, num_classes, best, max_iter)
+    return LinearProbe(mean, std, layer, best)
+
+
+def stratified_fraction(labels, fraction, seed=0, keep_one_per_class=True):
+    """Sorted indices of ``fraction`` of the samples, the same share of each class.
+
+    ``round(fraction * n_c)`` samples of class ``c`` (at least one when
+    ``keep_one_per_class``; a class with one sample is never all taken when
+    ``keep_one_per_class`` is False, so that a validation split leaves it for
+    training), drawn with ``numpy.random.default_rng(seed)``.
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f'stratified_fraction: fraction must be in (0, 1], got {fraction}')
+    labels = np.asarray(labels.cpu() if torch.is_tensor(labels) else labels)
+    rng = np.random.default_rng(seed)
+    picked = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        n = int(round(fraction * len(idx)))
+        if keep_one_per_class:
+            n = max(n, 1)
+        elif len(idx) == 1:
+            n = 0
+        else:
+            n = min(n, len(idx) - 1)
+        picked.append(rng.permutation(idx)[:n])
+    return np.sort(np.concatenate(picked)) if picked else np.zeros(0, dtype=int)
+
+
+def accuracy(pred, target):
+    """Share of equal entries."""
+    return float((pred == target).float().mean())
+
+
+def bootstrap_ci(correct, num_samples=1000, level=0.95, seed=0,
+                 groups: Optional[np.ndarray] = None) -> Tuple[float, float]:
+    """Percentile bootstrap interval of the mean of ``correct`` (0/1 per sample).
+
+    With ``groups`` (e.g. the tile of each pixel) whole groups are resampled, so that
+    correlated pixels of one tile do not narrow the interval.
+    """
+    correct = np.asarray(correct.cpu() if torch.is_tensor(correct) else correct,
+                         dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        draws = rng.integers(0, len(correct), size=(num_samples, len(correct)))
+        means = correct[draws].mean(1)
+    else:
+        groups = np.asarray(groups)
+        ids, inverse = np.unique(groups, return_inverse=True)
+        sums = np.bincount(inverse, weights=correct, minlength=len(ids))
+        counts = np.bincount(inverse, minlength=len(ids)).astype(np.float64)
+        draws = rng.integers(0, len(ids), size=(num_samples, len(ids)))
+        means = sums[draws].sum(1) / counts[draws].sum(1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(lo), float(hi)

@@ -1,0 +1,103 @@
+"""Frozen-feature probes: exact accuracies on features of known separability,
+stratified label fractions, bootstrap intervals, and the resumable probe run."""
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+from eofm.evaluation.probes import (bootstrap_ci, fit_linear_probe, knn_predict,
+                                    stratified_fraction)
+
+
+def test_knn_weighted_votes_give_known_predictions():
+    # class 0 along +x, class 1 along +y; cosine similarity decides
+    train_x = torch.tensor([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0], [0.1, 1.0]])
+    train_y = torch.tensor([0, 0, 1, 1])
+    test_x = torch.tensor([[1.0, 0.05], [0.05, 1.0], [1.0, 0.9], [0.9, 1.0]])
+    pred = knn_predict(train_x, train_y, test_x, num_classes=2, k=4, temperature=0.07)
+    assert pred.tolist() == [0, 1, 0, 1]
+    # with k=1 only the nearest votes: a class-1 test point closest to a class-0 one
+    pred = knn_predict(train_x, train_y, torch.tensor([[1.0, 0.3]]), 2, k=1)
+    assert pred.tolist() == [0]
+    # temperature-weighted: one very similar neighbour outvotes two far ones
+    train_x = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-0.2, 1.0]])
+    train_y = torch.tensor([0, 1, 1])
+    x = torch.tensor([[1.0, 0.02]])
+    assert knn_predict(train_x, train_y, x, 2, k=3, temperature=0.07).tolist() == [0]
+
+
+def test_linear_probe_separable_and_chance():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(400, 8, generator=g)
+    score = x[:, 0] + 0.5 * x[:, 1]
+    x = x[score.abs() > 0.5][:200]  # a margin between the classes
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).long()
+    probe = fit_linear_probe(x[:150], y[:150], 2)
+    assert (probe.predict(x[150:]) == y[150:]).float().mean() == 1.0
+    assert probe.weight_decay in (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
+    # labels independent of the features: no better than chance on held-out data
+    y_rand = torch.randint(0, 2, (200, ), generator=g)
+    acc = (fit_linear_probe(x[:150], y_rand[:150], 2).predict(x[150:]) ==
+           y_rand[150:]).float().mean()
+    assert acc < 0.7
+
+
+def test_stratified_fraction_keeps_class_shares():
+    labels = np.array([0] * 100 + [1] * 20 + [2] * 3)
+    idx = stratified_fraction(labels, 0.1, seed=0)
+    assert np.bincount(labels[idx]).tolist() == [10, 2, 1]  # at least one per class
+    assert np.array_equal(idx, np.sort(idx))
+    assert not np.array_equal(idx, stratified_fraction(labels, 0.1, seed=1))
+    assert np.array_equal(idx, stratified_fraction(labels, 0.1, seed=0))
+    assert len(stratified_fraction(labels, 1.0)) == len(labels)
+    with pytest.raises(ValueError, match='fraction'):
+        stratified_fraction(labels, 0)
+
+
+def test_bootstrap_interval_contains_the_estimate_and_groups_widen_it():
+    rng = np.random.default_rng(0)
+    correct = (rng.random(400) < 0.7).astype(float)
+    lo, hi = bootstrap_ci(correct)
+    assert lo < correct.mean() < hi and hi - lo < 0.15
+    # pixels of one tile all right or all wrong: resampling tiles widens the interval
+    groups = np.repeat(np.arange(20), 20)
+    tiles = np.repeat(rng.random(20) < 0.7, 20).astype(float)
+    glo, ghi = bootstrap_ci(tiles, groups=groups)
+    plo, phi = bootstrap_ci(tiles)
+    assert glo <= tiles.mean() <= ghi and ghi - glo > 2 * (phi - plo)
+
+
+@pytest.fixture(scope='module')
+def sample_root(tmp_path_factory):
+    from eofm.datasets.sample_data import generate
+    root = tmp_path_factory.mktemp('sample')
+    generate(str(root), num_tiles=16, seed=0)
+    return str(root)
+
+
+@pytest.mark.slow
+def test_probe_run_resumes_and_plots(sample_root, tmp_path, repo_root):
+    import os.path as osp
+
+    from eofm.apis.probe import PROBE_COLUMNS, plot_probe_results, run_probe
+    config = osp.join(repo_root, 'configs', 'skysense',
+                      'skysense-pretrain_tiny_2xb4-150it_eofm-sample-192px.py')
+    dataset = osp.join(repo_root, 'configs', '_base_', 'datasets', 'eofm_sample.py')
+    out = str(tmp_path / 'probe.csv')
+    kw = dict(fractions=(0.25, 1.0), seeds=(0, ), data_root=sample_root, progress=False)
+    rows = run_probe(config, None, dataset, out, label='random', **kw)
+    assert len(rows) == 2 * 2 * 2  # levels x probes x fractions
+    for r in rows:
+        assert float(r['ci_low']) <= float(r['accuracy']) <= float(r['ci_high'])
+        assert r['checkpoint'] == 'random-init-seed0'
+    again = run_probe(config, None, dataset, out, label='random', **kw)
+    with open(out) as f:
+        on_disk = list(csv.DictReader(f))
+    assert len(again) == len(on_disk) == len(rows)  # nothing added on a rerun
+    assert list(on_disk[0]) == list(PROBE_COLUMNS)
+    more = run_probe(config, None, dataset, out, label='random',
+                     **dict(kw, seeds=(0, 1)))
+    assert len(more) == 2 * len(rows)  # only the new seed, from cached features
+    png = plot_probe_results(more, str(tmp_path / 'probe.png'))
+    assert open(png, 'rb').read(8) == b'\x89PNG\r\n\x1a\n'
