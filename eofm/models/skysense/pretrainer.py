@@ -188,6 +188,10 @@ class SkySensePretrainer(BaseSelfSupervisor):
             ia, ib = ia[keep], ib[keep]
         return (torch.as_tensor(ia, device=device), torch.as_tensor(ib, device=device))
 
+    #: MGCL over all images of a view at once when they have as many cell pairs
+    #: (the same numbers as the per-image loop, which the tests compare it with).
+    batch_images = True
+
     def _cluster(self, student, teacher):
         """Object-level features: Sinkhorn clusters of the teacher's matched pixels.
 
@@ -230,7 +234,26 @@ class SkySensePretrainer(BaseSelfSupervisor):
                 pairs[grids] = [
                     self._pairs(geo_s[i], geo_t[i], *grids, fs.device) for i in range(b)
                 ]
-            for i in range(b):
+            counts = {len(ia) for ia, _ in pairs[grids]}
+            batched = self.batch_images and len(counts) == 1 and counts != {0}
+            if batched:
+                # every image has as many cell pairs (the usual case with max_pairs):
+                # all images at once, rows in the same (image, date, pair) order
+                idx_s = torch.stack([ia for ia, _ in pairs[grids]])  # (B, P)
+                idx_t = torch.stack([ib for _, ib in pairs[grids]])
+                n = idx_s.shape[1]
+                a = fs.flatten(-2).gather(-1, idx_s[:, None, None].expand(b, t, c, n))
+                bt = ft.flatten(-2).gather(-1, idx_t[:, None, None].expand(b, t, c, n))
+                a, bt = a.transpose(2, 3), bt.transpose(2, 3)  # (B, T, P, C)
+                pix_s.append(a.reshape(-1, c))
+                pix_t.append(bt.reshape(-1, c))
+                pix_w.append(valid[:, :, None].expand(b, t, n).reshape(-1))
+                if 'obj' in self.levels:
+                    cs, ct = self._cluster(a.flatten(0, 1), bt.flatten(0, 1))
+                    obj_s.append(cs.reshape(-1, c))
+                    obj_t.append(ct.reshape(-1, c))
+                    obj_w.append(valid[:, :, None].expand(b, t, cs.shape[1]).reshape(-1))
+            for i in range(0 if batched else b):
                 ia, ib = pairs[grids][i]
                 if len(ia) == 0:
                     continue
