@@ -32,18 +32,17 @@ import io
 import json
 import os
 import os.path as osp
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from eofm.evaluation.probes import (accuracy, bootstrap_ci, fit_linear_probe,
-                                    knn_predict, stratified_fraction)
+from eofm.evaluation.probes import plot_probe_results, probe_features, summarize
 from eofm.utils.checkpoint import atomic_write_bytes
 
 __all__ = ['run_probe', 'extract_probe_features', 'model_features',
-           'plot_probe_results', 'PROBE_COLUMNS', 'ProbeError']
+           'plot_probe_results', 'summarize', 'PROBE_COLUMNS', 'ProbeError']
 
 PROBE_COLUMNS = ('model', 'config_hash', 'checkpoint', 'dataset_hash', 'level', 'probe',
                  'fraction', 'seed', 'n_train', 'n_test', 'accuracy', 'ci_low',
@@ -303,7 +302,10 @@ def run_probe(config,
         if f'train_{lv}_x' not in feats:
             raise ProbeError(f'{where}: no {lv}-level features (pixel level needs '
                              '(B, D, h, w) feature maps and gt_seg_map labels)')
-        row = _probe_row(feats, lv, probe, fraction, seed, k, temperature)
+        res = probe_features(feats, lv, probe, fraction, seed, k, temperature)
+        row = dict(n_train=res['n_train'], n_test=res['n_test'],
+                   accuracy=f'{res["accuracy"]:.6f}', ci_low=f'{res["ci_low"]:.6f}',
+                   ci_high=f'{res["ci_high"]:.6f}')
         row.update(model=label, config_hash=cfg_hash, checkpoint=ckpt_id,
                    dataset_hash=data_hash, level=lv, probe=probe, fraction=f'{fraction:g}',
                    seed=seed)
@@ -312,75 +314,3 @@ def run_probe(config,
     return rows
 
 
-def _probe_row(feats, level, probe, fraction, seed, k, temperature):
-    tx = torch.from_numpy(feats[f'train_{level}_x']).float()
-    ty = torch.from_numpy(feats[f'train_{level}_y']).long()
-    vx = torch.from_numpy(feats[f'test_{level}_x']).float()
-    vy = torch.from_numpy(feats[f'test_{level}_y']).long()
-    keep_t, keep_v = ty >= 0, vy >= 0
-    tx, ty, vx, vy = tx[keep_t], ty[keep_t], vx[keep_v], vy[keep_v]
-    groups = feats.get(f'test_{level}_tile')
-    groups = groups[keep_v.numpy()] if groups is not None else None
-    num_classes = int(max(ty.max(), vy.max())) + 1
-    # pixels: the fraction is one of tiles (labels come per tile in practice)
-    if level == 'pixel':
-        tiles = feats['train_pixel_tile'][keep_t.numpy()]
-        tile_ids = np.unique(tiles)
-        tile_lab = np.asarray([np.bincount(ty.numpy()[tiles == t]).argmax() for t in tile_ids])
-        chosen = tile_ids[stratified_fraction(tile_lab, fraction, seed)]
-        idx = np.flatnonzero(np.isin(tiles, chosen))
-    else:
-        idx = stratified_fraction(ty, fraction, seed)
-    idx = torch.from_numpy(idx)
-    if probe == 'knn':
-        pred = knn_predict(tx[idx], ty[idx], vx, num_classes, k=k, temperature=temperature)
-    else:
-        pred = fit_linear_probe(tx[idx], ty[idx], num_classes, seed=seed).predict(vx)
-    correct = (pred == vy).float()
-    lo, hi = bootstrap_ci(correct, seed=seed, groups=groups)
-    return dict(n_train=len(idx), n_test=len(vy), accuracy=f'{accuracy(pred, vy):.6f}',
-                ci_low=f'{lo:.6f}', ci_high=f'{hi:.6f}')
-
-
-def summarize(rows: Iterable[Dict]):
-    """{(model, level, probe): {fraction: (mean accuracy, mean CI low, mean CI high)}}."""
-    acc = {}
-    for r in rows:
-        key = (r['model'], r['level'], r['probe'])
-        acc.setdefault(key, {}).setdefault(float(r['fraction']), []).append(
-            (float(r['accuracy']), float(r['ci_low']), float(r['ci_high'])))
-    return {
-        key: {f: tuple(np.mean(v, 0)) for f, v in sorted(per.items())}
-        for key, per in acc.items()
-    }
-
-
-def plot_probe_results(rows, path):
-    """Accuracy against label fraction, one panel per (level, probe), a line per model
-    (mean over seeds, the band between the mean CI bounds)."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    summary = summarize(rows)
-    panels = sorted({(lv, p) for _, lv, p in summary})
-    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.4), squeeze=False)
-    for ax, (lv, p) in zip(axes[0], panels):
-        for (model, lv2, p2), per in sorted(summary.items()):
-            if (lv2, p2) != (lv, p):
-                continue
-            fr = np.asarray(list(per)) * 100
-            m, lo, hi = (np.asarray(v) for v in zip(*per.values()))
-            ax.plot(fr, m, marker='o', label=model)
-            ax.fill_between(fr, lo, hi, alpha=0.2)
-        ax.set_xscale('log')
-        ax.set_xlabel('labelled training samples (%)')
-        ax.set_ylabel('accuracy')
-        ax.set_title(f'{lv} level, {p}')
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format='png', dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(buf.getvalue(), path)
-    return path

@@ -16,7 +16,8 @@ The protocol of the public foundation-model benchmarks on fixed features:
 No scikit-learn here (not a dependency of the stack): everything is a few lines of
 torch, deterministic for a given seed.
 """
-from typing import Optional, Sequence, Tuple
+import io
+from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -24,7 +25,7 @@ import torch.nn.functional as F
 
 __all__ = [
     'knn_predict', 'fit_linear_probe', 'stratified_fraction', 'bootstrap_ci',
-    'accuracy'
+    'accuracy', 'probe_features', 'summarize', 'plot_probe_results'
 ]
 
 
@@ -166,3 +167,87 @@ def bootstrap_ci(correct, num_samples=1000, level=0.95, seed=0,
         means = sums[draws].sum(1) / counts[draws].sum(1)
     lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
     return float(lo), float(hi)
+
+
+def probe_features(feats, level, probe, fraction, seed, k=20, temperature=0.07):
+    """One probe run on extracted features; returns its result row.
+
+    ``feats`` holds ``train_{level}_x`` / ``_y`` and ``test_{level}_x`` / ``_y``
+    (numpy; labels < 0 are left out) and, for pixels, ``{split}_pixel_tile`` (the
+    tile of each pixel): the label fraction is then one of training tiles (labels
+    come per tile in practice) and the interval resamples test tiles.
+
+    Returns:
+        dict: ``n_train``, ``n_test``, ``accuracy``, ``ci_low``, ``ci_high``.
+    """
+    tx = torch.from_numpy(feats[f'train_{level}_x']).float()
+    ty = torch.from_numpy(feats[f'train_{level}_y']).long()
+    vx = torch.from_numpy(feats[f'test_{level}_x']).float()
+    vy = torch.from_numpy(feats[f'test_{level}_y']).long()
+    keep_t, keep_v = ty >= 0, vy >= 0
+    tx, ty, vx, vy = tx[keep_t], ty[keep_t], vx[keep_v], vy[keep_v]
+    groups = feats.get(f'test_{level}_tile')
+    groups = groups[keep_v.numpy()] if groups is not None else None
+    num_classes = int(max(ty.max(), vy.max())) + 1
+    if level == 'pixel':
+        tiles = feats['train_pixel_tile'][keep_t.numpy()]
+        tile_ids = np.unique(tiles)
+        tile_lab = np.asarray([np.bincount(ty.numpy()[tiles == t]).argmax() for t in tile_ids])
+        chosen = tile_ids[stratified_fraction(tile_lab, fraction, seed)]
+        idx = np.flatnonzero(np.isin(tiles, chosen))
+    else:
+        idx = stratified_fraction(ty, fraction, seed)
+    idx = torch.from_numpy(idx)
+    if probe == 'knn':
+        pred = knn_predict(tx[idx], ty[idx], vx, num_classes, k=k, temperature=temperature)
+    else:
+        pred = fit_linear_probe(tx[idx], ty[idx], num_classes, seed=seed).predict(vx)
+    correct = (pred == vy).float()
+    lo, hi = bootstrap_ci(correct, seed=seed, groups=groups)
+    return dict(n_train=len(idx), n_test=len(vy), accuracy=accuracy(pred, vy),
+                ci_low=lo, ci_high=hi)
+
+
+def summarize(rows: Iterable[Dict]):
+    """{(model, level, probe): {fraction: (mean accuracy, mean CI low, mean CI high)}}."""
+    acc = {}
+    for r in rows:
+        key = (r['model'], r['level'], r['probe'])
+        acc.setdefault(key, {}).setdefault(float(r['fraction']), []).append(
+            (float(r['accuracy']), float(r['ci_low']), float(r['ci_high'])))
+    return {
+        key: {f: tuple(np.mean(v, 0)) for f, v in sorted(per.items())}
+        for key, per in acc.items()
+    }
+
+
+def plot_probe_results(rows, path):
+    """Accuracy against label fraction, one panel per (level, probe), a line per model
+    (mean over seeds, the band between the mean CI bounds)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    summary = summarize(rows)
+    panels = sorted({(lv, p) for _, lv, p in summary})
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.4), squeeze=False)
+    for ax, (lv, p) in zip(axes[0], panels):
+        for (model, lv2, p2), per in sorted(summary.items()):
+            if (lv2, p2) != (lv, p):
+                continue
+            fr = np.asarray(list(per)) * 100
+            m, lo, hi = (np.asarray(v) for v in zip(*per.values()))
+            ax.plot(fr, m, marker='o', label=model)
+            ax.fill_between(fr, lo, hi, alpha=0.2)
+        ax.set_xscale('log')
+        ax.set_xlabel('labelled training samples (%)')
+        ax.set_ylabel('accuracy')
+        ax.set_title(f'{lv} level, {p}')
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=110)
+    plt.close(fig)
+    from eofm.utils.checkpoint import atomic_write_bytes
+    atomic_write_bytes(buf.getvalue(), path)
+    return path

@@ -258,6 +258,11 @@ def test_resume_reproduces_losses_and_teacher_exports(sample_root, tmp_path, rep
         assert resumed[step] == pytest.approx(full[step], rel=1e-5)
     report = json.load(open(tmp_path / 'full' / 'linear_probe.json'))
     assert 0 <= report['pretrained teacher']['pixel_accuracy'] <= 1
+    # k-NN and linear probes, 2 levels, 4 fractions, 3 seeds, 2 feature sets
+    assert len(report['rows']) == 2 * 2 * 4 * 3 * 2
+    assert all(r['ci_low'] <= r['accuracy'] <= r['ci_high'] for r in report['rows'])
+    assert osp.isfile(tmp_path / 'full' / 'label_efficiency.png')
+    assert '| random init | tile | knn |' in open(tmp_path / 'full' / 'report.md').read()
     assert osp.isfile(tmp_path / 'full' / 'loss_curves.png')
     assert osp.isfile(tmp_path / 'full' / 'prototypes.png')
     # The teacher exports into the downstream backbone with no missing keys.

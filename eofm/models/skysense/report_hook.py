@@ -4,11 +4,12 @@
 * ``prototypes.png``: a validation tile's HR image, its labels, and every pixel of
   the fusion grid painted with its most similar geo-context prototype (teacher
   features, the prototypes of the tile's region; as the paper's Fig. 5);
-* ``linear_probe.json`` / ``report.md``: linear-probe accuracy of the pretrained
-  teacher versus the same architecture randomly initialised, on the sample labels
-  (per-pixel land cover on the fusion grid, and the tile's majority class from
-  pooled features): logistic regression trained on the train split, scored on
-  the validation split.
+* ``report.md`` / ``linear_probe.json`` / ``label_efficiency.png``: k-NN and
+  linear probes (:mod:`eofm.evaluation.probes`) of the pretrained teacher versus
+  the same architecture randomly initialised, on the sample labels (per-pixel land
+  cover on the fusion grid, and the tile's majority class from pooled features),
+  trained on stratified label fractions of the train split with several seeds,
+  scored on the validation split with bootstrapped 95 % intervals.
 """
 import json
 import os.path as osp
@@ -25,10 +26,15 @@ from eofm.structures.batch_schema import LONLAT
 __all__ = ['PretrainReportHook']
 
 
-def _features(backbone, preprocessor, dataset, max_samples):
-    """Teacher F_fus per pixel with labels, and pooled features with tile labels."""
+def _features(backbone, preprocessor, dataset, max_samples, pixels_per_tile=256):
+    """Teacher F_fus^mm per pixel (labels at the fusion grid) and pooled per tile.
+
+    Returns the features in :func:`eofm.evaluation.probes.probe_features`'s layout
+    (without the split prefix) and the first samples for the prototype map.
+    """
     from eofm.datasets import multimodal_collate
-    pix, pix_y, img, img_y, samples = [], [], [], [], []
+    rng = np.random.default_rng(0)
+    pix, pix_y, pix_tile, img, img_y, samples = [], [], [], [], [], []
     backbone.eval()
     with torch.no_grad():
         for i in range(min(len(dataset), max_samples)):
@@ -38,28 +44,20 @@ def _features(backbone, preprocessor, dataset, max_samples):
             f = out['fused_mm'][0]  # (D, h, w)
             seg = item['data_samples'].gt_seg_map[None, None].float()
             seg = F.interpolate(seg, size=f.shape[-2:], mode='nearest')[0, 0].long()
-            pix.append(f.flatten(1).t())
-            pix_y.append(seg.flatten())
-            img.append(f.mean((1, 2)))
-            img_y.append(item['data_samples'].gt_label.view(1))
-            samples.append((item, batch, out))
-    return (torch.cat(pix), torch.cat(pix_y), torch.stack(img), torch.cat(img_y),
-            samples)
-
-
-def linear_probe(train_x, train_y, val_x, val_y, num_classes, steps=300, lr=0.1):
-    """Accuracy of a logistic regression (standardised features, full batch)."""
-    mean, std = train_x.mean(0), train_x.std(0).clamp_min(1e-6)
-    tx, vx = (train_x - mean) / std, (val_x - mean) / std
-    torch.manual_seed(0)
-    layer = torch.nn.Linear(tx.shape[1], num_classes)
-    opt = torch.optim.Adam(layer.parameters(), lr=lr, weight_decay=1e-4)
-    for _ in range(steps):
-        opt.zero_grad()
-        F.cross_entropy(layer(tx), train_y).backward()
-        opt.step()
-    with torch.no_grad():
-        return (layer(vx).argmax(1) == val_y).float().mean().item()
+            idx = np.arange(seg.numel())
+            if len(idx) > pixels_per_tile:
+                idx = np.sort(rng.choice(idx, pixels_per_tile, replace=False))
+            pix.append(f.flatten(1).t()[idx].numpy())
+            pix_y.append(seg.flatten()[idx].numpy())
+            pix_tile.append(np.full(len(idx), i))
+            img.append(f.mean((1, 2)).numpy())
+            img_y.append(int(item['data_samples'].gt_label.view(-1)[0]))
+            if i < 1:
+                samples.append((item, batch, out))
+    feats = dict(pixel_x=np.concatenate(pix), pixel_y=np.concatenate(pix_y),
+                 pixel_tile=np.concatenate(pix_tile), tile_x=np.stack(img),
+                 tile_y=np.asarray(img_y))
+    return feats, samples
 
 
 @HOOKS.register_module()
@@ -76,15 +74,23 @@ class PretrainReportHook(Hook):
 
     priority = 'VERY_LOW'
 
-    def __init__(self, probe_train, probe_val, num_classes, max_samples=64):
+    def __init__(self,
+                 probe_train,
+                 probe_val,
+                 num_classes,
+                 max_samples=64,
+                 fractions=(0.05, 0.1, 0.25, 1.0),
+                 seeds=(0, 1, 2)):
         self.probe_train, self.probe_val = probe_train, probe_val
         self.num_classes, self.max_samples = num_classes, max_samples
+        self.fractions, self.seeds = tuple(fractions), tuple(seeds)
 
     def after_run(self, runner):
         if not is_main_process():
             return
         from mmengine.model import is_model_wrapper
 
+        from eofm.evaluation.probes import plot_probe_results, probe_features
         from eofm.registry import DATASETS, MODELS
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         out_dir = runner.work_dir
@@ -95,27 +101,44 @@ class PretrainReportHook(Hook):
         torch.manual_seed(0)
         random = MODELS.build(runner.cfg.model['backbone'])
         random.init_weights()
-        results = {}
+        rows = []
         for name, net in (('pretrained teacher', teacher), ('random init', random)):
-            tr = _features(net, model.data_preprocessor, train, self.max_samples)
-            va = _features(net, model.data_preprocessor, val, self.max_samples)
-            results[name] = dict(
-                pixel_accuracy=linear_probe(tr[0], tr[1], va[0], va[1],
-                                            self.num_classes),
-                tile_accuracy=linear_probe(tr[2], tr[3], va[2], va[3],
-                                           self.num_classes))
+            tr, _ = _features(net, model.data_preprocessor, train, self.max_samples)
+            va, first = _features(net, model.data_preprocessor, val, self.max_samples)
+            feats = {f'train_{k}': v for k, v in tr.items()}
+            feats.update({f'test_{k}': v for k, v in va.items()})
+            for level in ('pixel', 'tile'):
+                for probe in ('knn', 'linear'):
+                    for fraction in self.fractions:
+                        for seed in self.seeds:
+                            res = probe_features(feats, level, probe, fraction, seed)
+                            rows.append(dict(res, model=name, level=level, probe=probe,
+                                             fraction=fraction, seed=seed))
             if name == 'pretrained teacher':
-                self._prototype_map(teacher, va[4][0], train.metainfo.get('classes'),
+                self._prototype_map(teacher, first[0], train.metainfo.get('classes'),
                                     osp.join(out_dir, 'prototypes.png'))
-        results['iterations'] = runner.iter
-        results['train_tiles'] = min(len(train), self.max_samples)
-        results['val_tiles'] = min(len(val), self.max_samples)
+        plot_probe_results(rows, osp.join(out_dir, 'label_efficiency.png'))
+        results = dict(
+            iterations=runner.iter,
+            train_tiles=min(len(train), self.max_samples),
+            val_tiles=min(len(val), self.max_samples),
+            rows=[{k: (float(v) if isinstance(v, (np.floating, float)) else v)
+                   for k, v in r.items()} for r in rows])
+        for name in ('pretrained teacher', 'random init'):  # the full-label summary
+            full = [r for r in rows if r['model'] == name and r['fraction'] == 1.0
+                    and r['probe'] == 'linear']
+            results[name] = {
+                f'{lv}_accuracy': float(np.mean([r['accuracy'] for r in full
+                                                 if r['level'] == lv]))
+                for lv in ('pixel', 'tile')
+            }
         with open(osp.join(out_dir, 'linear_probe.json'), 'w') as f:
             json.dump(results, f, indent=1)
-        self._markdown(results, osp.join(out_dir, 'report.md'))
+        self._markdown(results, rows, osp.join(out_dir, 'report.md'))
         runner.logger.info(f'pretraining report in {out_dir}: ' + ', '.join(
-            f'{k}: pixel {v["pixel_accuracy"]:.3f} / tile {v["tile_accuracy"]:.3f}'
-            for k, v in results.items() if isinstance(v, dict)))
+            f'{k}: pixel {results[k]["pixel_accuracy"]:.3f} / tile '
+            f'{results[k]["tile_accuracy"]:.3f}'
+            for k in ('pretrained teacher', 'random init')))
 
     @staticmethod
     def _loss_curves(runner, path):
@@ -173,21 +196,28 @@ class PretrainReportHook(Hook):
         fig.savefig(path, dpi=100)
         plt.close(fig)
 
-    @staticmethod
-    def _markdown(results, path):
+    def _markdown(self, results, rows, path):
+        from eofm.evaluation.probes import summarize
         lines = [
             '# SkySense pretraining report', '',
-            f'{results["iterations"]} iterations; linear probes fitted on '
-            f'{results["train_tiles"]} tiles, scored on {results["val_tiles"]}.', '',
-            '| features | pixel accuracy | tile accuracy |', '|---|---|---|'
+            f'{results["iterations"]} iterations. Frozen features (F_fus^mm of the EMA '
+            'teacher, and of the same architecture randomly initialised) probed on '
+            f'{results["train_tiles"]} training tiles, scored on {results["val_tiles"]} '
+            'validation tiles: k-NN (cosine, k = 20, temperature-weighted) and linear '
+            '(logistic regression) probes, at pixel level (land cover at the fusion '
+            "grid) and tile level (the tile's majority class), trained on stratified "
+            f'fractions of the training tiles, mean over seeds {list(self.seeds)}, '
+            'with the mean bootstrapped 95 % interval.', '',
+            '| features | level | probe | ' + ' | '.join(
+                f'{f * 100:g} % labels' for f in self.fractions) + ' |',
+            '|---|---|---|' + '---|' * len(self.fractions)
         ]
-        for k, v in results.items():
-            if isinstance(v, dict):
-                lines.append(f'| {k} | {v["pixel_accuracy"]:.3f} | '
-                             f'{v["tile_accuracy"]:.3f} |')
+        for (model, level, probe), per in sorted(summarize(rows).items()):
+            lines.append(f'| {model} | {level} | {probe} | ' + ' | '.join(
+                f'{m:.3f} [{lo:.3f}, {hi:.3f}]' for m, lo, hi in per.values()) + ' |')
         lines += [
-            '', '![loss curves](loss_curves.png)', '', '![prototypes](prototypes.png)',
-            ''
+            '', '![label efficiency](label_efficiency.png)', '',
+            '![loss curves](loss_curves.png)', '', '![prototypes](prototypes.png)', ''
         ]
         with open(path, 'w') as f:
             f.write('\n'.join(lines))
