@@ -34,6 +34,10 @@ import numpy as np
 from .geo_io import write_geotiff
 
 CLASSES = ('water', 'forest', 'cropland', 'urban', 'bare')
+#: The classes of the ``'hard'`` variant (see :data:`CLASS_SPECS`).
+HARD_CLASSES = ('water', 'forest', 'orchard', 'summer_crop', 'winter_crop', 'rice',
+                'urban', 'bare')
+VARIANTS = dict(default=CLASSES, hard=HARD_CLASSES)
 S2_BANDS = ('B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B11', 'B12')
 # (name, lon, lat) of the regions; each tile lands within ~0.5 degree of one.
 REGIONS = (('Paris', 2.35, 48.85), ('Nairobi', 36.82, -1.29),
@@ -70,17 +74,66 @@ _HR_RGBN = dict(
     bare=(185, 160, 125, 140))
 
 
+#: How each class is drawn: the Sentinel-2 signature, Sentinel-1 backscatter and HR
+#: look it borrows (``like``), its phenology (green-up peak day, width in days, floor
+#: greenness), the seasonal swing of its backscatter with greenness (dB), a flooded
+#: period (days of year; SAR sees water, optical does not), and its HR texture.
+#: The ``'hard'`` variant's classes are told apart only by what a single date, a
+#: single modality or a single pixel does not show:
+#:
+#: * ``orchard`` vs ``forest``: the same spectra, phenology and backscatter; only the
+#:   HR texture differs (crowns on a regular planting grid vs a closed canopy);
+#: * ``summer_crop`` vs ``winter_crop``: the same spectra and texture, green-up in
+#:   summer or in early spring: only the series' timing tells them apart;
+#: * ``rice`` vs ``summer_crop``: the same optical series and texture; rice fields
+#:   are flooded before the green-up, which only Sentinel-1 sees (water-like
+#:   backscatter);
+#: * every class's Sentinel-2 signature is shifted per region (a fixed factor per
+#:   region, class and band in 0.85-1.15), so the same class looks different in
+#:   different parts of the world (the geo-context's case), and clouds are more
+#:   frequent (every other date).
+CLASS_SPECS = dict(
+    water=dict(like='water'),
+    forest=dict(like='forest', pheno=(200, 90.0, 0.4)),
+    cropland=dict(like='cropland', pheno=(160, 45.0, 0.0), swing=5.0),
+    urban=dict(like='urban'),
+    bare=dict(like='bare'),
+    orchard=dict(like='forest', pheno=(200, 90.0, 0.4), texture='orchard'),
+    summer_crop=dict(like='cropland', pheno=(190, 40.0, 0.0), swing=5.0),
+    winter_crop=dict(like='cropland', pheno=(90, 40.0, 0.0), swing=5.0),
+    rice=dict(like='cropland', pheno=(190, 40.0, 0.0), swing=5.0, flood=(110, 160)))
+
+
+def _season_shift(doy, lat):
+    """Day of year in the northern-hemisphere season (southern: half a year off)."""
+    return np.asarray(doy) if lat >= 0 else (np.asarray(doy) + 182) % 365
+
+
 def phenology(cls, doy, lat):
     """Greenness in [0, 1] of a class on day of year ``doy`` at latitude ``lat``."""
-    peak = {'cropland': 160, 'forest': 200}.get(cls)
-    if peak is None:
+    pheno = CLASS_SPECS.get(cls, {}).get('pheno')
+    if pheno is None:
         return np.zeros_like(np.asarray(doy, dtype=np.float64))
+    peak, width, floor = pheno
     if lat < 0:  # southern hemisphere: seasons shifted by half a year
         peak = (peak + 182) % 365
     d = np.minimum(np.abs(np.asarray(doy) - peak), 365 - np.abs(np.asarray(doy) - peak))
-    width = 45.0 if cls == 'cropland' else 90.0
-    floor = 0.0 if cls == 'cropland' else 0.4
     return floor + (1 - floor) * np.exp(-(d / width)**2)
+
+
+def flooded(cls, doy, lat):
+    """Whether a class's fields stand under water on day ``doy`` (rice)."""
+    window = CLASS_SPECS.get(cls, {}).get('flood')
+    if window is None:
+        return False
+    d = int(_season_shift(doy, lat))
+    return window[0] <= d <= window[1]
+
+
+def _region_factor(region, cls):
+    """The fixed per-band signature factor of a class in a region (hard variant)."""
+    seed = sum(map(ord, f'{region}/{cls}'))
+    return np.random.default_rng(seed).uniform(0.85, 1.15, 10).astype(np.float32)
 
 
 def _utm_epsg(lon, lat):
@@ -112,27 +165,33 @@ def _write(path, array, origin, pixel, epsg, band_names=None, nodata=None):
         compress='DEFLATE')
 
 
-def _class_map(rng, size, n_seeds, class_probs):
+def _class_map(rng, size, n_seeds, class_probs, names=CLASSES):
     """Parcels: nearest-seed (Voronoi) regions, each of one class."""
     seeds = rng.uniform(0, size, (n_seeds, 2))
-    classes = rng.choice(len(CLASSES), n_seeds, p=class_probs)
+    classes = rng.choice(len(names), n_seeds, p=class_probs)
     yy, xx = np.mgrid[0:size, 0:size] + 0.5
     d = (yy[..., None] - seeds[:, 0])**2 + (xx[..., None] - seeds[:, 1])**2
     parcel = d.argmin(-1)
     return classes[parcel], parcel
 
 
-def _texture(rng, cls_map_hr, parcel_hr, k):
+def _texture(rng, cls_map_hr, parcel_hr, k, classes=CLASSES):
     """(4, H, W) uint8 HR image with per-class texture."""
     h, w = cls_map_hr.shape
     yy, xx = np.mgrid[0:h, 0:w]
     img = np.zeros((4, h, w), np.float32)
-    for c, name in enumerate(CLASSES):
+    for c, cls in enumerate(classes):
         sel = cls_map_hr == c
         if not sel.any():
             continue
-        base = np.array(_HR_RGBN[name], np.float32)[:, None]
-        if name == 'cropland':  # stripes, orientation per parcel
+        spec = CLASS_SPECS[cls]
+        name = spec.get('texture', spec['like'])
+        base = np.array(_HR_RGBN[spec['like']], np.float32)[:, None]
+        if name == 'orchard':  # round crowns on a planting grid, soil between
+            p = 2 * k
+            r2 = ((xx[sel] % p) - p / 2)**2 + ((yy[sel] % p) - p / 2)**2
+            pattern = np.where(r2 < (p / 3)**2, 0.1, -0.45)
+        elif name == 'cropland':  # stripes, orientation per parcel
             angle = (parcel_hr[sel] * 0.7) % np.pi
             t = np.cos(angle) * xx[sel] + np.sin(angle) * yy[sel]
             pattern = 0.15 * np.sin(2 * np.pi * t / (k * 0.75))
@@ -156,16 +215,19 @@ def _dates(rng, year, n):
     return [datetime.date(year, 1, 1) + datetime.timedelta(int(d) - 1) for d in doys]
 
 
-def make_tile(rng, out, tile_id, region, size=32, hr_factor=8, year=2021):
+def make_tile(rng, out, tile_id, region, size=32, hr_factor=8, year=2021,
+              variant='default'):
     """Write one tile; returns its annotation entry (relative paths)."""
+    classes = VARIANTS[variant]
+    hard = variant == 'hard'
     name, lon0, lat0 = region
     lon = lon0 + rng.uniform(-0.5, 0.5)
     lat = lat0 + rng.uniform(-0.5, 0.5)
     epsg = _utm_epsg(lon, lat)
     x, y = _to_utm(lon, lat, epsg)
     origin = (round(x / 10.0) * 10.0, round(y / 10.0) * 10.0)
-    probs = rng.dirichlet(np.ones(len(CLASSES)) * 0.8)
-    cls_map, parcel = _class_map(rng, size, int(rng.integers(4, 10)), probs)
+    probs = rng.dirichlet(np.ones(len(classes)) * 0.8)
+    cls_map, parcel = _class_map(rng, size, int(rng.integers(4, 10)), probs, classes)
     k = hr_factor
     cls_hr = np.kron(cls_map, np.ones((k, k), np.int64))
     parcel_hr = np.kron(parcel, np.ones((k, k), np.int64))
@@ -177,14 +239,14 @@ def make_tile(rng, out, tile_id, region, size=32, hr_factor=8, year=2021):
 
     # HR now and a year later, with some parcels changed.
     _write(
-        osp.join(out, paths['hr']), _texture(rng, cls_hr, parcel_hr, k), origin,
+        osp.join(out, paths['hr']), _texture(rng, cls_hr, parcel_hr, k, classes), origin,
         10.0 / k, epsg, ['R', 'G', 'B', 'NIR'])
     changed = rng.random(parcel.max() + 1) < 0.25
     post = np.where(changed[parcel],
-                    (cls_map + rng.integers(1, len(CLASSES))) % len(CLASSES), cls_map)
+                    (cls_map + rng.integers(1, len(classes))) % len(classes), cls_map)
     post_hr = np.kron(post, np.ones((k, k), np.int64))
     _write(
-        osp.join(out, paths['hr_post']), _texture(rng, post_hr, parcel_hr, k), origin,
+        osp.join(out, paths['hr_post']), _texture(rng, post_hr, parcel_hr, k, classes), origin,
         10.0 / k, epsg, ['R', 'G', 'B', 'NIR'])
     _write(
         osp.join(out, paths['change']), (post_hr != cls_hr).astype(np.uint8)[None],
@@ -198,19 +260,21 @@ def make_tile(rng, out, tile_id, region, size=32, hr_factor=8, year=2021):
     s2 = np.zeros((len(s2_dates), len(S2_BANDS) + 1, size, size), np.float32)
     for t, date in enumerate(s2_dates):
         doy = date.timetuple().tm_yday
-        for c, cname in enumerate(CLASSES):
-            sig = _SIGNATURES[cname]
+        for c, cname in enumerate(classes):
+            sig = _SIGNATURES[CLASS_SPECS[cname]['like']]
             g = phenology(cname, doy, lat)
             refl = np.array(sig['base'], np.float32)
             if sig['green'] is not None:
                 refl = (1 - g) * refl + g * np.array(sig['green'], np.float32)
+            if hard:
+                refl = refl * _region_factor(name, cname)
             sel = cls_map == c
             s2[t, :10, sel] = refl
         s2[t, :10] *= rng.uniform(0.9, 1.1)
         s2[t, :10] *= 1 + rng.normal(0, 0.04, (10, size, size))
         s2[t, 10] = 4  # SCL: vegetation (4) everywhere ...
         s2[t, 10][cls_map == 0] = 6  # ... water (6)
-        if rng.random() < 0.3:  # a cloud
+        if rng.random() < (0.5 if hard else 0.3):  # a cloud
             cy, cx, r = rng.uniform(0, size, 2).tolist() + [rng.uniform(4, size / 2)]
             yy, xx = np.mgrid[0:size, 0:size]
             cloud = ((yy - cy)**2 + (xx - cx)**2) < r**2
@@ -231,17 +295,20 @@ def make_tile(rng, out, tile_id, region, size=32, hr_factor=8, year=2021):
     s1 = np.zeros((len(s1_dates), 2, size, size), np.float32)
     for t, date in enumerate(s1_dates):
         doy = date.timetuple().tm_yday
-        for c, cname in enumerate(CLASSES):
-            db = np.array(_BACKSCATTER[cname], np.float32)
-            if cname == 'cropland':
-                db = db + 5.0 * phenology(cname, doy, lat)
+        for c, cname in enumerate(classes):
+            spec = CLASS_SPECS[cname]
+            db = np.array(_BACKSCATTER[spec['like']], np.float32)
+            if flooded(cname, doy, lat):
+                db = np.array(_BACKSCATTER['water'], np.float32)
+            elif 'swing' in spec:
+                db = db + spec['swing'] * phenology(cname, doy, lat)
             s1[t][:, cls_map == c] = (10**(db / 10))[:, None]
     s1 *= rng.gamma(4.0, 1 / 4.0, s1.shape).astype(np.float32)
     _write(
         osp.join(out, paths['s1']), s1.reshape(-1, size, size), origin, 10.0, epsg,
         ['VV', 'VH'])
 
-    counts = np.bincount(cls_map.ravel(), minlength=len(CLASSES)) / cls_map.size
+    counts = np.bincount(cls_map.ravel(), minlength=len(classes)) / cls_map.size
     return dict(
         sample_id=tid,
         region=name,
@@ -267,21 +334,31 @@ def make_tile(rng, out, tile_id, region, size=32, hr_factor=8, year=2021):
         gt_labels=(counts >= 0.1).astype(int).tolist())
 
 
-def generate(out, num_tiles=96, size=32, hr_factor=8, val_fraction=0.25, seed=0):
-    """Write the dataset under ``out``; returns the two annotation file paths."""
+def generate(out, num_tiles=96, size=32, hr_factor=8, val_fraction=0.25, seed=0,
+             variant='default'):
+    """Write the dataset under ``out``; returns the two annotation file paths.
+
+    ``variant``: ``'default'`` (the five classes :data:`CLASSES`, separable from
+    single-date spectra) or ``'hard'`` (:data:`HARD_CLASSES`, see
+    :data:`CLASS_SPECS`: told apart only by texture, timing, SAR or region).
+    """
+    if variant not in VARIANTS:
+        raise ValueError(f'generate: variant must be one of {sorted(VARIANTS)}, got '
+                         f'{variant!r}')
     rng = np.random.default_rng(seed)
     for d in ('hr', 'hr_post', 's2', 's1', 'labels', 'change'):
         os.makedirs(osp.join(out, d), exist_ok=True)
     entries = [
-        make_tile(rng, out, i, REGIONS[i % len(REGIONS)], size, hr_factor)
-        for i in range(num_tiles)
+        make_tile(rng, out, i, REGIONS[i % len(REGIONS)], size, hr_factor,
+                  variant=variant) for i in range(num_tiles)
     ]
     n_val = int(round(num_tiles * val_fraction))
     meta = dict(
-        classes=list(CLASSES),
+        classes=list(VARIANTS[variant]),
         regions=[r[0] for r in REGIONS],
         s2_bands=list(S2_BANDS),
-        generator=dict(num_tiles=num_tiles, size=size, hr_factor=hr_factor, seed=seed))
+        generator=dict(num_tiles=num_tiles, size=size, hr_factor=hr_factor, seed=seed,
+                       variant=variant))
     files = []
     for split, part in (('train', entries[n_val:]), ('val', entries[:n_val])):
         path = osp.join(out, f'{split}.json')

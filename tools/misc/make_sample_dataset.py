@@ -31,6 +31,12 @@ def parse_args():
         help='HR pixels per Sentinel-2 pixel along each axis')
     parser.add_argument('--val-fraction', type=float, default=0.25)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--variant',
+        default='default',
+        choices=['default', 'hard'],
+        help="'hard': classes told apart only by HR texture, phenology timing, SAR "
+        'or region (eofm.datasets.sample_data.CLASS_SPECS)')
     return parser.parse_args()
 
 
@@ -40,7 +46,7 @@ def main():
         raise SystemExit('make_sample_dataset: need --num-tiles >= 2, --size >= 4 and '
                          '--hr-factor >= 1')
     files = generate(args.out, args.num_tiles, args.size, args.hr_factor,
-                     args.val_fraction, args.seed)
+                     args.val_fraction, args.seed, variant=args.variant)
     print(f'wrote {args.num_tiles} tiles to {args.out}: {", ".join(files)}')
 
 
