@@ -262,6 +262,7 @@ def test_resume_reproduces_losses_and_teacher_exports(sample_root, tmp_path, rep
     assert len(report['rows']) == 2 * 2 * 4 * 3 * 2
     assert all(r['ci_low'] <= r['accuracy'] <= r['ci_high'] for r in report['rows'])
     assert osp.isfile(tmp_path / 'full' / 'label_efficiency.png')
+    assert osp.isfile(tmp_path / 'full' / 'land_cover_map.png')
     assert '| random init | tile | knn |' in open(tmp_path / 'full' / 'report.md').read()
     assert osp.isfile(tmp_path / 'full' / 'loss_curves.png')
     assert osp.isfile(tmp_path / 'full' / 'prototypes.png')

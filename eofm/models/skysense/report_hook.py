@@ -57,7 +57,7 @@ def _features(backbone, preprocessor, dataset, max_samples, pixels_per_tile=256)
     feats = dict(pixel_x=np.concatenate(pix), pixel_y=np.concatenate(pix_y),
                  pixel_tile=np.concatenate(pix_tile), tile_x=np.stack(img),
                  tile_y=np.asarray(img_y))
-    return feats, samples
+    return feats, samples, tuple(f.shape[-2:])
 
 
 @HOOKS.register_module()
@@ -103,8 +103,9 @@ class PretrainReportHook(Hook):
         random.init_weights()
         rows = []
         for name, net in (('pretrained teacher', teacher), ('random init', random)):
-            tr, _ = _features(net, model.data_preprocessor, train, self.max_samples)
-            va, first = _features(net, model.data_preprocessor, val, self.max_samples)
+            tr, _, _ = _features(net, model.data_preprocessor, train, self.max_samples)
+            va, first, grid = _features(net, model.data_preprocessor, val,
+                                        self.max_samples)
             feats = {f'train_{k}': v for k, v in tr.items()}
             feats.update({f'test_{k}': v for k, v in va.items()})
             for level in ('pixel', 'tile'):
@@ -117,6 +118,8 @@ class PretrainReportHook(Hook):
             if name == 'pretrained teacher':
                 self._prototype_map(teacher, first[0], train.metainfo.get('classes'),
                                     osp.join(out_dir, 'prototypes.png'))
+                self._prediction_mosaic(feats, grid, train.metainfo.get('classes'),
+                                        osp.join(out_dir, 'land_cover_map.png'))
         plot_probe_results(rows, osp.join(out_dir, 'label_efficiency.png'))
         results = dict(
             iterations=runner.iter,
@@ -196,6 +199,48 @@ class PretrainReportHook(Hook):
         fig.savefig(path, dpi=100)
         plt.close(fig)
 
+    @staticmethod
+    def _prediction_mosaic(feats, grid, classes, path):
+        """The validation tiles side by side: land cover predicted per fusion cell by
+        the linear probe on all training labels, next to the labels."""
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+
+        from eofm.evaluation.probes import fit_linear_probe
+        x = torch.from_numpy(feats['train_pixel_x'])
+        y = torch.from_numpy(feats['train_pixel_y']).long()
+        vx = torch.from_numpy(feats['test_pixel_x'])
+        n_cls = len(classes or []) or int(y.max()) + 1
+        pred = fit_linear_probe(x, y, n_cls).predict(vx).numpy()
+        cells = grid[0] * grid[1]
+        tiles = feats['test_pixel_tile']
+        ids = [t for t in np.unique(tiles) if (tiles == t).sum() == cells]
+        if not ids:
+            return
+        cols = int(np.ceil(np.sqrt(len(ids))))
+        rows = int(np.ceil(len(ids) / cols))
+        mosaic = np.full((2, rows * grid[0], cols * grid[1]), np.nan)
+        for n, t in enumerate(ids):
+            r, c = divmod(n, cols)
+            sel = tiles == t
+            for k, v in enumerate((pred[sel], feats['test_pixel_y'][sel])):
+                mosaic[k, r * grid[0]:(r + 1) * grid[0],
+                       c * grid[1]:(c + 1) * grid[1]] = v.reshape(grid)
+        acc = float((pred == feats['test_pixel_y']).mean())
+        fig, axes = plt.subplots(1, 2, figsize=(9, 4.6))
+        for ax, img, title in zip(axes, mosaic, (f'predicted (accuracy {acc:.3f})',
+                                                  'labels')):
+            im = ax.imshow(img, cmap=plt.get_cmap('tab10', n_cls), vmin=-0.5,
+                           vmax=n_cls - 0.5, interpolation='nearest')
+            ax.set_title(title)
+            ax.axis('off')
+        cbar = fig.colorbar(im, ax=axes, ticks=range(n_cls), fraction=0.03)
+        cbar.ax.set_yticklabels(list(classes or range(n_cls)))
+        fig.suptitle(f'{len(ids)} validation tiles, pretrained teacher + linear probe')
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+
     def _markdown(self, results, rows, path):
         from eofm.evaluation.probes import summarize
         lines = [
@@ -217,6 +262,7 @@ class PretrainReportHook(Hook):
                 f'{m:.3f} [{lo:.3f}, {hi:.3f}]' for m, lo, hi in per.values()) + ' |')
         lines += [
             '', '![label efficiency](label_efficiency.png)', '',
+            '![land cover](land_cover_map.png)', '',
             '![loss curves](loss_curves.png)', '', '![prototypes](prototypes.png)', ''
         ]
         with open(path, 'w') as f:
