@@ -109,3 +109,35 @@ def load_pretrained(module,
          if allowed else ''),
         logger='current')
     return dict(missing=allowed, ignored=ignored)
+
+
+def band_contract_convert(module_name, weight_key, trained, given, policy=None,
+                          stats=None, source=''):
+    """A ``convert`` for :func:`load_pretrained` that adapts the input layer
+    ``weight_key`` (and its ``.bias``) from ``trained`` to ``given`` bands by name
+    (:func:`eofm.structures.bands.adapt_input_kernel`; ``policy`` holds ``missing``
+    and ``extra``) and logs what it did once."""
+    from eofm.structures.bands import adapt_input_kernel
+    policy = dict(policy or {})
+    unknown = set(policy) - {'missing', 'extra'}
+    if unknown:
+        raise ValueError(f'{module_name}: band_policy takes missing / extra, got '
+                         f'{sorted(unknown)}')
+    bias_key = weight_key[:-len('weight')] + 'bias'
+
+    def convert(state):
+        if weight_key not in state:
+            return state
+        state = dict(state)
+        w, b, msg = adapt_input_kernel(
+            state[weight_key], state.get(bias_key), trained, given,
+            policy.get('missing', 'error'), policy.get('extra', 'error'), stats,
+            where=f'{module_name} ({source})' if source else module_name)
+        state[weight_key] = w
+        if b is not None:
+            state[bias_key] = b
+        if msg:
+            print_log(msg, logger='current')
+        return state
+
+    return convert

@@ -29,6 +29,7 @@ embedding of ``sum(C_i)`` channels, initialised from the per-sensor embeddings.
 import torch
 import torch.nn as nn
 from mmcv.cnn.bricks.transformer import PatchEmbed
+from mmengine.logging import print_log
 from mmengine.model import BaseModule, ModuleDict
 from mmpretrain.models.backbones import SwinTransformer
 
@@ -313,7 +314,16 @@ class MsGFMMultiSensor(BaseModule):
             BigEarthNet's 12-band L2A without B10 on an encoder pretrained with the
             13 SEN12MS L1C bands). The missing bands are zero-filled before the
             patch embedding: the pretrained embedding is used as is and the missing
-            bands' kernels see no signal (the same as dropping those columns).
+            bands' kernels see no signal (the same as dropping those columns): the
+            ``'mean'`` policy of the band contract (:mod:`eofm.structures.bands`),
+            logged once.
+        bands (dict, optional): Sensor -> names of the input's bands, with
+            ``trained_bands`` (sensor -> the pretrained bands' names): the band
+            contract by name instead of ``band_index`` positions (reordered by
+            name; a missing band is an error unless ``band_policy`` says
+            ``missing='mean'``; bands the weights never saw are an error).
+        trained_bands (dict, optional): See ``bands``.
+        band_policy (dict, optional): ``dict(missing='error' | 'mean')``.
         init_cfg (dict, optional): mmengine init config.
 
     ``forward(inputs)`` takes a dict of (B, C, H, W) tensors (or (B, T, C, H, W)
@@ -332,8 +342,14 @@ class MsGFMMultiSensor(BaseModule):
                  stack_init='from_sensors',
                  input_keys=None,
                  band_index=None,
+                 bands=None,
+                 trained_bands=None,
+                 band_policy=None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        band_index = self._band_index_by_name(band_index, bands, trained_bands,
+                                              band_policy)
+        self.trained_bands = dict(trained_bands or {})
         if mode not in self.MODES:
             raise ValueError(f'MsGFMMultiSensor: mode must be one of {self.MODES}, '
                              f'got {mode!r}')
@@ -374,6 +390,36 @@ class MsGFMMultiSensor(BaseModule):
             if len(set(idx)) != len(idx) or not all(0 <= i < total for i in idx):
                 raise ValueError(f'MsGFMMultiSensor: band_index.{sensor} must be '
                                  f'distinct positions in [0, {total}), got {idx}')
+            absent = sorted(set(range(total)) - set(idx))
+            if absent:
+                names = self.trained_bands.get(sensor)
+                what = [names[i] for i in absent] if names else absent
+                print_log(f'MsGFMMultiSensor: {sensor} lacks the pretrained band(s) '
+                          f'{what}: zero-filled after normalisation (the band '
+                          "contract's 'mean' policy)", logger='current')
+
+    @staticmethod
+    def _band_index_by_name(band_index, bands, trained_bands, band_policy):
+        """``band_index`` from band names (the band contract), logged once."""
+        from eofm.structures.bands import plan_bands
+        band_index = dict(band_index or {})
+        policy = dict(band_policy or {})
+        if set(policy) - {'missing'} or policy.get('missing', 'error') not in ('error',
+                                                                              'mean'):
+            raise ValueError("MsGFMMultiSensor: band_policy takes missing='error' or "
+                             f"'mean' (zero-filled input bands), got {policy}")
+        for sensor, given in (bands or {}).items():
+            trained = (trained_bands or {}).get(sensor)
+            if trained is None:
+                raise ValueError(f'MsGFMMultiSensor: bands.{sensor} given without '
+                                 f'trained_bands.{sensor} (the pretrained bands)')
+            if sensor in band_index:
+                raise ValueError(f'MsGFMMultiSensor: {sensor} has both band_index and '
+                                 'bands; give one')
+            plan = plan_bands(trained, given, policy.get('missing', 'error'), 'error',
+                              where=f'MsGFMMultiSensor.{sensor}')
+            band_index[sensor] = list(plan.source)
+        return band_index
 
     @property
     def out_channels(self):

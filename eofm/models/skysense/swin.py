@@ -23,9 +23,12 @@ import torch
 from mmpretrain.models.backbones import SwinTransformerV2
 
 from eofm.registry import MODELS
-from ..common.pretrained import load_pretrained, pretrained_init_cfg
+from ..common.pretrained import band_contract_convert, load_pretrained, pretrained_init_cfg
 
-__all__ = ['SkySenseSwinV2', 'adapt_patch_embed']
+__all__ = ['SkySenseSwinV2', 'adapt_patch_embed', 'HR_RELEASE_BANDS']
+
+#: The bands of the released HR weights (RGB; :mod:`eofm.structures.bands`).
+HR_RELEASE_BANDS = ('R', 'G', 'B')
 
 PATCH_KEY = 'patch_embed.projection.weight'
 
@@ -59,7 +62,15 @@ class SkySenseSwinV2(SwinTransformerV2):
         pad_small_map (bool): Pad stage maps smaller than the window (True here,
             unlike mmpretrain's default; no effect on larger maps).
         red_index (int): Band whose kernel fills extra channels when 3-channel
-            weights are loaded.
+            weights are loaded (without ``bands``).
+        bands (Sequence[str], optional): Names of the input bands, in order. With
+            them the release weights are adapted by name (the band contract,
+            :mod:`eofm.structures.bands`) instead of by the channel-count rule.
+        trained_bands (Sequence[str], optional): The bands the loaded weights were
+            trained on (default: the release's, ``('R', 'G', 'B')``).
+        band_policy (dict, optional): ``missing`` / ``extra`` policies of the band
+            contract, e.g. ``dict(extra='copy:R')`` (the release converter's rule
+            for RGB + NIR) or ``dict(extra='new')``.
         init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...,
             prefix='backbone')`` loads a release file strictly.
         **kwargs: Other ``SwinTransformerV2`` arguments (``out_indices``,
@@ -88,6 +99,9 @@ class SkySenseSwinV2(SwinTransformerV2):
                  window_size=8,
                  pad_small_map=True,
                  red_index=0,
+                 bands=None,
+                 trained_bands=None,
+                 band_policy=None,
                  init_cfg=None,
                  **kwargs):
         super().__init__(
@@ -99,6 +113,12 @@ class SkySenseSwinV2(SwinTransformerV2):
             **kwargs)
         self.in_channels = in_channels
         self.red_index = red_index
+        if bands is not None and len(bands) != in_channels:
+            raise ValueError(f'SkySenseSwinV2: {len(bands)} bands {list(bands)} for '
+                             f'in_channels={in_channels}')
+        self.bands = None if bands is None else tuple(bands)
+        self.trained_bands = tuple(trained_bands or HR_RELEASE_BANDS)
+        self.band_policy = dict(band_policy or {})
 
     @property
     def out_channels(self):
@@ -113,6 +133,10 @@ class SkySenseSwinV2(SwinTransformerV2):
         checkpoint, prefix = pretrained
 
         def convert(state):
+            if self.bands is not None:  # by name: the band contract
+                return band_contract_convert('SkySenseSwinV2', PATCH_KEY,
+                                             self.trained_bands, self.bands,
+                                             self.band_policy, source=str(checkpoint))(state)
             if PATCH_KEY in state:
                 state[PATCH_KEY] = adapt_patch_embed(state[PATCH_KEY], self.in_channels,
                                                      self.red_index)

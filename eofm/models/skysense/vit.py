@@ -21,9 +21,16 @@ import torch.nn as nn
 from mmseg.models.backbones import VisionTransformer
 
 from eofm.registry import MODELS
-from ..common.pretrained import load_pretrained, pretrained_init_cfg
+from ..common.pretrained import band_contract_convert, load_pretrained, pretrained_init_cfg
 
-__all__ = ['SkySenseViT', 'use_fused_attention', 'DATE_TABLE_KEYS']
+__all__ = ['SkySenseViT', 'use_fused_attention', 'DATE_TABLE_KEYS', 'RELEASE_BANDS']
+
+#: The bands of the released Sentinel-2 / Sentinel-1 weights, in their order
+#: (:mod:`eofm.structures.bands`).
+RELEASE_BANDS = {
+    10: ('B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B11', 'B12'),
+    2: ('VV', 'VH'),
+}
 
 #: Keys of the release's Sentinel-2 file that belong to the fusion (its date table).
 DATE_TABLE_KEYS = ('ctpe', )
@@ -63,6 +70,12 @@ class SkySenseViT(VisionTransformer):
             other sizes are interpolated by mmseg).
         patch_size (int): 4 as released.
         chunk_size (int): Images per encoder call in :meth:`forward_series`.
+        bands (Sequence[str], optional): Names of the input bands, in order: the
+            loaded weights are adapted to them by name (the band contract,
+            :mod:`eofm.structures.bands`).
+        trained_bands (Sequence[str], optional): The bands of the loaded weights
+            (default: the release's S2 or S1 bands, :data:`RELEASE_BANDS`).
+        band_policy (dict, optional): ``missing`` / ``extra`` policies.
         init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...)``.
         **kwargs: Other mmseg ``VisionTransformer`` arguments (``drop_path_rate``,
             ``with_cp``, ``out_indices``...).
@@ -80,6 +93,9 @@ class SkySenseViT(VisionTransformer):
                  img_size=64,
                  patch_size=4,
                  chunk_size=64,
+                 bands=None,
+                 trained_bands=None,
+                 band_policy=None,
                  init_cfg=None,
                  **kwargs):
         if arch not in self.arch_zoo:
@@ -105,6 +121,13 @@ class SkySenseViT(VisionTransformer):
         self.embed_dims = cfg['embed_dims']
         self.chunk_size = chunk_size
         self.patch_size = patch_size
+        if bands is not None and len(bands) != in_channels:
+            raise ValueError(f'SkySenseViT: {len(bands)} bands {list(bands)} for '
+                             f'in_channels={in_channels}')
+        self.bands = None if bands is None else tuple(bands)
+        self.trained_bands = tuple(trained_bands) if trained_bands else \
+            RELEASE_BANDS.get(in_channels)
+        self.band_policy = dict(band_policy or {})
         use_fused_attention(self)
 
     def init_weights(self):
@@ -113,8 +136,17 @@ class SkySenseViT(VisionTransformer):
             super().init_weights()
             return
         checkpoint, prefix = pretrained
+        convert = None
+        if self.bands is not None:
+            if self.trained_bands is None:
+                raise ValueError('SkySenseViT: bands given but the bands of the weights '
+                                 'are unknown: set trained_bands')
+            convert = band_contract_convert('SkySenseViT', 'patch_embed.projection.weight',
+                                            self.trained_bands, self.bands,
+                                            self.band_policy, source=str(checkpoint))
         # The release's S2 file also holds the fusion's date table ``ctpe``.
-        load_pretrained(self, checkpoint, prefix or 'backbone', ignore_keys=DATE_TABLE_KEYS)
+        load_pretrained(self, checkpoint, prefix or 'backbone', ignore_keys=DATE_TABLE_KEYS,
+                        convert=convert)
 
     def forward(self, inputs):
         if inputs.dim() != 4 or inputs.shape[1] != self.in_channels:
