@@ -885,6 +885,13 @@ def _transformed_bounds(info, srs, ref_srs):
 
 
 def _native_resolution(info, srs, ref_srs):
+    """The modality's pixel size in reference units: its own when both CRSs are
+    projected in the same unit (UTM zones), else the transformed footprint over
+    its pixel count (larger than the pixel for a rotated grid)."""
+    if srs.IsProjected() and ref_srs.IsProjected() and \
+            srs.GetLinearUnits() == ref_srs.GetLinearUnits():
+        _, dx, _, _, _, dy = info.geotransform
+        return max(abs(dx), abs(dy))
     bx = _transformed_bounds(info, srs, ref_srs)
     return max((bx[2] - bx[0]) / info.width, (bx[3] - bx[1]) / info.height)
 
