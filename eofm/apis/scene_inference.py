@@ -23,23 +23,41 @@ sampling, band transforms, packing; crops, flips and resizes are left out) and t
 model's data preprocessor, so a window gets exactly the inputs ``tools/test.py``
 would give that footprint.
 
-Window outputs (class probabilities of a segmentor, or the backbone's embeddings)
-are blended with a 2-D cosine-squared window (``blend='cosine'``; ``'none'`` keeps,
-for each pixel, the window whose centre is nearest) and normalised by the summed
-weights, so windows at the scene border are not darkened. The scene is processed in
-blocks of windows: a block's accumulators are the only per-pixel arrays in memory,
-and a finished block is saved (atomically) in the work folder with a journal entry,
-so a killed run continues with ``resume=True`` where it stopped; processes of a
-distributed run take disjoint blocks. At the end the blocks are assembled into
-Cloud-Optimized GeoTIFFs on the reference grid (CRS, geotransform, nodata, internal
-tiling, overviews), described by ``manifest.json``.
+Window outputs (class probabilities of a segmentor or a change detector, the image
+of an image-to-image model, or the backbone's embeddings) are blended with a 2-D
+cosine-squared window (``blend='cosine'``; ``'none'`` keeps, for each pixel, the
+window whose centre is nearest) and normalised by the summed weights, so windows at
+the scene border are not darkened. The scene is processed in blocks of windows: a
+block's accumulators are the only per-pixel arrays in memory, and a finished block
+is saved (atomically) in the work folder with a journal entry, so a killed run
+continues with ``resume=True`` where it stopped; processes of a distributed run take
+disjoint blocks. At the end the blocks are assembled into Cloud-Optimized GeoTIFFs
+on the reference grid (CRS, geotransform, nodata, internal tiling, overviews),
+described by ``manifest.json`` (with the ``task``).
 
-Outputs (``outputs=``):
+The windows are cut on the reference's grid, so the reference must be a modality
+the config's ``LoadMultiModalTiles`` reads (it becomes that loader's reference), and
+every modality the loader requires must be in the scene. What a model gives and
+writes is its task (:mod:`eofm.apis.scene_tasks`); ``outputs=None`` writes the
+task's default layer. Outputs (``outputs=``):
 
 * ``'class'``: the class map (uint8, uint16 beyond 255 classes) with a colour table
-  and the class names (band metadata ``CLASS_{i}``, and the manifest); ``'probs'``: per-class probabilities (uint8, 0-255);
-  ``'confidence'``: the top probability (uint8, 0-255) (segmentation models, mmseg's
-  ``EncoderDecoder`` and every model whose ``predict`` fills ``seg_logits``);
+  and the class names (band metadata ``CLASS_{i}``, and the manifest); ``'probs'``:
+  per-class probabilities (uint8, 0-254, nodata 255); ``'confidence'``: the top
+  probability (uint8, 0-254) (segmentation models, mmseg's ``EncoderDecoder`` and
+  every model whose ``predict`` fills ``seg_logits``);
+* change detection (:class:`eofm.SiameseChangeDetector`, BIT / U-Net heads): the same
+  three layers with the classes 'no change' / 'change' (a sigmoid head's change
+  probability thresholded at its ``threshold``). The two acquisitions are the
+  modalities named by the model's ``keys`` (``pre`` / ``post``), or two date ranges
+  of one series: ``change=dict(modality='s2', pre=dict(start=..., end=...),
+  post=dict(start=..., end=...))``, each holding one date; the reference is then
+  the earlier acquisition; pixels invalid in either are nodata;
+* ``'image'``: the image of an :class:`eofm.ImageToImageModel` (cloud removal,
+  pan-sharpening), float32, one band per predicted band (named as the config's
+  target bands), nodata NaN. It is written on the reference grid, which must be
+  the grid the config predicts on: its ``LoadMultiModalTiles`` reference (the
+  panchromatic image for pan-sharpening), else an error;
 * ``'embeddings'``: the last feature map of the backbone (``extract_feat``, or the
   model itself for a bare backbone config), float16, one band per channel, with an
   RGB preview (``embeddings_preview.png``) of its first three principal components.
@@ -343,8 +361,10 @@ class SceneInferencer:
             another model is an error naming its keys).
         device (str): 'cpu' (default) or 'cuda'.
         cfg_options (dict, optional): Overrides of the config.
-        outputs (Sequence[str]): Layers to write: ``'class'``, ``'probs'``,
-            ``'confidence'`` (segmentation models) and / or ``'embeddings'``.
+        outputs (Sequence[str], optional): Layers to write: ``'class'``,
+            ``'probs'``, ``'confidence'`` (segmentation and change detection),
+            ``'image'`` (image-to-image) or ``'embeddings'`` (any model). Default:
+            the model's own (``'class'`` or ``'image'``).
         tile (int): Window side in reference pixels. Default 256.
         overlap (int): Window overlap in reference pixels. Default 32.
         blend (str): ``'cosine'`` (default) or ``'none'``.
@@ -393,8 +413,8 @@ class SceneInferencer:
             torch.set_num_threads(int(num_threads))
         self.runner = _ModelRunner(config, checkpoint, device, cfg_options, outputs)
         self.settings = dict(
-            outputs=list(self.runner.outputs), tile=int(tile), overlap=int(overlap), blend=blend,
-            tta=tta, block=int(block), resample=resample,
+            outputs=list(self.runner.outputs), tile=int(tile), overlap=int(overlap),
+            blend=blend, tta=tta, block=int(block), resample=resample,
             num_threads=torch.get_num_threads())
         self.batch_size, self.progress = batch_size, progress
         self.config_name = config if isinstance(config, str) else '<config>'

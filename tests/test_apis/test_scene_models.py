@@ -13,6 +13,8 @@ from eofm.apis.runner_setup import load_config
 from eofm.apis.scene_inference import SceneInferencer
 from scene_helpers import S2_BANDS_13, make_multisensor_scene
 
+CFG = ROOT + '/configs/'
+
 S1_3 = ('VV', 'VH', 'VV/VH')  # the 3-channel Sentinel-1 of PASTIS-HD
 
 
@@ -47,7 +49,7 @@ def test_skysense_pastis_mm_fcn_on_hr_grid(tmp_path):
     """SkySense (HR Swin + S2 / S1 ViTs + temporal fusion, FCN on F_fus), outputs on
     the 1 m HR grid; S1 warped from the other zone."""
     data = make_multisensor_scene(tmp_path / 'scene', size_m=320)
-    cfg = load_config(ROOT + '/configs/skysense/skysense_fcn_4xb2-20k_pastis-mm-128x128.py')
+    cfg = load_config(CFG + 'skysense/skysense_fcn_4xb2-20k_pastis-mm-128x128.py')
     bb = cfg.model.backbone
     bb.update(arch='tiny', with_cp=False, up_head=dict(scale=1))
     bb.pop('init_cfg')
@@ -74,7 +76,7 @@ def test_skysense_pastis_mm_fcn_on_hr_grid(tmp_path):
 def test_anysat_pastis_hd_segmentation_on_s2_grid(tmp_path):
     """AnySat (S2 + S1 series + 1 m SPOT, 40 m patches) on the 10 m grid."""
     data = make_multisensor_scene(tmp_path / 'scene', size_m=320, s1_bands=S1_3)
-    cfg = load_config(ROOT + '/configs/anysat/anysat_sublinear_8xb1-100e_pastis-hd-p40m.py')
+    cfg = load_config(CFG + 'anysat/anysat_sublinear_8xb1-100e_pastis-hd-p40m.py')
     cfg.model.backbone.arch = 'tiny'
     cfg.model.backbone.pop('init_cfg')
     cfg.model.decode_head.in_channels = 64
@@ -97,8 +99,7 @@ def test_omnisat_pastis_hd_patch_embeddings(tmp_path):
     exported as embeddings on the 10 m grid."""
     from eofm.models.omnisat import OmniSat
     data = make_multisensor_scene(tmp_path / 'scene', size_m=320, s1_bands=S1_3)
-    cfg = load_config(ROOT +
-                      '/configs/omnisat/omnisat-mm_linear_3xb128-200e_pastis-hd-1280m.py')
+    cfg = load_config(CFG + 'omnisat/omnisat-mm_linear_3xb128-200e_pastis-hd-1280m.py')
     # 160 m tiles of 40 m patches, d = 32
     cfg.model.backbone.arch = dict(OmniSat.arch_zoo['pastis_hd'], embed_dim=32, depth=1,
                                    num_heads=4, mlp_ratio=2.0, tile_size=160.0)
@@ -125,7 +126,7 @@ def test_msgfm_cloud_removal_from_s2_and_warped_s1(tmp_path):
     other zone) -> 13 float32 bands on the S2 grid."""
     data = make_multisensor_scene(tmp_path / 'scene', size_m=400,
                                   s2_bands=S2_BANDS_13)
-    cfg = load_config(ROOT + '/configs/msgfm/msgfm_pixreg_8xb4-40k_sen12ms-cr-256px.py')
+    cfg = load_config(CFG + 'msgfm/msgfm_pixreg_8xb4-40k_sen12ms-cr-256px.py')
     enc = cfg.model.backbone.backbone
     enc.pop('init_cfg')
     enc.update(arch='tiny', img_size=32, drop_path_rate=0.0,
