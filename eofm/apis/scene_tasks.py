@@ -37,11 +37,15 @@ panchromatic grid), so the scene's reference must be that modality, and the targ
 must be read with the reference's ``size`` / ``gsd``; otherwise the output would be
 on another grid than the model's, and it is an error naming the option.
 """
+import hashlib
+import os
+import os.path as osp
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from eofm.datasets.geo_io import parse_date
+from eofm.datasets.geo_io import parse_date, raster_info
 
 __all__ = ['SceneInferenceError', 'SEG_OUTPUTS', 'EMBED_OUTPUTS', 'IMAGE_OUTPUTS',
            'build_task', 'SegmentationTask', 'ChangeTask', 'ImageTask',
@@ -336,10 +340,6 @@ def _one_date(name, side, desc, rng, work):
     if 'paths' in desc:
         out['path'] = desc['paths'][k]
     else:  # a date-major stack: the date's bands as a VRT in the work folder
-        import hashlib
-        import os
-        import os.path as osp
-        from eofm.datasets.geo_io import raster_info
         info = raster_info(desc['path'])
         per_date = info.count // len(dates)
         digest = hashlib.sha1(osp.abspath(desc['path']).encode()).hexdigest()[:12]
