@@ -2,12 +2,18 @@
 """Run a model over whole geo-referenced scenes: maps and embeddings as COGs.
 
     python tools/infer_scene.py CONFIG CHECKPOINT SCENE --out-dir DIR
-        [--outputs class probs confidence | embeddings] [--tile 256] [--overlap 32]
+        [--outputs class probs confidence | image | embeddings] [--tile 256]
+        [--overlap 32]
         [--blend cosine|none] [--tta flip] [--batch-size 4] [--block 4]
         [--device cpu] [--threads N] [--resume | --overwrite] [--cfg-options k=v]
 
 SCENE is a JSON / YAML file (see :mod:`eofm.apis.scene_inference`): ``modalities``
-as in an annotation file, ``reference``, optional ``aoi`` and ``dates``. Distributed:
+as in an annotation file, ``reference``, optional ``aoi`` and ``dates``; for a
+change detector the two acquisitions as the modalities ``pre`` / ``post``, or
+``change`` with two date ranges of one series. Outputs: ``class`` / ``probs`` /
+``confidence`` for segmentation and change maps, ``image`` (float32 bands on the
+reference grid) for cloud removal and pan-sharpening, ``embeddings`` for any model;
+by default the model's own. Distributed:
 tools/dist_infer_scene.sh CONFIG CHECKPOINT SCENE NPROC [options].
 """
 import argparse
@@ -25,12 +31,24 @@ from eofm.apis.scene_inference import (SceneInferenceError,  # noqa: E402
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Scene inference to COGs')
+    parser = argparse.ArgumentParser(
+        description='Scene inference to COGs: segmentation and change maps, '
+        'image-to-image bands, embeddings',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split('\n\n', 2)[2])
     parser.add_argument('config')
     parser.add_argument('checkpoint')
-    parser.add_argument('scene', help='scene description (JSON / YAML)')
+    parser.add_argument(
+        'scene', help='scene description (JSON / YAML); a change detector reads '
+        "the modalities 'pre' / 'post' or change=dict(modality=..., pre=dict("
+        'start=..., end=...), post=dict(...))')
     parser.add_argument('--out-dir', required=True)
-    parser.add_argument('--outputs', nargs='+', default=['class'])
+    parser.add_argument(
+        '--outputs', nargs='+', default=None,
+        choices=['class', 'probs', 'confidence', 'image', 'embeddings'],
+        help="layers to write (default: the model's own: class, or image for an "
+        'image-to-image model); change detectors write class / probs / '
+        "confidence with the classes 'no change' / 'change'")
     parser.add_argument('--tile', type=int, default=256)
     parser.add_argument('--overlap', type=int, default=32)
     parser.add_argument('--blend', choices=['cosine', 'none'], default='cosine')

@@ -23,23 +23,41 @@ sampling, band transforms, packing; crops, flips and resizes are left out) and t
 model's data preprocessor, so a window gets exactly the inputs ``tools/test.py``
 would give that footprint.
 
-Window outputs (class probabilities of a segmentor, or the backbone's embeddings)
-are blended with a 2-D cosine-squared window (``blend='cosine'``; ``'none'`` keeps,
-for each pixel, the window whose centre is nearest) and normalised by the summed
-weights, so windows at the scene border are not darkened. The scene is processed in
-blocks of windows: a block's accumulators are the only per-pixel arrays in memory,
-and a finished block is saved (atomically) in the work folder with a journal entry,
-so a killed run continues with ``resume=True`` where it stopped; processes of a
-distributed run take disjoint blocks. At the end the blocks are assembled into
-Cloud-Optimized GeoTIFFs on the reference grid (CRS, geotransform, nodata, internal
-tiling, overviews), described by ``manifest.json``.
+Window outputs (class probabilities of a segmentor or a change detector, the image
+of an image-to-image model, or the backbone's embeddings) are blended with a 2-D
+cosine-squared window (``blend='cosine'``; ``'none'`` keeps, for each pixel, the
+window whose centre is nearest) and normalised by the summed weights, so windows at
+the scene border are not darkened. The scene is processed in blocks of windows: a
+block's accumulators are the only per-pixel arrays in memory, and a finished block
+is saved (atomically) in the work folder with a journal entry, so a killed run
+continues with ``resume=True`` where it stopped; processes of a distributed run take
+disjoint blocks. At the end the blocks are assembled into Cloud-Optimized GeoTIFFs
+on the reference grid (CRS, geotransform, nodata, internal tiling, overviews),
+described by ``manifest.json`` (with the ``task``).
 
-Outputs (``outputs=``):
+The windows are cut on the reference's grid, so the reference must be a modality
+the config's ``LoadMultiModalTiles`` reads (it becomes that loader's reference), and
+every modality the loader requires must be in the scene. What a model gives and
+writes is its task (:mod:`eofm.apis.scene_tasks`); ``outputs=None`` writes the
+task's default layer. Outputs (``outputs=``):
 
 * ``'class'``: the class map (uint8, uint16 beyond 255 classes) with a colour table
-  and the class names (band metadata ``CLASS_{i}``, and the manifest); ``'probs'``: per-class probabilities (uint8, 0-255);
-  ``'confidence'``: the top probability (uint8, 0-255) (segmentation models, mmseg's
-  ``EncoderDecoder`` and every model whose ``predict`` fills ``seg_logits``);
+  and the class names (band metadata ``CLASS_{i}``, and the manifest); ``'probs'``:
+  per-class probabilities (uint8, 0-254, nodata 255); ``'confidence'``: the top
+  probability (uint8, 0-254) (segmentation models, mmseg's ``EncoderDecoder`` and
+  every model whose ``predict`` fills ``seg_logits``);
+* change detection (:class:`eofm.SiameseChangeDetector`, BIT / U-Net heads): the same
+  three layers with the classes 'no change' / 'change' (a sigmoid head's change
+  probability thresholded at its ``threshold``). The two acquisitions are the
+  modalities named by the model's ``keys`` (``pre`` / ``post``), or two date ranges
+  of one series: ``change=dict(modality='s2', pre=dict(start=..., end=...),
+  post=dict(start=..., end=...))``, each holding one date; the reference is then
+  the earlier acquisition; pixels invalid in either are nodata;
+* ``'image'``: the image of an :class:`eofm.ImageToImageModel` (cloud removal,
+  pan-sharpening), float32, one band per predicted band (named as the config's
+  target bands), nodata NaN. It is written on the reference grid, which must be
+  the grid the config predicts on: its ``LoadMultiModalTiles`` reference (the
+  panchromatic image for pan-sharpening), else an error;
 * ``'embeddings'``: the last feature map of the backbone (``extract_feat``, or the
   model itself for a bare backbone config), float16, one band per channel, with an
   RGB preview (``embeddings_preview.png``) of its first three principal components.
@@ -69,23 +87,21 @@ from eofm.datasets import leaf_dataset_cfgs
 from eofm.datasets.geo_io import RasterReadError, open_raster, parse_date, raster_info
 from eofm.utils.checkpoint import atomic_write_bytes
 from eofm.utils.palette import distinct_palette
+from .scene_tasks import (ALL_OUTPUTS, EMBED_OUTPUTS, SEG_OUTPUTS,  # noqa: F401
+                          SceneInferenceError, build_task, change_scene_modalities)
 
 __all__ = ['SceneInferencer', 'window_starts', 'core_bounds', 'blend_weights',
            'SceneInferenceError']
 
-#: Output layers, per kind of model.
-SEG_OUTPUTS = ('class', 'probs', 'confidence')
-EMBED_OUTPUTS = ('embeddings', )
 #: Test-pipeline transforms that change the geometry of a window: left out.
 GEOMETRY_TRANSFORMS = ('AlignedRandomCrop', 'AlignedCenterCrop', 'AlignedRandomResizedCrop',
                        'AlignedRandomFlip', 'AlignedRandomRot90', 'MultiModalMultiView',
                        'RandomCrop', 'RandomFlip', 'Resize', 'RandomResize')
-NODATA_CLASS = {np.uint8: 255, np.uint16: 65535}
+#: Test-pipeline transforms of the labels (a scene has none): left out, with the
+#: modality that some of them read (``key``).
+LABEL_TRANSFORMS = ('RemapLabelMap', 'OneHotToSegMap', 'SegMapToMultiLabel',
+                    'RGBLabelToIndex')
 WORK = '.work'
-
-
-class SceneInferenceError(ValueError):
-    """The scene, the options or the output folder cannot be used as given."""
 
 
 # ---------------------------------------------------------------------- tiling
@@ -208,26 +224,43 @@ class _ModelRunner:
             self._load(checkpoint)
         self.model.to(device).eval()
         self.device = device
-        self.outputs = tuple(outputs)
         meta = {}
         loader = cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}
         for _, leaf in leaf_dataset_cfgs(loader.get('dataset', {})):
             meta = dict(leaf.get('metainfo') or {})
-        head = getattr(self.model, 'decode_head', None)
-        self.num_classes = getattr(head, 'num_classes', None)
-        classes = meta.get('classes')
-        if self.num_classes is not None and not classes:
-            classes = [f'class_{i}' for i in range(self.num_classes)]
-        self.classes = list(classes or [])
-        self.palette = meta.get('palette')
-        if any(o in SEG_OUTPUTS for o in self.outputs) and self.num_classes is None:
-            raise SceneInferenceError(
-                f'{config}: outputs {list(self.outputs)} need a segmentation model '
-                "(a decode_head with num_classes); use outputs=['embeddings'] for "
-                'this model')
+        where = config if isinstance(config, str) else 'the config'
+        self.task, self.outputs = build_task(self.model, outputs, self.loader_cfg, meta,
+                                             where)
+        self.num_classes = self.task.channels if self.task.classes else None
+        self.classes = self.task.classes
+        self.palette = self.task.palette
 
-    @staticmethod
-    def _pipeline_cfg(cfg):
+    @property
+    def loader(self):
+        """The LoadMultiModalTiles of the pipeline."""
+        return next(t for t in self.pipeline.transforms
+                    if type(t).__name__ == 'LoadMultiModalTiles')
+
+    def check_scene(self, modalities, ref, where='scene'):
+        """Windows are read on ``ref``'s grid: the loader's reference becomes it;
+        the modalities the model reads must be in the scene."""
+        mods = self.loader_cfg.get('modalities') or {}
+        if ref not in mods:
+            raise SceneInferenceError(
+                f'{where}: reference {ref!r} is not read by the config (its '
+                f'LoadMultiModalTiles reads {sorted(mods)}): the windows are cut on '
+                "the reference's grid, so name one of those")
+        self.task.check_reference(ref, where)
+        skip = self.task.not_read() | self.label_modalities
+        missing = [m for m, c in mods.items() if m not in modalities and m not in skip
+                   and (c or {}).get('required', True)]
+        if missing:
+            raise SceneInferenceError(
+                f'{where}: the config reads the modalities {missing} (required in its '
+                f'LoadMultiModalTiles), the scene has {sorted(modalities)}')
+        self.loader.reference = ref
+
+    def _pipeline_cfg(self, cfg):
         loader = cfg.get('test_dataloader') or cfg.get('val_dataloader')
         if not loader:
             raise SceneInferenceError('the config has no test_dataloader: scene '
@@ -235,12 +268,18 @@ class _ModelRunner:
         _, first = next(leaf_dataset_cfgs(loader['dataset']))
         pipeline = copy.deepcopy(first.get('pipeline') or [])
         out = []
+        self.label_modalities = set()
         for t in pipeline:
             name = str(t.get('type', '')).split('.')[-1]
             if name in GEOMETRY_TRANSFORMS:
                 continue
+            if name in LABEL_TRANSFORMS:
+                if name == 'OneHotToSegMap':  # reads a label modality
+                    self.label_modalities.add(t.get('key'))
+                continue
             if name == 'LoadMultiModalTiles':
                 t = dict(t, label_maps={}, missing='skip')
+                self.loader_cfg = t
             if name.startswith('Load') and name != 'LoadMultiModalTiles':
                 raise SceneInferenceError(
                     f'scene inference needs a multi-modal test pipeline '
@@ -290,23 +329,7 @@ class _ModelRunner:
         return (total / len(views)).float().cpu().numpy()
 
     def _forward(self, inputs, data_samples, size):
-        model = self.model
-        if any(o in SEG_OUTPUTS for o in self.outputs):
-            preds = model.predict(inputs, data_samples)
-            logits = torch.stack([p.seg_logits.data for p in preds]).float()
-            probs = logits.softmax(1)
-            return F.interpolate(probs, size=size, mode='bilinear', align_corners=False) \
-                if tuple(probs.shape[-2:]) != tuple(size) else probs
-        feats = model.extract_feat(inputs) if hasattr(model, 'extract_feat') else model(
-            inputs)
-        if isinstance(feats, (list, tuple)):
-            feats = feats[-1]
-        if feats.dim() != 4:
-            raise SceneInferenceError(
-                f'embeddings need a (B, D, h, w) feature map, the model gives '
-                f'{tuple(feats.shape)}; add a neck that makes one (eofm.TokensToMap)')
-        return F.interpolate(feats.float(), size=size, mode='bilinear',
-                             align_corners=False)
+        return self.task.forward(inputs, data_samples, size)
 
 
 def _flip_tensor(x, flip_h, flip_v):
@@ -338,8 +361,10 @@ class SceneInferencer:
             another model is an error naming its keys).
         device (str): 'cpu' (default) or 'cuda'.
         cfg_options (dict, optional): Overrides of the config.
-        outputs (Sequence[str]): Layers to write: ``'class'``, ``'probs'``,
-            ``'confidence'`` (segmentation models) and / or ``'embeddings'``.
+        outputs (Sequence[str], optional): Layers to write: ``'class'``,
+            ``'probs'``, ``'confidence'`` (segmentation and change detection),
+            ``'image'`` (image-to-image) or ``'embeddings'`` (any model). Default:
+            the model's own (``'class'`` or ``'image'``).
         tile (int): Window side in reference pixels. Default 256.
         overlap (int): Window overlap in reference pixels. Default 32.
         blend (str): ``'cosine'`` (default) or ``'none'``.
@@ -357,7 +382,7 @@ class SceneInferencer:
                  checkpoint=None,
                  device='cpu',
                  cfg_options=None,
-                 outputs=('class', ),
+                 outputs=None,
                  tile=256,
                  overlap=32,
                  blend='cosine',
@@ -367,13 +392,13 @@ class SceneInferencer:
                  num_threads=None,
                  resample='bilinear',
                  progress=True):
-        outputs = tuple(outputs)
-        bad = [o for o in outputs if o not in SEG_OUTPUTS + EMBED_OUTPUTS]
-        if not outputs or bad:
-            raise SceneInferenceError(f'outputs must be among '
-                                      f'{SEG_OUTPUTS + EMBED_OUTPUTS}, got {outputs}')
-        if any(o in SEG_OUTPUTS for o in outputs) and 'embeddings' in outputs:
-            raise SceneInferenceError("outputs: 'embeddings' and the segmentation "
+        outputs = tuple(outputs or ())
+        bad = [o for o in outputs if o not in ALL_OUTPUTS]
+        if bad:
+            raise SceneInferenceError(f'outputs must be among {ALL_OUTPUTS}, got '
+                                      f'{outputs}')
+        if any(o not in EMBED_OUTPUTS for o in outputs) and 'embeddings' in outputs:
+            raise SceneInferenceError("outputs: 'embeddings' and the model's own "
                                       'layers come from different runs (two calls)')
         if tile < 8 or overlap < 0 or overlap >= tile:
             raise SceneInferenceError(f'tile must be >= 8 and 0 <= overlap < tile, got '
@@ -386,14 +411,14 @@ class SceneInferencer:
             raise SceneInferenceError('batch_size and block must be >= 1')
         if num_threads:
             torch.set_num_threads(int(num_threads))
+        self.runner = _ModelRunner(config, checkpoint, device, cfg_options, outputs)
         self.settings = dict(
-            outputs=list(outputs), tile=int(tile), overlap=int(overlap), blend=blend,
-            tta=tta, block=int(block), resample=resample,
+            outputs=list(self.runner.outputs), tile=int(tile), overlap=int(overlap),
+            blend=blend, tta=tta, block=int(block), resample=resample,
             num_threads=torch.get_num_threads())
         self.batch_size, self.progress = batch_size, progress
         self.config_name = config if isinstance(config, str) else '<config>'
         self.checkpoint = checkpoint
-        self.runner = _ModelRunner(config, checkpoint, device, cfg_options, outputs)
 
     # -------------------------------------------------------------- the scene
     def _scene(self, scene, work):
@@ -408,7 +433,16 @@ class SceneInferencer:
             raise SceneInferenceError("scene: needs 'modalities' (a dict of modality "
                                       'descriptions, as in an annotation file)')
         modalities = copy.deepcopy(scene['modalities'])
-        ref = scene.get('reference') or next(iter(modalities))
+        ref = scene.get('reference')
+        os.makedirs(work, exist_ok=True)
+        if self.runner.task.name == 'change':  # the two acquisitions
+            modalities, ref = change_scene_modalities(
+                modalities, ref, scene.get('change'), self.runner.task.keys, work)
+        elif scene.get('change') is not None:
+            raise SceneInferenceError(
+                f'scene: change is given, but the model is a {self.runner.task.name} '
+                'model, not a change detector')
+        ref = ref or next(iter(modalities))
         if ref not in modalities:
             raise SceneInferenceError(f'scene: reference {ref!r} is not one of the '
                                       f'modalities {sorted(modalities)}')
@@ -420,8 +454,8 @@ class SceneInferencer:
         if not info.crs_wkt:
             raise SceneInferenceError(f'scene: the reference raster {ref_path} has no '
                                       'CRS; outputs could not be geo-referenced')
+        self.runner.check_scene(modalities, ref)
         grid = _Grid(info, scene.get('aoi'), 'scene')
-        os.makedirs(work, exist_ok=True)
         for name, desc in modalities.items():
             if name != ref:
                 modalities[name] = _warp_if_needed(name, desc, info, grid, work,
@@ -485,7 +519,7 @@ class SceneInferencer:
             checkpoint_sha256=_sha256(self.checkpoint) if self.checkpoint else None,
             reference=ref, crs=grid.crs, geotransform=list(grid.geotransform),
             width=grid.width, height=grid.height, settings=self.settings,
-            classes=self.runner.classes, files=files)
+            task=self.runner.task.name, classes=self.runner.classes, files=files)
         _atomic_json(manifest, osp.join(out_dir, 'manifest.json'))
         summary = dict(stats, blocks=len(plan['blocks']), seconds=round(elapsed, 2),
                        windows_per_s=round(stats['windows'] / max(elapsed, 1e-9), 3),
@@ -606,7 +640,8 @@ class SceneInferencer:
             window = (grid.x_off + plan['xs'][j], grid.y_off + plan['ys'][i],
                       plan['tw'], plan['th'])
             sample = self.runner.sample(modalities, window, f'window_{i}_{j}')
-            valid = _reference_validity(sample, ref, (plan['th'], plan['tw']))
+            valid = _reference_validity(sample, self.runner.task.validity_keys(ref),
+                                        (plan['th'], plan['tw']))
             if bar is not None:
                 bar.update()
             if not valid.any():
@@ -625,10 +660,7 @@ class SceneInferencer:
                     valid=wsum > 0)
 
     def _channels(self):
-        if self.runner.num_classes is not None and 'embeddings' not in self.settings[
-                'outputs']:
-            return self.runner.num_classes
-        return 1
+        return self.runner.task.channels or 1
 
     # -------------------------------------------------------------- writing
     def _assemble(self, out_dir, work, plan, grid):
@@ -693,45 +725,7 @@ class SceneInferencer:
         return files
 
     def _layers(self, channels):
-        from osgeo import gdal
-        out = {}
-        if self.runner.num_classes is not None and 'embeddings' not in self.settings[
-                'outputs']:
-            n = channels
-            cls_dtype = np.uint8 if n <= 255 else np.uint16
-            nd = NODATA_CLASS[cls_dtype]
-
-            def classes(v, valid, dt=cls_dtype, nd=nd):
-                return np.where(valid, v.argmax(0), nd).astype(dt)[None]
-
-            def probs(v, valid):
-                q = np.clip(np.rint(v * 254), 0, 254).astype(np.uint8)
-                return np.where(valid[None], q, 255).astype(np.uint8)
-
-            def conf(v, valid):
-                return probs(v.max(0, keepdims=True), valid)
-
-            specs = dict(
-                **{'class': dict(bands=1, convert=classes, nodata=nd,
-                                 dtype=np.dtype(cls_dtype).name,
-                                 gdal=gdal.GDT_Byte if cls_dtype == np.uint8 else
-                                 gdal.GDT_UInt16, resampling='NEAREST')},
-                probs=dict(bands=n, convert=probs, nodata=255, dtype='uint8',
-                           gdal=gdal.GDT_Byte, resampling='AVERAGE', scale=1 / 254,
-                           names=list(self.runner.classes)),
-                confidence=dict(bands=1, convert=conf, nodata=255, dtype='uint8',
-                                gdal=gdal.GDT_Byte, resampling='AVERAGE',
-                                scale=1 / 254))
-            for name in self.settings['outputs']:
-                out[name] = specs[name]
-        else:
-            def emb(v, valid):
-                return np.where(valid[None], v, np.nan).astype(np.float16)
-
-            out['embeddings'] = dict(bands=channels, convert=emb, nodata=float('nan'),
-                                     dtype='float16', gdal=gdal.GDT_Float32,
-                                     resampling='AVERAGE')
-        return out
+        return self.runner.task.layers(channels, self.settings['outputs'])
 
     def _preview(self, out_dir, work, blocks, grid, max_side=512):
         """An RGB PNG of the first three principal components (fitted on every
@@ -911,19 +905,30 @@ def _transformed_bounds(info, srs, ref_srs):
 
 
 def _native_resolution(info, srs, ref_srs):
+    """The modality's pixel size in reference units: its own when both CRSs are
+    projected in the same unit (UTM zones), else the transformed footprint over
+    its pixel count (larger than the pixel for a rotated grid)."""
+    if srs.IsProjected() and ref_srs.IsProjected() and \
+            srs.GetLinearUnits() == ref_srs.GetLinearUnits():
+        _, dx, _, _, _, dy = info.geotransform
+        return max(abs(dx), abs(dy))
     bx = _transformed_bounds(info, srs, ref_srs)
     return max((bx[2] - bx[0]) / info.width, (bx[3] - bx[1]) / info.height)
 
 
-def _reference_validity(sample, ref, size):
-    """(h, w) bool: reference pixels with at least one valid observation."""
+def _reference_validity(sample, refs, size):
+    """(h, w) bool: pixels with at least one valid observation in every modality
+    of ``refs`` (the reference; both acquisitions of a change detector)."""
     inputs = sample['inputs']
-    mask = inputs.get(f'{ref}_mask') if isinstance(inputs, dict) else None
-    if mask is None:
-        return np.ones(size, bool)
-    m = mask.numpy() if torch.is_tensor(mask) else np.asarray(mask)
-    m = m.any(0) if m.ndim == 3 else m
-    if m.shape != tuple(size):
-        t = torch.from_numpy(m.astype(np.float32))[None, None]
-        m = F.interpolate(t, size=size, mode='nearest')[0, 0].numpy() > 0.5
-    return m
+    out = np.ones(size, bool)
+    for ref in (refs, ) if isinstance(refs, str) else refs:
+        mask = inputs.get(f'{ref}_mask') if isinstance(inputs, dict) else None
+        if mask is None:
+            continue
+        m = mask.numpy() if torch.is_tensor(mask) else np.asarray(mask)
+        m = m.any(0) if m.ndim == 3 else m
+        if m.shape != tuple(size):
+            t = torch.from_numpy(m.astype(np.float32))[None, None]
+            m = F.interpolate(t, size=size, mode='nearest')[0, 0].numpy() > 0.5
+        out &= m
+    return out
