@@ -38,6 +38,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from eofm.apis.features import model_features
 from eofm.evaluation.probes import plot_probe_results, probe_features, summarize
 from eofm.utils.checkpoint import atomic_write_bytes
 
@@ -71,22 +72,15 @@ def _cfg_hash(cfg):
 
 
 # ---------------------------------------------------------------------- features
-def model_features(model, inputs):
-    """(B, D, h, w) or (B, D) features of a built model for a preprocessed batch."""
-    if hasattr(model, 'probe_features'):
-        out = model.probe_features(inputs)
-    elif hasattr(model, 'extract_feat'):
-        out = model.extract_feat(inputs)
-    elif hasattr(model, 'backbone'):
-        out = model.backbone(inputs)
-    else:
-        out = model(inputs)
-    while isinstance(out, (list, tuple)):
-        out = out[-1]
-    if not torch.is_tensor(out) or out.dim() not in (2, 4):
-        what = type(out).__name__ if not torch.is_tensor(out) else tuple(out.shape)
-        raise ProbeError(f'{type(model).__name__}: its features are {what}; the probe '
-                         'needs (B, D, h, w) maps or (B, D) vectors (define '
+def _feature_maps(model, inputs):
+    """(B, D, h, w) or (B, D) features (:func:`eofm.apis.features.model_features`)."""
+    try:
+        out = model_features(model, inputs)
+    except TypeError as e:
+        raise ProbeError(str(e)) from e
+    if out.dim() not in (2, 4):
+        raise ProbeError(f'{type(model).__name__}: its features are {tuple(out.shape)}; '
+                         'the probe needs (B, D, h, w) maps or (B, D) vectors (define '
                          'probe_features(inputs) on the model, or add a neck such as '
                          'eofm.TokensToMap)')
     return out
@@ -122,7 +116,7 @@ def extract_probe_features(model, dataset, batch_size=8, pixels_per_tile=256, se
     for start in range(0, len(dataset), batch_size):
         items = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
         data = model.data_preprocessor(multimodal_collate(items), False)
-        feats = model_features(model, data['inputs']).float().cpu()
+        feats = _feature_maps(model, data['inputs']).float().cpu()
         for j, item in enumerate(items):
             sample = item['data_samples']
             f = feats[j]

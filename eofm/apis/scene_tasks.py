@@ -275,11 +275,11 @@ class EmbeddingTask(SceneTask):
     default = ('embeddings', )
 
     def forward(self, inputs, data_samples, size):
-        model = self.model
-        feats = model.extract_feat(inputs) if hasattr(model, 'extract_feat') else model(
-            inputs)
-        if isinstance(feats, (list, tuple)):
-            feats = feats[-1]
+        from eofm.apis.features import model_features
+        try:
+            feats = model_features(self.model, inputs)
+        except TypeError as e:
+            raise SceneInferenceError(str(e)) from e
         if feats.dim() != 4:
             raise SceneInferenceError(
                 f'embeddings need a (B, D, h, w) feature map, the model gives '
