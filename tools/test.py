@@ -13,6 +13,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import eofm  # noqa: E402,F401 - compatibility fixes and registration come first
 from eofm.apis import (add_common_args, build_runner, load_config,  # noqa: E402
                         merge_test_args, set_local_rank)
+from eofm.utils.dist import finish_cpu_distributed  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -49,7 +50,9 @@ def main(argv=None):
     cfg = load_config(args.config, args.cfg_options)
     merge_test_args(cfg, args)
     runner = build_runner(cfg)
-    return runner.test()
+    metrics = runner.test()
+    finish_cpu_distributed()
+    return metrics
 
 
 if __name__ == '__main__':

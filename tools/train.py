@@ -15,6 +15,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import eofm  # noqa: E402,F401 - compatibility fixes and registration come first
 from eofm.apis import (add_common_args, build_runner, load_config,  # noqa: E402
                         merge_train_args, set_local_rank)
+from eofm.utils.dist import finish_cpu_distributed  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -50,6 +51,7 @@ def main(argv=None):
     merge_train_args(cfg, args)
     runner = build_runner(cfg)
     runner.train()
+    finish_cpu_distributed()
 
 
 if __name__ == '__main__':

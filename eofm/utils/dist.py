@@ -13,7 +13,7 @@ import os
 import torch
 import torch.distributed as torch_dist
 
-__all__ = ['cpu_distributed_needed', 'setup_cpu_distributed']
+__all__ = ['cpu_distributed_needed', 'setup_cpu_distributed', 'finish_cpu_distributed']
 
 _REQUIRED_ENV = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT')
 
@@ -73,3 +73,17 @@ def _slurm_env_to_torchrun_env():
         node_list = os.environ['SLURM_NODELIST']
         os.environ['MASTER_ADDR'] = subprocess.getoutput(
             f'scontrol show hostname {node_list} | head -n1')
+
+
+def finish_cpu_distributed():
+    """Tear a CPU (gloo) process group down at the end of a tool.
+
+    A gloo group still alive when the interpreter exits can abort a rank after its
+    work is done ("terminate called without an active exception", exit code -6),
+    which fails the launcher although training finished. NCCL groups are left as
+    MMEngine leaves them (the GPU path stays stock).
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized() and dist.get_backend() == 'gloo':
+        dist.barrier()
+        dist.destroy_process_group()
