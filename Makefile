@@ -6,6 +6,8 @@
 #               runner, tools in subprocesses, multi-process runs): for iterating
 PY := .venv/bin/python
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist); the cores are shared among them (tests/conftest.py).
+PYTEST_WORKERS ?= 2
 
 .PHONY: setup demo test test-fast check sample-data clean-venv
 
@@ -22,10 +24,10 @@ sample-data: setup
 	$(PY) tools/misc/make_sample_dataset.py data/sample
 
 test: setup
-	$(PY) -m pytest tests projects $(PYTEST_ARGS)
+	$(PY) -m pytest tests projects -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-fast: setup
-	$(PY) -m pytest tests projects -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest tests projects -m "not slow" -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 check: setup
 	$(PY) -m eofm.utils.collect_env --check

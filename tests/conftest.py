@@ -13,6 +13,11 @@ for path in (ROOT, osp.join(ROOT, 'tests')):
 
 import eofm  # noqa: E402,F401 - compatibility fixes before any host library
 
+if os.environ.get('PYTEST_XDIST_WORKER'):  # `pytest -n N` (make test): share the cores
+    import torch
+    torch.set_num_threads(
+        max(1, (os.cpu_count() or 1) // int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', 1))))
+
 # The fast tier (``make test-fast``) leaves out the slow kinds of test, found here so
 # that a new test of those kinds is never forgotten: every test of a config (built
 # and run through the runner), every test that starts a tool in a subprocess (it
@@ -47,3 +52,12 @@ def cli_env():
     env['CUDA_VISIBLE_DEVICES'] = ''
     env['PYTHON'] = sys.executable
     return env
+
+
+@pytest.fixture
+def free_port():
+    """A TCP port free on this machine now (for launchers: tests run in parallel)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]

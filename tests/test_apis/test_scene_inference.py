@@ -272,7 +272,7 @@ def test_another_crs_is_warped_and_bad_input_is_named(setup, tmp_path):
 
 @pytest.mark.slow
 def test_cli_and_two_processes_give_the_same_files(setup, tmp_path, repo_root,
-                                                     cli_env):
+                                                     cli_env, free_port):
     config, ckpt, scene = setup
     scene_file = tmp_path / 'scene.json'
     scene_file.write_text(json.dumps(scene))
@@ -287,7 +287,8 @@ def test_cli_and_two_processes_give_the_same_files(setup, tmp_path, repo_root,
                           str(scene_file), '2', '--tile', '40', '--overlap', '10',
                           '--outputs', 'class', 'probs', '--threads', '1',
                           '--out-dir', str(tmp_path / 'two')], cwd=repo_root,
-                         env=cli_env, capture_output=True, text=True, timeout=600)
+                         env=dict(cli_env, PORT=str(free_port)), capture_output=True,
+                         text=True, timeout=600)
     assert two.returncode == 0, two.stderr[-3000:]
     for name in ('class.tif', 'probs.tif'):
         assert open(tmp_path / 'one' / name, 'rb').read() == open(

@@ -252,7 +252,7 @@ def test_voc_map_is_one_for_ground_truth_predictions(tmp_path):
     assert metric.evaluate(len(samples))['pascal_voc/mAP'] == 1.0
 
 
-def test_dist_train_isaid_upernet_on_two_cpu_processes(tmp_path, cli_env):
+def test_dist_train_isaid_upernet_on_two_cpu_processes(tmp_path, cli_env, free_port):
     """tools/dist_train.sh runs a task config with SyncBN heads on 2 CPU processes
     (SyncBN runs as BatchNorm there, with a warning)."""
     import subprocess
@@ -275,7 +275,7 @@ def test_dist_train_isaid_upernet_on_two_cpu_processes(tmp_path, cli_env):
         str(tmp_path / 'dist')
     ],
                          cwd=ROOT,
-                         env=dict(cli_env, PORT='29531'),
+                         env=dict(cli_env, PORT=str(free_port)),
                          capture_output=True,
                          text=True,
                          timeout=600)

@@ -109,9 +109,9 @@ def test_tools_test_prints_metrics_and_dumps(trained, tmp_path, repo_root, cli_e
     assert len(preds) == 32  # one per validation sample
 
 
-def test_dist_train_two_cpu_processes(tmp_path, repo_root, cli_env):
+def test_dist_train_two_cpu_processes(tmp_path, repo_root, cli_env, free_port):
     work_dir = str(tmp_path / 'dist')
-    env = dict(cli_env, PORT='29517')
+    env = dict(cli_env, PORT=str(free_port))
     proc = _run(['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', work_dir],
                 repo_root, env)
     log = proc.stdout + proc.stderr
@@ -131,9 +131,9 @@ def test_bad_config_path_is_a_clear_error(repo_root, cli_env, python_exe):
     assert 'config file configs/nope.py does not exist' in proc.stderr
 
 
-def test_dist_test_two_cpu_processes(trained, tmp_path, repo_root, cli_env):
+def test_dist_test_two_cpu_processes(trained, tmp_path, repo_root, cli_env, free_port):
     work_dir, _ = trained
-    env = dict(cli_env, PORT='29518')
+    env = dict(cli_env, PORT=str(free_port))
     proc = _run(['bash', 'tools/dist_test.sh', CONFIG, osp.join(work_dir, 'iter_20.pth'),
                  '2', '--work-dir', str(tmp_path / 'dtest')], repo_root, env)
     log = proc.stdout + proc.stderr
