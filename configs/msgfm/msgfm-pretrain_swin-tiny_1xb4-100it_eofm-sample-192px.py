@@ -77,3 +77,7 @@ default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(by_epoch=False, interval=50, max_keep_ckpts=2))
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
+# Each rank draws its own augmentations and pairs (seed + rank), as mmpretrain's
+# self-supervised recipes do, so N processes see N different draws per step;
+# eofm.ExactResumeHook keeps --resume exact with it.
+randomness = dict(seed=0, deterministic=False, diff_rank_seed=True)

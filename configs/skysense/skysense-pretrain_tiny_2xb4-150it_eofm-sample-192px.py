@@ -99,3 +99,7 @@ custom_hooks = [
          probe_val=dict(_probe, ann_file='val.json')),
 ]
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
+# Each rank draws its own augmentations and pairs (seed + rank), as mmpretrain's
+# self-supervised recipes do, so N processes see N different draws per step;
+# eofm.ExactResumeHook keeps --resume exact with it.
+randomness = dict(seed=0, deterministic=False, diff_rank_seed=True)

@@ -13,11 +13,13 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from eofm.utils.checkpoint import remove_stale_temp_files
 from eofm.utils.dist import cpu_distributed_needed, setup_cpu_distributed
 
 __all__ = [
     'load_config', 'merge_train_args', 'merge_test_args', 'enable_visualization',
-    'build_runner', 'add_common_args', 'set_local_rank', 'ensure_exact_resume_hook'
+    'build_runner', 'add_common_args', 'set_local_rank', 'ensure_exact_resume_hook',
+    'remove_stale_checkpoint_writes'
 ]
 
 
@@ -177,13 +179,39 @@ def ensure_exact_resume_hook(cfg):
     return cfg
 
 
+def remove_stale_checkpoint_writes(runner):
+    """Remove what killed checkpoint writes left in the runner's checkpoint folders.
+
+    eofm writes checkpoints and ``last_checkpoint`` through hidden temporary files
+    (``.iter_8.pth.<random>.eofm-tmp``) renamed when complete; a process killed
+    during the write leaves its temporary file behind, as large as a checkpoint.
+    Rank 0 removes files of exactly that pattern from the work dir (and the
+    ``CheckpointHook``'s ``out_dir``) before the run writes anything.
+    """
+    if runner.rank != 0:
+        return []
+    dirs = [runner.work_dir]
+    out_dir = (runner.cfg.get('default_hooks') or {}).get('checkpoint', {}) or {}
+    out_dir = out_dir.get('out_dir') if hasattr(out_dir, 'get') else None
+    if out_dir and '://' not in str(out_dir):
+        dirs.append(osp.join(out_dir, osp.basename(osp.normpath(runner.work_dir))))
+    removed = [p for d in dirs for p in remove_stale_temp_files(d)]
+    if removed:
+        print_log(
+            f'removed {len(removed)} temporary file(s) of interrupted checkpoint '
+            f'writes: {[osp.basename(p) for p in removed]}', logger='current')
+    return removed
+
+
 def build_runner(cfg):
     """Build the runner the config asks for (``runner_type``) or MMEngine's Runner,
-    with :class:`eofm.ExactResumeHook` (:func:`ensure_exact_resume_hook`)."""
+    with :class:`eofm.ExactResumeHook` (:func:`ensure_exact_resume_hook`), after
+    removing the leftovers of killed checkpoint writes
+    (:func:`remove_stale_checkpoint_writes`)."""
     ensure_exact_resume_hook(cfg)
-    if 'runner_type' not in cfg:
-        return Runner.from_cfg(cfg)
-    return RUNNERS.build(cfg)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    remove_stale_checkpoint_writes(runner)
+    return runner
 
 
 def add_common_args(parser):

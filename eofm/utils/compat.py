@@ -17,6 +17,15 @@ through eofm), is idempotent, and touches only what is listed here:
    its random weights. V1's ``init_weights`` now stops at once with a message naming
    the eofm module and config to use when its pretrained file holds V2 keys
    (:func:`guard_swin_v1`).
+5. mmengine loads ``load_from`` / ``--resume`` checkpoints and
+   ``init_cfg=dict(type='Pretrained')`` weights with ``strict=False`` and only logs
+   what did not match, so the wrong file trains on from random weights. Loading is
+   strict: mismatches a model does not declare as expected (``checkpoint_exceptions``)
+   are errors naming the keys; ``load_strict=False`` in the config or ``strict=False``
+   in the init_cfg restores mmengine's warning. A truncated or empty file, and a
+   ``last_checkpoint`` pointer that is empty or names a missing file, are errors
+   naming the path; ``CheckpointHook`` writes that pointer with a plain ``open()``,
+   which becomes atomic (:func:`eofm.utils.checkpoint.install_strict_loading`).
 
 mmseg 1.2.2 imports ``ftfy`` and ``regex`` without declaring them: that fault is fixed
 in ``requirements/runtime.txt``, not here.
@@ -42,9 +51,11 @@ def apply():
     if _APPLIED:
         return
     _restore_collections_aliases()
-    from .checkpoint import install_atomic_local_writes, install_safe_local_loader
+    from .checkpoint import (install_atomic_local_writes, install_safe_local_loader,
+                             install_strict_loading)
     install_safe_local_loader()
     install_atomic_local_writes()
+    install_strict_loading()
     guard_swin_v1()
     _APPLIED = True
 

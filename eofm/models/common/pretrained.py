@@ -8,13 +8,13 @@ accepts the layouts the releases come in (wrapped in ``state_dict`` / ``model`` 
 not, with or without the ``prefix``) and raises an error naming the module and the
 first missing, unexpected and mis-shaped keys.
 """
-import re
-
 import torch
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from eofm.utils.checkpoint import pretrained_init_cfg, split_wrapper, unwrap_state_dict
+from eofm.utils.checkpoint import (CheckpointMismatchError, compare_state_dicts,
+                                   mismatch_message, pretrained_init_cfg, split_wrapper,
+                                   unwrap_state_dict)
 
 __all__ = [
     'PretrainedMismatchError', 'load_pretrained', 'unwrap_state_dict',
@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 
-class PretrainedMismatchError(RuntimeError):
+class PretrainedMismatchError(CheckpointMismatchError):
     """The checkpoint does not fit the module."""
 
 
@@ -78,28 +78,18 @@ def load_pretrained(module,
         state.pop(k)
     if convert is not None:
         state = convert(state)
-    own = module.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    shapes = [(k, tuple(state[k].shape), tuple(own[k].shape)) for k in own
-              if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
-    allowed = [k for k in missing if any(re.match(a, k) for a in allow_missing)]
-    missing = [k for k in missing if k not in allowed]
-    if missing or unexpected or shapes:
-        lines = [
-            f'{name}: {where} does not fit this module '
-            f'({len(missing)} missing, {len(unexpected)} unexpected, '
-            f'{len(shapes)} mis-shaped keys; prefix={prefix!r}).'
-        ]
-        if missing:
-            lines.append(f'  missing: {missing[:max_listed]}')
-        if unexpected:
-            lines.append(f'  unexpected: {unexpected[:max_listed]}')
-        for k, got, want in shapes[:max_listed]:
-            lines.append(f'  {k}: file {got}, module {want}')
-        lines.append(hint or '  Is it the file of this module (hr / s2 / s1 / head / '
-                     'fusion), and does the config match its architecture?')
-        raise PretrainedMismatchError('\n'.join(lines))
+    result = compare_state_dicts(module.state_dict(), state, allow_missing)
+    allowed = result['allowed_missing']
+    if result['missing'] or result['unexpected'] or result['shapes']:
+        raise PretrainedMismatchError(
+            mismatch_message(
+                f'{name}: {where} does not fit this module',
+                result,
+                max_listed,
+                hint=hint or '  Is it the file of this module (hr / s2 / s1 / head / '
+                'fusion), and does the config match its architecture?',
+                note=f'prefix={prefix!r}',
+                sides=('file', 'module')))
     with torch.no_grad():
         module.load_state_dict(state, strict=False)
     print_log(

@@ -101,6 +101,11 @@ class MsGFMSwin(SwinTransformer):
             ``drop_path_rate``, ``frozen_stages``, ``with_cp``, ``patch_cfg``...).
     """
 
+    #: Expected checkpoint mismatches (``eofm.utils.checkpoint``): the SimMIM mask
+    #: token of a pretraining checkpoint is not built downstream
+    #: (``with_mask_token=False``).
+    checkpoint_exceptions = dict(unexpected=(r'mask_token$', ))
+
     arch_zoo = {
         **SwinTransformer.arch_zoo,
         'tiny':

@@ -77,6 +77,14 @@ class SkySenseSwinV2(SwinTransformerV2):
             ``pad_small_map``, ``drop_path_rate``, ``with_cp``, ``frozen_stages``...).
     """
 
+    #: Expected checkpoint mismatches (``eofm.utils.checkpoint``): mmpretrain
+    #: rebuilds the window attention's relative-position buffers from
+    #: ``window_size`` and drops them from any checkpoint it loads; the SimMIM
+    #: ``mask_token`` belongs to the pretraining.
+    checkpoint_exceptions = dict(
+        missing=(r'.*\.relative_(coords_table|position_index)$', ),
+        unexpected=(r'mask_token$', ))
+
     arch_zoo = {
         **SwinTransformerV2.arch_zoo,
         'skysense-tiny':
