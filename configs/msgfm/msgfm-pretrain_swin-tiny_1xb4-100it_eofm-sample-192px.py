@@ -79,5 +79,5 @@ default_hooks = dict(
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 # Each rank draws its own augmentations and pairs (seed + rank), as mmpretrain's
 # self-supervised recipes do, so N processes see N different draws per step;
-# eofm.ExactResumeHook keeps --resume exact with it.
+# the exact-resume hook the runner set-up adds saves every rank's RNG state.
 randomness = dict(seed=0, deterministic=False, diff_rank_seed=True)

@@ -18,7 +18,7 @@ def _count(module):
 def _omnisat_ltae(in_channels, in_norm, **kwargs):
     return MODELS.build(
         dict(
-            type='LTAE',
+            type='eofm.LTAE',
             in_channels=in_channels,
             n_head=16,
             d_k=8,
@@ -317,7 +317,7 @@ def _milnce_brute_force(tokens, tau):
 def test_milnce_matches_brute_force():
     torch.manual_seed(0)
     tokens = torch.randn(2, 3, 4, 8)
-    loss = MODELS.build(dict(type='MILNCELoss'))(tokens)
+    loss = MODELS.build(dict(type='eofm.MILNCELoss'))(tokens)
     assert loss.item() == pytest.approx(_milnce_brute_force(tokens, 0.1), rel=1e-5)
     as_list = MILNCELoss()([tokens[:, i] for i in range(3)])
     assert as_list.item() == pytest.approx(loss.item(), rel=1e-6)
