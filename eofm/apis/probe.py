@@ -40,7 +40,7 @@ import torch.nn.functional as F
 
 from eofm.apis.features import model_features
 from eofm.evaluation.probes import plot_probe_results, probe_features, summarize
-from eofm.utils.checkpoint import atomic_write_bytes
+from eofm.utils.checkpoint import atomic_write_bytes, sha256_file
 
 __all__ = ['run_probe', 'extract_probe_features', 'model_features',
            'plot_probe_results', 'summarize', 'PROBE_COLUMNS', 'ProbeError']
@@ -55,14 +55,6 @@ IGNORE_INDEX = 255
 
 class ProbeError(ValueError):
     """A probe run that cannot go on (named config, dataset or feature problem)."""
-
-
-def sha256_file(path, chunk=1 << 20):
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(chunk), b''):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _cfg_hash(cfg):

@@ -85,7 +85,7 @@ import torch.nn.functional as F
 
 from eofm.datasets import leaf_dataset_cfgs
 from eofm.datasets.geo_io import RasterReadError, open_raster, parse_date, raster_info
-from eofm.utils.checkpoint import atomic_write_bytes
+from eofm.utils.checkpoint import atomic_write_bytes, sha256_file
 from eofm.utils.palette import distinct_palette
 from .scene_tasks import (ALL_OUTPUTS, EMBED_OUTPUTS, SEG_OUTPUTS,  # noqa: F401
                           SceneInferenceError, build_task, change_scene_modalities)
@@ -147,14 +147,6 @@ def blend_weights(h: int, w: int, mode: str = 'cosine', margins=(0, 0, 0, 0)):
 
 
 # ---------------------------------------------------------------------- helpers
-def _sha256(path, chunk=1 << 20):
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(chunk), b''):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _atomic_json(obj, path):
     atomic_write_bytes(json.dumps(obj, indent=1, sort_keys=True).encode(), path)
 
@@ -516,7 +508,7 @@ class SceneInferencer:
         elapsed = time.time() - t0
         manifest = dict(
             config=self.config_name, checkpoint=self.checkpoint,
-            checkpoint_sha256=_sha256(self.checkpoint) if self.checkpoint else None,
+            checkpoint_sha256=sha256_file(self.checkpoint) if self.checkpoint else None,
             reference=ref, crs=grid.crs, geotransform=list(grid.geotransform),
             width=grid.width, height=grid.height, settings=self.settings,
             task=self.runner.task.name, classes=self.runner.classes, files=files)
@@ -554,7 +546,7 @@ class SceneInferencer:
                                settings={k: v for k, v in self.settings.items()
                                          if k != 'num_threads'},
                                config=self.runner.cfg.pretty_text,
-                               checkpoint=_sha256(self.checkpoint)
+                               checkpoint=sha256_file(self.checkpoint)
                                if self.checkpoint else None), sort_keys=True,
                           default=str)
         return hashlib.sha256(text.encode()).hexdigest()

@@ -31,6 +31,7 @@ removes files of exactly that pattern.
 """
 import contextlib
 import functools
+import hashlib
 import os
 import os.path as osp
 import pickle
@@ -42,7 +43,7 @@ import numpy as np
 import torch
 
 __all__ = [
-    'mmengine_safe_globals', 'load_checkpoint_safely', 'install_safe_local_loader',
+    'sha256_file', 'mmengine_safe_globals', 'load_checkpoint_safely', 'install_safe_local_loader',
     'atomic_write_bytes', 'save_checkpoint_atomically', 'install_atomic_local_writes',
     'split_wrapper', 'unwrap_state_dict', 'pretrained_init_cfg', 'CheckpointFileError',
     'CheckpointMismatchError', 'register_checkpoint_exceptions', 'checkpoint_exceptions',
@@ -51,6 +52,15 @@ __all__ = [
 ]
 
 _BUILTIN_STATISTICS = frozenset({'min', 'max', 'current', 'mean'})
+
+
+def sha256_file(path, chunk=1 << 20):
+    """Hex sha256 of a file, read in chunks (checkpoints are large)."""
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(chunk), b''):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _restricted_getattr(obj, name, *default):
