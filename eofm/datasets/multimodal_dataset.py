@@ -12,8 +12,9 @@ __all__ = ['MultiModalDataset', 'OfficialLayoutDataset', 'S2_BANDS']
 class MultiModalDataset(BaseDataset):
     """Multi-modal, multi-temporal samples described by an MMEngine annotation file.
 
-    The annotation file is JSON (or YAML / pickle) in MMEngine's ``BaseDataset``
-    format::
+    The annotation file is JSON (or YAML / pickle of plain data, read without
+    running code: :mod:`eofm.datasets.annotation_files`) in MMEngine's
+    ``BaseDataset`` format::
 
         {
           "metainfo": {"classes": ["forest", "water", ...]},
@@ -83,6 +84,28 @@ class MultiModalDataset(BaseDataset):
                 f'{type(self).__name__}: annotation file {full} does not exist '
                 '(check ann_file and data_root in the dataset config)')
         super().__init__(ann_file=ann_file, data_root=data_root, **kwargs)
+
+    def load_data_list(self):
+        """MMEngine's annotation format, read safely (no pickle / YAML code runs)."""
+        from .annotation_files import AnnotationFileError, load_annotation_file
+        ann = load_annotation_file(self.ann_file)
+        if not isinstance(ann, dict) or 'data_list' not in ann:
+            raise AnnotationFileError(
+                f'{self.ann_file}: expected a mapping with "data_list" (and '
+                f'"metainfo"), got {type(ann).__name__}'
+                + (f' with keys {sorted(ann)}' if isinstance(ann, dict) else ''))
+        if not isinstance(ann['data_list'], list):
+            raise AnnotationFileError(f'{self.ann_file}: "data_list" must be a list, got '
+                                      f'{type(ann["data_list"]).__name__}')
+        for k, v in (ann.get('metainfo') or {}).items():
+            self._metainfo.setdefault(k, v)
+        out = []
+        for i, raw in enumerate(ann['data_list']):
+            if not isinstance(raw, dict):
+                raise AnnotationFileError(f'{self.ann_file}: data_list[{i}] must be a '
+                                          f'mapping, got {type(raw).__name__}')
+            out.append(self.parse_data_info(raw))
+        return out
 
     def _needs_ann_file(self):
         """False for subclasses that scan an official layout instead."""
