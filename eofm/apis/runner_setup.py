@@ -24,12 +24,20 @@ __all__ = [
 
 
 def load_config(path, cfg_options=None):
-    """Read a config file with a clear error for a wrong path."""
+    """Read a config file with a clear error for a wrong path; ``cfg_options`` are
+    merged, and a top-level ``data_root`` reaches every dataset config in it
+    (:func:`eofm.datasets.override_data_root`)."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file {path} does not exist')
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+        if cfg_options.get('data_root') is not None:
+            # the datasets took data_root from the base config when it was parsed
+            from eofm.datasets import override_data_root
+            n = override_data_root(cfg, cfg_options['data_root'])
+            print_log(f'data_root={cfg_options["data_root"]} set on {n} dataset '
+                      'config(s)', logger='current')
     return cfg
 
 

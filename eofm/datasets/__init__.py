@@ -10,7 +10,7 @@ from .fmow import *  # noqa: F401,F403
 from .heterogeneous_sampler import HeterogeneousBatchSampler  # noqa: F401
 from .hls_burn_scars import *  # noqa: F401,F403
 from .multimodal_dataset import MultiModalDataset
-from .nested import leaf_dataset_cfgs, override_dataset_cfg
+from .nested import leaf_dataset_cfgs, override_data_root, override_dataset_cfg
 from .pastis import *  # noqa: F401,F403
 from .planted import *  # noqa: F401,F403
 from .scene_classification import *  # noqa: F401,F403
@@ -27,5 +27,5 @@ from .vaihingen import *  # noqa: F401,F403
 
 __all__ = [
     'MultiModalDataset', 'SyntheticClassificationDataset', 'multimodal_collate',
-    'leaf_dataset_cfgs', 'override_dataset_cfg'
+    'leaf_dataset_cfgs', 'override_data_root', 'override_dataset_cfg'
 ]

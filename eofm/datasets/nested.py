@@ -9,7 +9,7 @@ found here.
 """
 import copy
 
-__all__ = ['leaf_dataset_cfgs', 'override_dataset_cfg']
+__all__ = ['override_data_root', 'leaf_dataset_cfgs', 'override_dataset_cfg']
 
 #: Config keys under which wrappers hold the datasets they wrap.
 WRAPPED_KEYS = ('datasets', 'dataset')
@@ -48,3 +48,33 @@ def override_dataset_cfg(cfg, **fields):
             if value is not None:
                 leaf[key] = value
     return cfg
+
+
+def override_data_root(cfg, data_root):
+    """Set ``data_root`` on every dataset config anywhere in ``cfg`` (in place).
+
+    A config's dataloaders, their wrapped datasets (ConcatDataset, RepeatDataset,
+    K-fold...) and the dataset configs that hooks carry (the pretraining report's
+    probe sets) got ``data_root`` from the base config's variable when the file was
+    parsed, so ``--cfg-options data_root=X`` changes only the top-level key. Every
+    tool applies it through this function (:func:`eofm.apis.load_config`).
+    Returns the number of dataset configs changed.
+    """
+    count = 0
+
+    def walk(node):
+        nonlocal count
+        if isinstance(node, dict):
+            if 'data_root' in node and 'type' in node:
+                node['data_root'] = data_root
+                count += 1
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value)
+
+    for key in list(cfg.keys()):
+        if key != 'data_root':
+            walk(cfg[key])
+    return count

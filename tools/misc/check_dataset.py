@@ -22,7 +22,7 @@ import sys
 from collections import Counter
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import DefaultScope
 from mmengine.utils import ProgressBar
 
@@ -158,9 +158,8 @@ def main():
     args = parse_args()
     import eofm  # noqa: F401 - registers eofm and applies compatibility fixes
     from eofm.datasets import override_dataset_cfg
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    from eofm.apis.runner_setup import load_config
+    cfg = load_config(args.config, args.cfg_options)
     report, total, bad = {}, 0, 0
     scope = cfg.get('default_scope', 'eofm')
     with DefaultScope.overwrite_default_scope(scope):
