@@ -1,4 +1,7 @@
 """Load every modality of a multi-modal sample onto one ground footprint (GDAL)."""
+import datetime
+import warnings
+
 import numpy as np
 from mmcv.transforms import BaseTransform
 
@@ -8,7 +11,7 @@ from ..geo_io import (FootprintOutsideError, RasterReadError, center_lonlat,
                       check_window, day_of_year, footprint_bounds, parse_date)
 from ..raster_sources import ARRAY_KEYS, open_source
 
-__all__ = ['LoadMultiModalTiles', 'SENSOR_SCALINGS']
+__all__ = ['LoadMultiModalTiles', 'SENSOR_SCALINGS', 'DATE_RANGE']
 
 
 def _reflectance(x):
@@ -111,6 +114,11 @@ class _Region:
             lat=lat)
 
 
+#: Dates a series may hold: from the first Earth-observation archives to a year
+#: after today (later dates are typos or misread formats).
+DATE_RANGE = (datetime.date(1960, 1, 1), datetime.timedelta(days=366))
+
+
 @TRANSFORMS.register_module()
 class LoadMultiModalTiles(BaseTransform):
     """Read the modalities of one sample onto a common ground footprint.
@@ -167,9 +175,18 @@ class LoadMultiModalTiles(BaseTransform):
         label_maps (dict, optional): Label raster key (``gt_seg_map``,
             ``gt_change_map``, ...) -> ``dict(like=MODALITY or size=(H, W), band=0,
             required=True)``.
+        date_order (str): A series whose dates are not in chronological order:
+            ``'sort'`` (default: its dates are sorted, with a warning naming the
+            sample and modality) or ``'error'``. A date given twice, a series with
+            no date, and a date outside :data:`DATE_RANGE` are always errors.
     """
 
-    def __init__(self, modalities, reference=None, missing='error', label_maps=None):
+    def __init__(self, modalities, reference=None, missing='error', label_maps=None,
+                 date_order='sort'):
+        if date_order not in ('sort', 'error'):
+            raise ValueError(f"LoadMultiModalTiles: date_order must be 'sort' or "
+                             f"'error', got {date_order!r}")
+        self.date_order = date_order
         if not isinstance(modalities, dict) or not modalities:
             raise ValueError('LoadMultiModalTiles: `modalities` must be a non-empty '
                              'dict of modality name -> settings')
@@ -208,6 +225,11 @@ class LoadMultiModalTiles(BaseTransform):
         where = f'sample {sample_id}, {name}.dates'
         fmt = desc.get('date_format') or date_format
         base = {k: desc[k] for k in ARRAY_KEYS if k in desc}
+        for key in ('dates', 'paths'):
+            if key in desc and desc[key] is not None and len(desc[key]) == 0:
+                raise ValueError(f'sample {sample_id}: modality {name!r} has an empty '
+                                 f'"{key}" list (a dated modality with no dates: drop '
+                                 'the modality from the sample or give its files)')
         if 'paths' in desc:
             paths = list(desc['paths'])
             if dates is None or len(dates) != len(paths):
@@ -287,7 +309,35 @@ class LoadMultiModalTiles(BaseTransform):
         mask = np.concatenate(masks, axis=0)
         if not dated:
             return dict(data=data[0], mask=mask[0])
+        order = self._date_order(name, dates, sample_id)
+        if order is not None:
+            data, mask, dates = data[order], mask[order], [dates[i] for i in order]
         return dict(data=data, mask=mask, dates=dates)
+
+    def _date_order(self, name, dates, sample_id):
+        """Check a series' dates; the chronological order when they are not in it."""
+        where = f'sample {sample_id}, modality {name!r}'
+        if not dates:
+            raise ValueError(f'{where}: a dated modality with no dates (check its '
+                             '"dates" / "paths" in the annotation file)')
+        lo, hi = DATE_RANGE[0], datetime.date.today() + DATE_RANGE[1]
+        bad = [d.isoformat() for d in dates if not lo <= d <= hi]
+        if bad:
+            raise ValueError(f'{where}: dates {bad[:5]} are outside {lo.isoformat()} .. '
+                             f'{hi.isoformat()} (a typo or a wrong date_format?)')
+        dup = sorted({d.isoformat() for d in dates if dates.count(d) > 1})
+        if dup:
+            raise ValueError(f'{where}: dates {dup[:5]} are given more than once')
+        order = sorted(range(len(dates)), key=dates.__getitem__)
+        if order == list(range(len(dates))):
+            return None
+        if self.date_order == 'error':
+            raise ValueError(f'{where}: dates are not in chronological order '
+                             f"({[d.isoformat() for d in dates[:5]]}...); sort them or "
+                             "set date_order='sort'")
+        warnings.warn(f'{where}: dates not in chronological order: sorted',
+                      stacklevel=2)
+        return order
 
     def _read_label_map(self, key, desc, region, results, sample_id, sources):
         lcfg = self.label_maps[key]
