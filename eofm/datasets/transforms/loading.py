@@ -1,5 +1,6 @@
 """Load every modality of a multi-modal sample onto one ground footprint (GDAL)."""
 import datetime
+import functools
 import warnings
 
 import numpy as np
@@ -59,6 +60,23 @@ class _SourceCache:
         return self._open[key]
 
 
+@functools.lru_cache(maxsize=64)
+def _same_crs(a, b):
+    from osgeo import osr
+    sa, sb = osr.SpatialReference(), osr.SpatialReference()
+    sa.ImportFromWkt(a)
+    sb.ImportFromWkt(b)
+    return bool(sa.IsSame(sb))
+
+
+def _crs_name(wkt):
+    from osgeo import osr
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(wkt)
+    code = srs.GetAuthorityCode(None)
+    return f'EPSG:{code}' if code else (srs.GetName() or 'unnamed CRS')
+
+
 class _Region:
     """The part of the scene one sample covers, as every source is asked for it.
 
@@ -81,8 +99,22 @@ class _Region:
 
     def read(self, src, out_size, bands, resample):
         if self.bounds is not None and src.georeferenced:
+            self._check_crs(src.info)
             return src.read_bounds(self.bounds, out_size, bands, resample)
         return src.read_fraction(self.frac, out_size, bands, resample)
+
+    def _check_crs(self, info):
+        """The footprint is in the reference's CRS: a raster in another one would be
+        read at the same numbers in its own CRS (another place on the ground)."""
+        ref = self.ref_info
+        if not info.crs_wkt or not ref.crs_wkt or info.crs_wkt == ref.crs_wkt:
+            return
+        if not _same_crs(info.crs_wkt, ref.crs_wkt):
+            raise RasterReadError(
+                f'{info.path} is in another CRS ({_crs_name(info.crs_wkt)}) than the '
+                f'reference {ref.path} ({_crs_name(ref.crs_wkt)}); reproject it to the '
+                "reference's CRS (gdalwarp -t_srs) or use the reference's CRS for all "
+                'modalities of a sample (scene inference warps on the fly)')
 
     def geo(self, given=None, shape=None):
         """Geo-metadata: computed for a geo-referenced reference, else ``given``.

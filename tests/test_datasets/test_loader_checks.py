@@ -1,4 +1,5 @@
-"""Series dates are checked when loaded: out of range, repeated, empty, unordered."""
+"""Checks of LoadMultiModalTiles on real-format inputs: series dates (range, repeats,
+empty lists, order) and modalities in another CRS than the reference."""
 import copy
 import json
 import warnings
@@ -60,3 +61,22 @@ def test_impossible_repeated_and_missing_dates_name_the_sample(sample):
         _load(_with_dates(sample, []))
     with pytest.raises(ValueError, match="date_order must be 'sort' or 'error'"):
         LoadMultiModalTiles(dict(s1={}), date_order='keep')
+
+
+def test_a_modality_in_another_crs_is_refused_naming_both(sample, tmp_path):
+    """S1 tagged with the neighbouring UTM zone used to load the same arrays."""
+    from osgeo import gdal, osr
+    s1 = sample['modalities']['s1']['path']
+    ref = gdal.Open(s1)
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(ref.GetProjection())
+    epsg = int(srs.GetAuthorityCode(None))
+    moved = str(tmp_path / 's1_other_zone.tif')
+    gdal.Translate(moved, ref, outputSRS=f'EPSG:{epsg + 1}')
+    entry = copy.deepcopy(sample)
+    entry['modalities']['s1']['path'] = moved
+    t = LoadMultiModalTiles(dict(s2=dict(bands=['B2']), s1=dict(bands=['VV'])),
+                            reference='s2')
+    with pytest.raises(Exception, match=rf"s1_other_zone.tif is in another CRS "
+                       rf"\(EPSG:{epsg + 1}\) than the reference .* \(EPSG:{epsg}\)"):
+        t(dict(sample_id='x', modalities=entry['modalities'], label_maps={}))
