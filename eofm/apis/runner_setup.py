@@ -215,10 +215,13 @@ def build_runner(cfg):
     """Build the runner the config asks for (``runner_type``) or MMEngine's Runner,
     with :class:`eofm.ExactResumeHook` (:func:`ensure_exact_resume_hook`), after
     removing the leftovers of killed checkpoint writes
-    (:func:`remove_stale_checkpoint_writes`)."""
+    (:func:`remove_stale_checkpoint_writes`), recording the training data's bands,
+    GSD and normalisation in every checkpoint (:class:`eofm.DataContractHook`)."""
+    from eofm.engine.hooks import DataContractHook, data_contract
     ensure_exact_resume_hook(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     remove_stale_checkpoint_writes(runner)
+    runner.register_hook(DataContractHook(data_contract(cfg)))
     return runner
 
 

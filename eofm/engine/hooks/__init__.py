@@ -1,4 +1,5 @@
+from .data_contract_hook import DataContractHook, data_contract
 from .exact_resume_hook import ExactResumeHook
 from .teacher_ema_hook import TeacherEMAHook
 
-__all__ = ['ExactResumeHook', 'TeacherEMAHook']
+__all__ = ['DataContractHook', 'data_contract', 'ExactResumeHook', 'TeacherEMAHook']
