@@ -1,17 +1,10 @@
 import os
-import os.path as osp
 import sys
 
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# The repo (for `tools`) and this folder (for the fake-data helpers such as
-# `fake_geo`; a `tests` package of another distribution may shadow `tests.`).
-for path in (ROOT, osp.join(ROOT, 'tests')):
-    if path not in sys.path:
-        sys.path.insert(0, path)
-
-import eofm  # noqa: E402,F401 - compatibility fixes before any host library
+import eofm  # noqa: F401 - compatibility fixes before any host library
+from tests.helpers import ROOT
 
 if os.environ.get('PYTEST_XDIST_WORKER'):  # `pytest -n N` (make test): share the cores
     import torch

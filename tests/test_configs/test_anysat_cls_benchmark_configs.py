@@ -8,10 +8,10 @@ import pytest
 
 import eofm.datasets.so2sat  # noqa: F401
 import eofm.datasets.timesen2crop  # noqa: F401
-from anysat_config_helpers import TINY_DIM, check_common, shrink, train
-from config_helpers import load_train_config
-from fake_data.so2sat import make_so2sat
-from fake_data.timesen2crop import make_timesen2crop
+from tests.helpers.anysat_config_helpers import TINY_DIM, check_common, shrink, train
+from tests.helpers.config_helpers import load_train_config
+from tests.helpers.fake_data.so2sat import make_so2sat
+from tests.helpers.fake_data.timesen2crop import make_timesen2crop
 
 CFG = 'configs/anysat/anysat_{}.py'
 SO2SAT = 'linear-probe_1xb128-100e_so2sat-p10m'

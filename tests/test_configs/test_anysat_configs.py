@@ -2,7 +2,7 @@
 going down, through the code path of tools/train.py."""
 import torch
 
-from config_helpers import load_train_config, pretrain_losses
+from tests.helpers.config_helpers import load_train_config, pretrain_losses
 from eofm.datasets.sample_data import generate
 
 SAMPLE = 'configs/anysat/anysat-jepa_tiny_1xb4-100it_eofm-sample-160m.py'

@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-from anysat_config_helpers import TINY_DIM, check_common, shrink, train
-from config_helpers import load_train_config
-from fake_data.flair import make_flair_full_size
-from fake_data.pastis import make_pastis
-from fake_data.treesatai import make_treesatai
+from tests.helpers.anysat_config_helpers import TINY_DIM, check_common, shrink, train
+from tests.helpers.config_helpers import load_train_config
+from tests.helpers.fake_data.flair import make_flair_full_size
+from tests.helpers.fake_data.pastis import make_pastis
+from tests.helpers.fake_data.treesatai import make_treesatai
 
 CFG = 'configs/anysat/anysat_{}.py'
 FLAIR = 'sublinear_3xb32-100e_flair-p10m'

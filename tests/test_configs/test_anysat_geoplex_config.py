@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from mmengine.hooks import Hook
 
-from config_helpers import build_runner, leaf_datasets, load_train_config
+from tests.helpers.config_helpers import build_runner, leaf_datasets, load_train_config
 from eofm.models.anysat.anysat import ANYSAT_MODALITIES
-from fake_data.flair import make_flair_full_size
-from fake_data.pastis import make_pastis
-from fake_data.planted import make_planted
-from fake_data.treesatai import make_treesatai
-from fake_geo import write_geotiff
+from tests.helpers.fake_data.flair import make_flair_full_size
+from tests.helpers.fake_data.pastis import make_pastis
+from tests.helpers.fake_data.planted import make_planted
+from tests.helpers.fake_data.treesatai import make_treesatai
+from tests.helpers.fake_geo import write_geotiff
 
 CONFIG = 'configs/anysat/anysat-jepa_base_8xb319-100e_geoplex.py'
 SOURCES = [

@@ -19,12 +19,12 @@ import eofm.models.tasks.patch_seg_heads as patch_seg_heads
 import eofm.datasets.bradd_s1ts  # noqa: F401
 import eofm.datasets.hls_burn_scars  # noqa: F401
 import eofm.datasets.sen1floods11  # noqa: F401
-from anysat_config_helpers import TINY_DIM, check_common, shrink, train
-from config_helpers import build_runner, load_train_config
+from tests.helpers.anysat_config_helpers import TINY_DIM, check_common, shrink, train
+from tests.helpers.config_helpers import build_runner, load_train_config
 from eofm.models.anysat.anysat import AnySat
-from fake_data.bradd_s1ts import make_bradd_s1ts
-from fake_data.hls_burn_scars import make_hls_burn_scars
-from fake_data.sen1floods11 import make_sen1floods11
+from tests.helpers.fake_data.bradd_s1ts import make_bradd_s1ts
+from tests.helpers.fake_data.hls_burn_scars import make_hls_burn_scars
+from tests.helpers.fake_data.sen1floods11 import make_sen1floods11
 
 CFG = 'configs/anysat/anysat_{}.py'
 FLOODS = 'linear-probe_8xb1-100e_sen1floods11-p80m'

@@ -1,6 +1,6 @@
 """msGFM's CPU pretraining config trains on generated sample data with the loss going
 down, through the code path of tools/train.py."""
-from config_helpers import load_train_config, pretrain_losses
+from tests.helpers.config_helpers import load_train_config, pretrain_losses
 from eofm.datasets.sample_data import generate
 
 SAMPLE = 'configs/msgfm/msgfm-pretrain_swin-tiny_1xb4-100it_eofm-sample-192px.py'

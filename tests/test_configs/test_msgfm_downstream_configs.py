@@ -12,10 +12,10 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 
-from config_helpers import assert_finite, build_runner, cpu_runtime, load_train_config
-from fake_data.bigearthnet import make_bigearthnet
-from fake_data.sen12ms import make_sen12ms_cr
-from fake_data.vaihingen import make_vaihingen
+from tests.helpers.config_helpers import assert_finite, build_runner, cpu_runtime, load_train_config
+from tests.helpers.fake_data.bigearthnet import make_bigearthnet
+from tests.helpers.fake_data.sen12ms import make_sen12ms_cr
+from tests.helpers.fake_data.vaihingen import make_vaihingen
 from tools.dataset_converters.sample_fraction import (fraction_name, main,
                                                       sample_fraction)
 

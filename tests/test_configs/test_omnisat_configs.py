@@ -8,9 +8,9 @@ import shutil
 import pytest
 from mmengine.hooks import Hook
 
-from config_helpers import (build_runner, cpu_runtime, load_train_config,
+from tests.helpers.config_helpers import (build_runner, cpu_runtime, load_train_config,
                             pretrain_losses)
-from fake_data.treesatai import make_treesatai
+from tests.helpers.fake_data.treesatai import make_treesatai
 from eofm.datasets.sample_data import generate
 
 CFG = 'configs/omnisat/omnisat-{}.py'

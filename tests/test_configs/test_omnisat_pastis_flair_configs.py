@@ -11,7 +11,7 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 
-from config_helpers import (ROOT, build_runner, cpu_runtime, leaf_datasets,
+from tests.helpers.config_helpers import (ROOT, build_runner, cpu_runtime, leaf_datasets,
                             load_train_config)
 # also registers eofm.SegMapToMultiLabel
 from eofm.datasets.transforms.labels import SegMapToMultiLabel
@@ -19,8 +19,8 @@ from eofm.models.omnisat import (OmniSat, OmniSatPretrainer,
                                  convert_omnisat_reference_state_dict)
 from eofm.models.common import empty_weights
 from eofm.registry import MODELS
-from fake_data.flair import make_flair
-from fake_data.pastis import make_pastis
+from tests.helpers.fake_data.flair import make_flair
+from tests.helpers.fake_data.pastis import make_pastis
 
 CFG = 'configs/omnisat/omnisat-{}.py'
 SMALL = dict(embed_dim=32, depth=1, num_heads=4, mlp_ratio=2.0)

@@ -14,10 +14,10 @@ import math
 import pytest
 from mmengine.config import Config
 
-from config_helpers import (ROOT, TINY_CHANNELS, assert_finite, build_runner,
+from tests.helpers.config_helpers import (ROOT, TINY_CHANNELS, assert_finite, build_runner,
                             cpu_runtime, load_train_config, shrink_common)
-from fake_data.levir_cd import make_levir_cd
-from fake_data.oscd import make_oscd
+from tests.helpers.fake_data.levir_cd import make_levir_cd
+from tests.helpers.fake_data.oscd import make_oscd
 from tools.dataset_converters import oscd as oscd_converter
 
 LEVIR_CONFIG = 'configs/skysense/skysense-hr_bit_4xb2-200e_levir-cd-256x256.py'

@@ -14,11 +14,11 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 
-from config_helpers import (TINY_CHANNELS, assert_finite, build_runner, cpu_runtime,
+from tests.helpers.config_helpers import (TINY_CHANNELS, assert_finite, build_runner, cpu_runtime,
                             leaf_datasets, load_train_config, shrink_common)
-from fake_data.bigearthnet import make_bigearthnet
-from fake_data.fmow import make_fmow
-from fake_data.scene_classification import make_aid, make_nwpu_resisc45
+from tests.helpers.fake_data.bigearthnet import make_bigearthnet
+from tests.helpers.fake_data.fmow import make_fmow
+from tests.helpers.fake_data.scene_classification import make_aid, make_nwpu_resisc45
 from tools.dataset_converters.scene_splits import make_splits
 
 CFG = 'configs/skysense/skysense-{}.py'

@@ -15,10 +15,10 @@ from mmengine.hooks import Hook
 
 from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
-from config_helpers import (ROOT, TINY_CHANNELS, assert_finite, build_runner,
+from tests.helpers.config_helpers import (ROOT, TINY_CHANNELS, assert_finite, build_runner,
                             leaf_datasets, load_train_config, set_scale, shrink_common)
-from fake_data.dior import make_dior
-from fake_data.isaid import make_isaid
+from tests.helpers.fake_data.dior import make_dior
+from tests.helpers.fake_data.isaid import make_isaid
 from tools.dataset_converters import isaid
 
 SEG_CONFIG = 'configs/skysense/skysense-hr_upernet_8xb2-80k_isaid-896x896.py'

@@ -22,12 +22,12 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DATASETS, METRICS, MODELS, DefaultScope
 
-from config_helpers import (ROOT, TINY_CHANNELS, assert_finite, build_runner,
+from tests.helpers.config_helpers import (ROOT, TINY_CHANNELS, assert_finite, build_runner,
                             leaf_datasets, load_train_config, set_scale, shrink_common)
 from eofm.datasets.detection import FAIR1M_CLASSES, FAIR1MDataset
 from eofm.evaluation.metrics import FAIR1MMetric, parse_patch_id
-from fake_data.dior import make_dior
-from fake_data.fair1m import make_fair1m
+from tests.helpers.fake_data.dior import make_dior
+from tests.helpers.fake_data.fair1m import make_fair1m
 from tools.dataset_converters import dota_split, fair1m_to_dota
 
 DIOR_R_CONFIG = ('configs/skysense/'

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from config_helpers import (TINY_CHANNELS, assert_finite, build_runner, cpu_runtime,
+from tests.helpers.config_helpers import (TINY_CHANNELS, assert_finite, build_runner, cpu_runtime,
                             load_train_config, set_scale)
-from fake_data.dynamic_earthnet import make_dynamic_earthnet
+from tests.helpers.fake_data.dynamic_earthnet import make_dynamic_earthnet
 
 CFG = 'configs/skysense/'
 DEN_PLA = CFG + 'skysense-hr_upernet_4xb2-8k_dynamicearthnet-planet-1024x1024.py'
@@ -186,7 +186,7 @@ def test_potsdam_upernet(tmp_path):
 def test_pastis_mm_fcn_with_fold_accuracy(tmp_path):
     import json
 
-    from fake_data.pastis import make_pastis
+    from tests.helpers.fake_data.pastis import make_pastis
     from tools.analysis_tools.merge_fold_results import main as merge
     make_pastis(tmp_path / 'pastis', n_patches=5, size=16)
     cfg = load_train_config(PASTIS_MM, tmp_path / 'work')

@@ -11,8 +11,8 @@ import eofm.datasets.timesen2crop  # noqa: F401
 from eofm.datasets import multimodal_collate
 from eofm.models import MultiModalDataPreprocessor
 from eofm.registry import DATASETS
-from fake_data.so2sat import SIZE, label_of, make_so2sat, sen2_value, write_so2sat_file
-from fake_data.timesen2crop import make_timesen2crop, value
+from tests.helpers.fake_data.so2sat import SIZE, label_of, make_so2sat, sen2_value, write_so2sat_file
+from tests.helpers.fake_data.timesen2crop import make_timesen2crop, value
 
 CONFIGS = osp.join(osp.dirname(__file__), '../../configs/_base_/datasets/')
 

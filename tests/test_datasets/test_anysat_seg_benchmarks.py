@@ -16,9 +16,9 @@ from eofm.datasets import multimodal_collate
 from eofm.datasets.hls_burn_scars import hls_date
 from eofm.models import MultiModalDataPreprocessor
 from eofm.registry import DATASETS
-from fake_data.bradd_s1ts import TILES, dates, make_bradd_s1ts, mask_value
-from fake_data.hls_burn_scars import MASK_ROWS, SCENES, make_hls_burn_scars, stem
-from fake_data.sen1floods11 import (DATA_DIR, LABEL_ROWS, SPLIT_DIR, SPLITS,
+from tests.helpers.fake_data.bradd_s1ts import TILES, dates, make_bradd_s1ts, mask_value
+from tests.helpers.fake_data.hls_burn_scars import MASK_ROWS, SCENES, make_hls_burn_scars, stem
+from tests.helpers.fake_data.sen1floods11 import (DATA_DIR, LABEL_ROWS, SPLIT_DIR, SPLITS,
                                     make_sen1floods11)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -5,7 +5,7 @@ import subprocess
 
 import numpy as np
 
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 from eofm.datasets.sample_data import generate
 
 
@@ -94,7 +94,7 @@ def _rename_objects(xml_path, names):
 def test_concat_dataset_split_with_data_root(tmp_path, python_exe, repo_root, cli_env):
     """DIOR's train split is a ConcatDataset (train + val lists): data_root reaches
     both and every image of both is checked."""
-    from fake_data.dior import make_dior
+    from tests.helpers.fake_data.dior import make_dior
     fake = make_dior(tmp_path / 'dior')
     res = _run_cfg(python_exe, repo_root, cli_env, 'configs/_base_/datasets/dior_hbb.py',
                    '--splits', 'train', 'val', '--cfg-options',
@@ -105,7 +105,7 @@ def test_concat_dataset_split_with_data_root(tmp_path, python_exe, repo_root, cl
 
 def test_unknown_classes_are_reported_per_file(tmp_path, python_exe, repo_root,
                                                cli_env):
-    from fake_data.dior import make_dior
+    from tests.helpers.fake_data.dior import make_dior
     fake = make_dior(tmp_path / 'dior')
     hbb = osp.join(fake['root'], 'Annotations', 'Horizontal Bounding Boxes')
     # a tree survey laid out as DIOR: the train images hold trees only, the val one

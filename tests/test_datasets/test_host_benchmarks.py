@@ -17,10 +17,10 @@ from mmengine.registry import DATASETS, DefaultScope
 import eofm  # noqa: F401 - compatibility fixes and eofm's registries
 from eofm.datasets import AID, DIORHBBDataset, FAIR1MDataset, NWPURESISC45
 from eofm.datasets.detection import FAIR1M_CLASSES, fair1m_dota_name
-from fake_data.dior import make_dior
-from fake_data.fair1m import make_fair1m
-from fake_data.isaid import make_isaid
-from fake_data.scene_classification import make_aid, make_nwpu_resisc45
+from tests.helpers.fake_data.dior import make_dior
+from tests.helpers.fake_data.fair1m import make_fair1m
+from tests.helpers.fake_data.isaid import make_isaid
+from tests.helpers.fake_data.scene_classification import make_aid, make_nwpu_resisc45
 from tools.dataset_converters import dota_split, fair1m_to_dota, isaid, scene_splits
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -4,7 +4,7 @@ import pytest
 
 from eofm.datasets.geo_io import RasterReadError
 from eofm.datasets.transforms import LoadMultiModalTiles
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 S2_BANDS = ['B2', 'B3', 'B4', 'B8']
 

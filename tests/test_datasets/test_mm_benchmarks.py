@@ -14,12 +14,12 @@ from eofm.datasets.geo_io import RasterReadError
 from eofm.datasets.sen12ms import IGBP_TO_SIMPLIFIED
 from eofm.models import MultiModalDataPreprocessor
 from eofm.registry import DATASETS
-from fake_data.bigearthnet import make_bigearthnet, s2_name
-from fake_data.flair import make_flair
-from fake_data.fmow import make_fmow
-from fake_data.levir_cd import make_levir_cd
-from fake_data.oscd import make_oscd
-from fake_data.sen12ms import make_sen12ms, make_sen12ms_cr
+from tests.helpers.fake_data.bigearthnet import make_bigearthnet, s2_name
+from tests.helpers.fake_data.flair import make_flair
+from tests.helpers.fake_data.fmow import make_fmow
+from tests.helpers.fake_data.levir_cd import make_levir_cd
+from tests.helpers.fake_data.oscd import make_oscd
+from tests.helpers.fake_data.sen12ms import make_sen12ms, make_sen12ms_cr
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -8,7 +8,7 @@ from mmengine.dataset import pseudo_collate
 
 from eofm.datasets import MultiModalDataset, multimodal_collate
 from eofm.models import MultiModalDataPreprocessor
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 
 def _write_dataset(root, n_dates=(3, 5)):

@@ -13,8 +13,8 @@ from eofm.datasets.planted import (PLANTED_CLASSES, milliseconds_to_dates, side_
 from eofm.datasets.sickle import sickle_file_date
 from eofm.models import MultiModalDataPreprocessor
 from eofm.registry import DATASETS
-from fake_data.planted import INVALID, SHAPES, date_of, make_planted, pixel_value
-from fake_data.sickle import band_value, make_sickle
+from tests.helpers.fake_data.planted import INVALID, SHAPES, date_of, make_planted, pixel_value
+from tests.helpers.fake_data.sickle import band_value, make_sickle
 
 CONFIGS = osp.join(osp.dirname(__file__), '../../configs/_base_/datasets/')
 

@@ -6,7 +6,7 @@ import pytest
 
 from eofm.datasets import LoadMultiModalTiles
 from eofm.datasets.geo_io import RasterReadError
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 
 def test_band_files_stack_at_the_finest_resolution(tmp_path):

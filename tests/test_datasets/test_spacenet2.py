@@ -6,7 +6,7 @@ import pytest
 
 from eofm.datasets import SpaceNet2PanSharpening
 from eofm.datasets.transforms import LoadMultiModalTiles
-from fake_data.spacenet2 import make_spacenet2
+from tests.helpers.fake_data.spacenet2 import make_spacenet2
 
 PIPE = [
     dict(

@@ -9,9 +9,9 @@ from mmengine.config import Config
 from eofm.datasets import multimodal_collate
 from eofm.models import MultiModalDataPreprocessor
 from eofm.registry import DATASETS
-from fake_data.dynamic_earthnet import label_value, make_dynamic_earthnet
-from fake_data.pastis import make_pastis, seg_value
-from fake_data.treesatai import make_treesatai
+from tests.helpers.fake_data.dynamic_earthnet import label_value, make_dynamic_earthnet
+from tests.helpers.fake_data.pastis import make_pastis, seg_value
+from tests.helpers.fake_data.treesatai import make_treesatai
 
 CONFIGS = osp.join(osp.dirname(__file__), '../../configs/_base_/datasets/')
 

@@ -9,7 +9,7 @@ from osgeo import gdal
 
 from eofm.datasets import MultiModalDataset, multimodal_collate
 from eofm.models import MultiModalDataPreprocessor
-from treesatai_tile import NORMALIZE, ROOT, TILE, pipeline, write_annotation
+from tests.helpers.treesatai_tile import NORMALIZE, ROOT, TILE, pipeline, write_annotation
 
 
 @pytest.fixture

@@ -376,7 +376,7 @@ def test_real_treesatai_tile_through_the_eofm_data_layer(tmp_path):
     through AnySat in every output mode (20 m patches on the 60 m tile)."""
     from eofm.datasets import MultiModalDataset, multimodal_collate
     from eofm.models import MultiModalDataPreprocessor
-    from treesatai_tile import pipeline, write_annotation
+    from tests.helpers.treesatai_tile import pipeline, write_annotation
     ds = MultiModalDataset(
         ann_file=write_annotation(tmp_path), pipeline=pipeline(dict(s2=12, s1_asc=6)))
     prep = MultiModalDataPreprocessor(
@@ -456,7 +456,7 @@ def _as_reference_layout(model, out, output, inputs, patch_size):
 def test_release_default_reproduces_the_reference_forward(names, patch_size, train):
     """With the release's weights layout, AnySat's default (rpe_query_heads='first')
     gives the reference's outputs in every mode, patch size, subset and mode."""
-    from anysat_reference import reference_forward
+    from tests.helpers.anysat_reference import reference_forward
     torch.manual_seed(0)
     model = _randomised(AnySat('tiny', modalities=list(names)))
     assert model.rpe_query_heads == 'first'
@@ -477,7 +477,7 @@ def test_release_default_reproduces_the_reference_forward(names, patch_size, tra
 def test_per_head_irpe_is_an_option_and_differs_from_the_release():
     """``rpe_query_heads='own'`` (the iRPE paper's form) loads the same weights and
     gives different features: the option is what makes the release reproducible."""
-    from anysat_reference import reference_forward
+    from tests.helpers.anysat_reference import reference_forward
     names = ('aerial', 's2')
     torch.manual_seed(0)
     first = _randomised(AnySat('tiny', modalities=list(names))).eval()
@@ -496,7 +496,7 @@ def test_per_head_irpe_is_an_option_and_differs_from_the_release():
 
 
 def test_irpe_first_head_query_equals_the_reference_gather():
-    from anysat_reference import reference_irpe_on_keys
+    from tests.helpers.anysat_reference import reference_irpe_on_keys
     from eofm.models.common import iRPE
     torch.manual_seed(0)
     q = torch.randn(3, 4, 1 + 5 * 5, 8)

@@ -290,7 +290,7 @@ def test_pretrainer_modes_and_loss_decreases():
 def real_batch(tmp_path):
     from eofm.datasets import MultiModalDataset, multimodal_collate
     from eofm.models import MultiModalDataPreprocessor
-    from treesatai_tile import pipeline, write_annotation
+    from tests.helpers.treesatai_tile import pipeline, write_annotation
     ds = MultiModalDataset(
         ann_file=write_annotation(tmp_path), pipeline=pipeline(dict(s2=50, s1_asc=50)))
     pre = MultiModalDataPreprocessor(

@@ -8,7 +8,7 @@ SEN12MS-CR: ROIs1158_spring scenes 17 (val), 31 (test) and 50 (train), p1 each.
 """
 import numpy as np
 
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 SEN12MS_PATCHES = [('ROIs1158_spring', 1, 10), ('ROIs1158_spring', 1, 11),
                    ('ROIs1158_spring', 2, 10), ('ROIs1158_spring', 2, 11),

@@ -7,7 +7,7 @@ import math
 import torch
 from mmengine.hooks import Hook
 
-from config_helpers import build_runner, cpu_runtime, leaf_datasets
+from tests.helpers.config_helpers import build_runner, cpu_runtime, leaf_datasets
 
 __all__ = ['TINY_DIM', 'check_common', 'shrink', 'train']
 

@@ -2,7 +2,7 @@
 import json
 
 import numpy as np
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 # tile -> genus proportions (Picea's 0.05 is under the 0.07 threshold)
 LABELS = {

@@ -10,7 +10,7 @@ are listed out of date order.
 """
 import numpy as np
 
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 SAMPLES = {
     1: (11, 'train', 1),

@@ -7,7 +7,9 @@ import os.path as osp
 
 import h5py
 
-ROOT = osp.join(osp.dirname(osp.abspath(__file__)), 'data', 'treesatai_ts_sample')
+from tests.helpers import ROOT as REPO_ROOT
+
+ROOT = osp.join(REPO_ROOT, 'tests', 'data', 'treesatai_ts_sample')
 TILE = 'Abies_alba_1_1005_WEFL_NLF'
 S2_BANDS = ['B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B11', 'B12']
 # AnySat's normalisation statistics for TreeSatAI-TS (from the sample's README).

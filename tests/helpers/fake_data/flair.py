@@ -12,7 +12,7 @@ import json
 
 import numpy as np
 
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 PATCHES = dict(
     train=[('D004_2021', 'Z1_NN', '000001'), ('D004_2021', 'Z1_NN', '000002'),

@@ -2,6 +2,5 @@
 
 One module per benchmark, each with a ``make_<dataset>(root, ...)`` function that
 writes a few samples of the real layout under ``root`` and returns what a test needs
-to know about them. Import as ``from fake_data.<module> import make_...`` (``tests/``
-is on ``sys.path``, see ``tests/conftest.py``).
+to know about them. Import as ``from tests.helpers.fake_data.<module> import make_...``.
 """

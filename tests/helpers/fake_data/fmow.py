@@ -6,7 +6,7 @@ image ``i`` = 1000 + 10 * b + i.
 """
 import numpy as np
 
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 POLYGON = 'POLYGON ((10.0 45.0, 10.02 45.0, 10.02 45.02, 10.0 45.02, 10.0 45.0))'
 ROWS = dict(

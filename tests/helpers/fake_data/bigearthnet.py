@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 GRIDS = {10: 12, 20: 6, 60: 2}
 BAND_GSD = dict(

@@ -7,7 +7,7 @@ the label rows are :data:`LABEL_ROWS` (-1 no data, 0 land, 1 water).
 """
 import numpy as np
 
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 SPLITS = dict(
     train=['Bolivia_103757', 'Ghana_5079'], valid=['Sri-Lanka_1'], test=['USA_2'])

@@ -7,7 +7,7 @@ data, 0 not burned, 1 burn scar).
 """
 import numpy as np
 
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 SCENES = dict(
     training=[('T10SEH', '2018190'), ('T11SKA', '2020245')],

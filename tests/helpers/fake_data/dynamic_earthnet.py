@@ -1,6 +1,6 @@
 """A tiny DynamicEarthNet in the official layout (two areas, 16 x 16 px Planet)."""
 import numpy as np
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 # (area id, UTM zone folder, cube folder, label folder, months with Sentinel-1)
 AREAS = [('1330_3107_13', '10N', '27E-187N', '10N-122W-40N-L3H-SR', ('2018-01', )),

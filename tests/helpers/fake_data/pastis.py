@@ -2,7 +2,7 @@
 import json
 
 import numpy as np
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 S2_DATES = [20180924, 20181009, 20181019, 20181103, 20181118, 20181203]
 S1_DATES = [20180920, 20181002, 20181014, 20181026, 20181107]

@@ -17,6 +17,7 @@ from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
 from eofm.apis.runner_setup import build_runner, load_config, merge_train_args
 from eofm.datasets import leaf_dataset_cfgs
+from tests.helpers import ROOT
 
 __all__ = [
     'ROOT', 'TINY_CHANNELS', 'load_train_config', 'leaf_datasets', 'shrink_common',
@@ -24,7 +25,6 @@ __all__ = [
     'pretrain_losses'
 ]
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # Output channels of the 'skysense-tiny' Swin V2 stages
 TINY_CHANNELS = [32, 64, 128, 256]
 

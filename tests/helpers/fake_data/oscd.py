@@ -8,7 +8,7 @@ change maps are 0 except a 255 block at rows 4-11, columns 10-17.
 import cv2
 import numpy as np
 
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 IMAGES = 'Onera Satellite Change Detection dataset - Images'
 LABELS = dict(

@@ -9,7 +9,7 @@ image number.
 """
 import numpy as np
 
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 IMAGES = [('AOI_2_Vegas_Train', 'AOI_2_Vegas', n)
           for n in (1, 2, 3, 5)] + [('AOI_3_Paris_Train', 'AOI_3_Paris', n)
