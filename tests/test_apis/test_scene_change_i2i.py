@@ -6,10 +6,10 @@ import pytest
 import torch
 from osgeo import gdal
 
-from config_helpers import ROOT, TINY_CHANNELS
+from tests.helpers.config_helpers import ROOT, TINY_CHANNELS
 from eofm.apis.runner_setup import load_config
 from eofm.apis.scene_inference import SceneInferenceError, SceneInferencer
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 LEVIR = ROOT + '/configs/skysense/skysense-hr_bit_4xb2-200e_levir-cd-256x256.py'
 OSCD = ROOT + '/configs/skysense/skysense-s2_unet_1xb32-100e_oscd-96x96.py'

@@ -8,10 +8,10 @@ import numpy as np
 from osgeo import gdal
 from osgeo_utils.samples import validate_cloud_optimized_geotiff as vcog
 
-from config_helpers import ROOT
+from tests.helpers.config_helpers import ROOT
 from eofm.apis.runner_setup import load_config
 from eofm.apis.scene_inference import SceneInferencer
-from scene_helpers import S2_BANDS_13, make_multisensor_scene
+from tests.helpers.scene_helpers import S2_BANDS_13, make_multisensor_scene
 
 CFG = ROOT + '/configs/'
 

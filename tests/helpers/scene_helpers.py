@@ -15,7 +15,7 @@ entries; a test names them as its config does (e.g. ``spot=hr['hr']``).
 import numpy as np
 from osgeo import gdal
 
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 __all__ = ['make_multisensor_scene', 'S2_BANDS_10', 'S2_BANDS_13']
 
