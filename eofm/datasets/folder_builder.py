@@ -67,9 +67,17 @@ SPLIT_NAMES = ('train', 'val', 'test')
 
 # strptime directives a {date:FMT} field may use, as regular expressions.
 _DIRECTIVES = {
-    '%Y': r'\d{4}', '%y': r'\d{2}', '%m': r'\d{2}', '%d': r'\d{2}', '%j': r'\d{3}',
-    '%H': r'\d{2}', '%M': r'\d{2}', '%S': r'\d{2}', '%b': r'[A-Za-z]{3}',
-    '%B': r'[A-Za-z]+', '%%': '%'
+    '%Y': r'\d{4}',
+    '%y': r'\d{2}',
+    '%m': r'\d{2}',
+    '%d': r'\d{2}',
+    '%j': r'\d{3}',
+    '%H': r'\d{2}',
+    '%M': r'\d{2}',
+    '%S': r'\d{2}',
+    '%b': r'[A-Za-z]{3}',
+    '%B': r'[A-Za-z]+',
+    '%%': '%'
 }
 # The unambiguous forms of parse_date (longest first: one position, one reading).
 _DEFAULT_DATE = (r'\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?)?|\d{8}T\d{6}|\d{8}'
@@ -290,8 +298,9 @@ class _Builder:
                 if band in item.files:
                     what = 'region {!r}, date {}, band {!r}'.format(
                         key[0], key[1], band)
-                    self.problem(path, f'a second file for {what} (the first is '
-                                 f'{item.files[band]})')
+                    self.problem(
+                        path, f'a second file for {what} (the first is '
+                        f'{item.files[band]})')
                     item.bad = True
                     continue
                 item.files[band] = path
@@ -323,8 +332,9 @@ class _Builder:
                     it.bad = True
                     continue
                 if not info.crs_wkt:
-                    self.problem(path, f'has no CRS (modality {name!r} needs '
-                                 'geo-referenced rasters)')
+                    self.problem(
+                        path, f'has no CRS (modality {name!r} needs '
+                        'geo-referenced rasters)')
                     it.bad = True
                     continue
                 infos[band] = info
@@ -335,12 +345,12 @@ class _Builder:
             else:
                 self._check_stack(name, it, infos[None], expected, spec)
         if not per_band and spec.get('bands_found') is None:
-            spec['bands_found'] = next((list(it.info.band_names) for it in items
-                                        if not it.bad), None)
+            spec['bands_found'] = next(
+                (list(it.info.band_names) for it in items if not it.bad), None)
 
     def _check_band_files(self, name, it, infos, expected):
-        where = f'modality {name!r}, region {it.region!r}' + (
-            f', date {it.date}' if it.date else '')
+        where = f'modality {name!r}, region {it.region!r}' + (f', date {it.date}'
+                                                              if it.date else '')
         missing = [b for b in expected if b not in infos]
         if missing:
             have = sorted(infos)
@@ -352,43 +362,48 @@ class _Builder:
             return
         for b in expected:
             if infos[b].count != 1:
-                self.problem(it.files[b], f'{where}: a band file must have 1 band, it '
-                             f'has {infos[b].count}')
+                self.problem(
+                    it.files[b], f'{where}: a band file must have 1 band, it '
+                    f'has {infos[b].count}')
                 it.bad = True
         first = infos[expected[0]]
         for b in expected[1:]:
             if not same_crs(infos[b].crs_wkt, first.crs_wkt):
-                self.problem(it.files[b], f'{where}: band {b!r} is in '
-                             f'{crs_label(infos[b].crs_wkt)}, band {expected[0]!r} in '
-                             f'{crs_label(first.crs_wkt)} (band files of one date '
-                             'must share a CRS)')
+                self.problem(
+                    it.files[b], f'{where}: band {b!r} is in '
+                    f'{crs_label(infos[b].crs_wkt)}, band {expected[0]!r} in '
+                    f'{crs_label(first.crs_wkt)} (band files of one date '
+                    'must share a CRS)')
                 it.bad = True
         if it.bad:
             return
         it.band_paths = [it.files[b] for b in expected]
-        it.info = first  # grid of the stack: finest band (set when stacked)
+        it.info, it.path = first, it.files[expected[0]]  # replaced when stacked
 
     def _check_stack(self, name, it, info, expected, spec):
         path = it.files[None]
         names = list(info.band_names)
         if expected is not None:
             if info.count != len(expected):
-                self.problem(path, f'modality {name!r} expects {len(expected)} bands '
-                             f'{expected}, the file has {info.count}'
-                             + (f' {names}' if any(names) else ''))
+                self.problem(
+                    path, f'modality {name!r} expects {len(expected)} bands '
+                    f'{expected}, the file has {info.count}' +
+                    (f' {names}' if any(names) else ''))
                 it.bad = True
                 return
             if all(names) and names != expected:
-                self.problem(path, f'modality {name!r}: the band descriptions {names} '
-                             f'differ from the expected bands {expected}')
+                self.problem(
+                    path, f'modality {name!r}: the band descriptions {names} '
+                    f'differ from the expected bands {expected}')
                 it.bad = True
                 return
         else:
             first = spec.setdefault('_first', (path, info.count, names))
             if (info.count, names) != first[1:]:
-                self.problem(path, f'modality {name!r}: {info.count} bands {names}, '
-                             f'but {first[0]} has {first[1]} bands {first[2]} (give '
-                             "the modality's bands to check them by name)")
+                self.problem(
+                    path, f'modality {name!r}: {info.count} bands {names}, '
+                    f'but {first[0]} has {first[1]} bands {first[2]} (give '
+                    "the modality's bands to check them by name)")
                 it.bad = True
                 return
         it.info, it.path = info, path
@@ -458,10 +473,15 @@ class _Builder:
             key = hashlib.sha1(repr(cache).encode()).hexdigest()[:12]
             src = osp.abspath(it.path)
             self._warped[cache] = self._vrt(
-                'warp', it.modality, key,
-                lambda out: gdal.Warp(out, src, format='VRT', dstSRS=self.ref_wkt,
-                                      outputBounds=b, xRes=res, yRes=res,
-                                      resampleAlg=resample))
+                'warp', it.modality, key, lambda out: gdal.Warp(
+                    out,
+                    src,
+                    format='VRT',
+                    dstSRS=self.ref_wkt,
+                    outputBounds=b,
+                    xRes=res,
+                    yRes=res,
+                    resampleAlg=resample))
         return self._warped[cache]
 
     def covers(self, it, bounds):
@@ -486,8 +506,9 @@ class _Builder:
         self.items = scanned
         refs = [it for it in scanned[self.reference] if not it.bad]
         if not refs:
-            raise FolderBuildError(self._problem_text(
-                f'reference modality {self.reference!r}: no usable raster'))
+            raise FolderBuildError(
+                self._problem_text(
+                    f'reference modality {self.reference!r}: no usable raster'))
         self.ref_wkt = refs[0].info.crs_wkt
         for name, items in scanned.items():
             for it in items:
@@ -517,9 +538,10 @@ class _Builder:
             ref = ref_items[0]
             info = ref.info
             if not same_crs(info.crs_wkt, self.ref_wkt):
-                self.problem(ref.path, f'reference modality {self.reference!r} is in '
-                             f'{crs_label(info.crs_wkt)}, its first region in '
-                             f'{crs_label(self.ref_wkt)}')
+                self.problem(
+                    ref.path, f'reference modality {self.reference!r} is in '
+                    f'{crs_label(info.crs_wkt)}, its first region in '
+                    f'{crs_label(self.ref_wkt)}')
                 continue
             grid = (info.geotransform, info.width, info.height)
             for it in ref_items[1:]:
@@ -536,10 +558,9 @@ class _Builder:
             others = OrderedDict()
             for name in list(self.specs) + list(self.label_specs):
                 cands = [
-                    it for it in self._region_items(name, region)
-                    if _intersects(
-                        transform_bounds(it.info.bounds, it.info.crs_wkt,
-                                         self.ref_wkt), region_bounds)
+                    it for it in self._region_items(name, region) if _intersects(
+                        transform_bounds(it.info.bounds, it.info.crs_wkt, self.ref_wkt),
+                        region_bounds)
                 ]
                 shared = 'region' not in (self.specs.get(name)
                                           or self.label_specs[name])['fp'].fields
@@ -550,14 +571,16 @@ class _Builder:
                                 it.path, f'modality {name!r}, region {region!r}: does '
                                 f'not overlap the reference raster {ref.path} (in '
                                 f'{crs_label(self.ref_wkt)})')
-                others[name] = sorted(cands, key=lambda it: it.date or datetime.date.min)
+                others[name] = sorted(
+                    cands, key=lambda it: it.date or datetime.date.min)
             if self.tile_size:
                 n = self.tile_size
                 windows = [(x, y, n, n) for y in range(0, info.height - n + 1, n)
                            for x in range(0, info.width - n + 1, n)]
                 if not windows:
-                    self.problem(ref.path, f'{info.width} x {info.height} px is smaller '
-                                 f'than one window of {n} px')
+                    self.problem(
+                        ref.path, f'{info.width} x {info.height} px is smaller '
+                        f'than one window of {n} px')
             else:
                 windows = [None]
             x0, dx, _, y0, _, dy = info.geotransform
@@ -569,7 +592,7 @@ class _Builder:
                 else:
                     x, y, w, h = window
                     xs, ys = (x0 + dx * x, x0 + dx * (x + w)), (y0 + dy * y,
-                                                               y0 + dy * (y + h))
+                                                                y0 + dy * (y + h))
                     bounds = (min(xs), min(ys), max(xs), max(ys))
                     block = (y // n // self.block_size, x // n // self.block_size)
                     sid = f'{region + "_" if region else ""}r{y}_c{x}'
@@ -581,9 +604,9 @@ class _Builder:
                     if not cover:
                         lacking = name
                         break
-                    resample = spec.get('resample',
-                                        'nearest' if name in self.label_specs else
-                                        'bilinear')
+                    resample = spec.get(
+                        'resample',
+                        'nearest' if name in self.label_specs else 'bilinear')
                     paths = [self.warped(it, region_bounds, resample) for it in cover]
                     used.update(id(it) for it in cover)
                     if name in self.label_specs:
@@ -617,8 +640,8 @@ class _Builder:
         return out
 
     def _rel(self, path):
-        return osp.relpath(osp.abspath(path), osp.abspath(self.out_dir)).replace(
-            os.sep, '/')
+        return osp.relpath(osp.abspath(path),
+                           osp.abspath(self.out_dir)).replace(os.sep, '/')
 
     # ------------------------------------------------------------------ output
     def _problem_text(self, head):
@@ -626,8 +649,10 @@ class _Builder:
         return '\n'.join(lines)
 
     def summary(self, samples):
-        rows = ['| modality | files | dates | bands | pixel size | CRS |',
-                '|---|---|---|---|---|---|']
+        rows = [
+            '| modality | files | dates | bands | pixel size | CRS |',
+            '|---|---|---|---|---|---|'
+        ]
         for name, items in self.items.items():
             spec = self.specs.get(name) or self.label_specs[name]
             good = [it for it in items if not it.bad and it.info is not None]
@@ -635,7 +660,9 @@ class _Builder:
             dates = sorted({it.date for it in good if it.date})
             drange = (f'{dates[0]} .. {dates[-1]} ({len(dates)})' if dates else '-')
             bands = spec.get('bands_found') or []
-            res = sorted({tuple(round(r, 6) for r in it.info.resolution) for it in good})
+            res = sorted(
+                {tuple(round(r, 6) for r in it.info.resolution)
+                 for it in good})
             crss = sorted({crs_label(it.info.crs_wkt) for it in good})
             label = name + (' (reference)' if name == self.reference else
                             ' (labels)' if name in self.label_specs else '')
@@ -646,8 +673,11 @@ class _Builder:
         rows += ['', '| split | samples |', '|---|---|']
         rows += [f'| {s} | {len(samples[s])} |' for s in SPLIT_NAMES]
         kept = sum(len(v) for v in samples.values())
-        rows += ['', f'windows: {self.n_windows}, kept {kept}' + ''.join(
-            f', dropped {k} (not covered by {m!r})' for m, k in self.dropped.items())]
+        rows += [
+            '', f'windows: {self.n_windows}, kept {kept}' +
+            ''.join(f', dropped {k} (not covered by {m!r})'
+                    for m, k in self.dropped.items())
+        ]
         for name, rels in self.unmatched.items():
             rows.append(f'{name}: {len(rels)} file(s) did not match the pattern '
                         f'(e.g. {rels[0]})')
@@ -664,18 +694,25 @@ class _Builder:
         text = self.summary(samples)
         print(text)
         if self.problems and not self.skip_bad:
-            raise FolderBuildError(self._problem_text(
-                f'{len(self.problems)} problem(s) found (nothing written; pass '
-                'skip_bad=True / --skip-bad to leave the files out):'))
+            raise FolderBuildError(
+                self._problem_text(
+                    f'{len(self.problems)} problem(s) found (nothing written; pass '
+                    'skip_bad=True / --skip-bad to leave the files out):'))
         if not any(samples.values()):
             raise FolderBuildError('no sample left: every window lacks a modality '
                                    f'({dict(self.dropped)})')
         files = {}
         for split, data_list in samples.items():
             metainfo = dict(
-                split=split, reference=self.reference, seed=self.seed,
-                tile_size=self.tile_size, block_size=self.block_size,
-                bands={n: s.get('bands_found') for n, s in self.specs.items()})
+                split=split,
+                reference=self.reference,
+                seed=self.seed,
+                tile_size=self.tile_size,
+                block_size=self.block_size,
+                bands={
+                    n: s.get('bands_found')
+                    for n, s in self.specs.items()
+                })
             if self.classes:
                 metainfo['classes'] = list(self.classes)
             path = osp.join(self.out_dir, f'{split}.json')
@@ -684,9 +721,15 @@ class _Builder:
                            indent=1).encode(), path)
             files[split] = path
         atomic_write_bytes((text + '\n').encode(), osp.join(self.out_dir, 'summary.md'))
-        return dict(files=files, summary=text, problems=list(self.problems),
-                    counts={s: len(v) for s, v in samples.items()},
-                    dropped=dict(self.dropped))
+        return dict(
+            files=files,
+            summary=text,
+            problems=list(self.problems),
+            counts={
+                s: len(v)
+                for s, v in samples.items()
+            },
+            dropped=dict(self.dropped))
 
 
 def build_folder_annotations(root,
@@ -729,6 +772,5 @@ def build_folder_annotations(root,
         ``problems``, ``counts`` (samples per split), ``dropped`` (windows left out
         per modality that did not cover them).
     """
-    return _Builder(root, modalities, out_dir, reference, labels, tile_size,
-                    block_size, tuple(fractions), seed, classes, skip_bad,
-                    progress).run()
+    return _Builder(root, modalities, out_dir, reference, labels, tile_size, block_size,
+                    tuple(fractions), seed, classes, skip_bad, progress).run()

@@ -64,13 +64,16 @@ def file_sha256(path, chunk=1 << 20):
 def _container(ckpt, wrapper):
     if not isinstance(ckpt, dict):
         return 'not a dict'
-    if 'pytorch-lightning_version' in ckpt or ('state_dict' in ckpt and (
-            'global_step' in ckpt or 'epoch' in ckpt) and 'meta' not in ckpt):
+    if 'pytorch-lightning_version' in ckpt or (
+            'state_dict' in ckpt and
+        ('global_step' in ckpt or 'epoch' in ckpt) and 'meta' not in ckpt):
         return 'Lightning checkpoint (state_dict, epoch, global_step)'
     if isinstance(ckpt.get('meta'), dict) and wrapper == 'state_dict':
-        extra = [k for k in ('optimizer', 'message_hub', 'param_schedulers') if k in ckpt]
-        return 'eofm / mmengine checkpoint (meta, state_dict' + (
-            ', ' + ', '.join(extra) if extra else '') + ')'
+        extra = [
+            k for k in ('optimizer', 'message_hub', 'param_schedulers') if k in ckpt
+        ]
+        return 'eofm / mmengine checkpoint (meta, state_dict' + (', ' + ', '.join(extra)
+                                                                 if extra else '') + ')'
     if wrapper:
         return f'tensor dict wrapped in {wrapper!r}'
     return 'bare tensor dict'
@@ -187,8 +190,7 @@ def format_checkpoint_info(info, max_configs=8):
     configs)."""
     lines = [
         f'file:        {info["path"]} ({info["size_bytes"] / 2**20:.1f} MiB)',
-        f'sha256:      {info["sha256"]}',
-        f'container:   {info["container"]}',
+        f'sha256:      {info["sha256"]}', f'container:   {info["container"]}',
         f'tensors:     {info["tensors"]}, parameters: {info["parameters"]:,}'
     ]
     if not info['matches']:

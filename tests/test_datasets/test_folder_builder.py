@@ -1,4 +1,4 @@
-"""Folders of real-format rasters -> annotation files -> MultiModalDataset + pipeline."""
+"""Folders of real-format rasters -> annotation files -> dataset + pipeline."""
 import datetime
 import json
 import shutil
@@ -24,8 +24,10 @@ SIZE = 64  # reference pixels per side (10 m)
 def _s2_values(t, region_index):
     """(4, 64, 64) uint16: date, band, region and pixel recoverable from the value."""
     y, x = np.mgrid[:SIZE, :SIZE]
-    return np.stack([t * 10000 + b * 2500 + region_index * 20000 // 4 + y * SIZE + x
-                     for b in range(4)]).astype(np.uint16)
+    return np.stack([
+        t * 10000 + b * 2500 + region_index * 20000 // 4 + y * SIZE + x
+        for b in range(4)
+    ]).astype(np.uint16)
 
 
 def _label(region_index):
@@ -47,8 +49,10 @@ def _transform(x, y, src_epsg, dst_epsg):
 
 
 def _s1_origin():
-    corners = [_transform(x, y, 32632, 32631) for x in (299000.0, 303500.0)
-               for y in (4999000.0, 5001700.0)]
+    corners = [
+        _transform(x, y, 32632, 32631) for x in (299000.0, 303500.0)
+        for y in (4999000.0, 5001700.0)
+    ]
     return (min(c[0] for c in corners), max(c[1] for c in corners))
 
 
@@ -63,15 +67,20 @@ def write_folders(root, drop_band=None):
         (root / sub).mkdir(parents=True, exist_ok=True)
     for r, (tile, origin) in enumerate(REGIONS.items()):
         for t, d in enumerate(S2_DATES):
-            write_geotiff(root / 's2' / S2_NAME.format(d=d, tile=tile),
-                          _s2_values(t, r), origin, 10.0, 32632, band_names=S2_BANDS)
+            write_geotiff(
+                root / 's2' / S2_NAME.format(d=d, tile=tile),
+                _s2_values(t, r),
+                origin,
+                10.0,
+                32632,
+                band_names=S2_BANDS)
         y, x = np.mgrid[:SIZE * 4, :SIZE * 4]
         for b, band in enumerate('RGB'):
             if (tile, band) == drop_band:
                 continue
             write_geotiff(root / 'hr' / f'{tile}_{band}.tif',
-                          ((x // 4 + y // 4 + 50 * b) % 256).astype(np.uint8), origin, 2.5,
-                          32632)
+                          ((x // 4 + y // 4 + 50 * b) % 256).astype(np.uint8), origin,
+                          2.5, 32632)
         write_geotiff(root / 'labels' / f'{tile}.tif', _label(r), origin, 10.0, 32632)
     origin = _s1_origin()
     n = 300
@@ -79,9 +88,13 @@ def write_folders(root, drop_band=None):
     for t, d in enumerate(S1_DATES):
         e31, n31 = origin[0] + (x + 0.5) * 20, origin[1] - (y + 0.5) * 20
         vv, vh = _s1_expected(e31, n31, origin, t)
-        write_geotiff(root / 's1' / S1_NAME.format(d=d),
-                      np.stack([vv, vh]).astype(np.float32), origin, 20.0, 32631,
-                      band_names=['VV', 'VH'])
+        write_geotiff(
+            root / 's1' / S1_NAME.format(d=d),
+            np.stack([vv, vh]).astype(np.float32),
+            origin,
+            20.0,
+            32631,
+            band_names=['VV', 'VH'])
     (root / 's1' / 'README.txt').write_text('not a raster, not matched')
     return origin
 
@@ -95,15 +108,24 @@ LABELS = dict(gt_seg_map=dict(dir='labels', pattern='{region}.tif'))
 
 def _build(root, out, **kwargs):
     kwargs.setdefault('labels', LABELS)
-    return build_folder_annotations(str(root), MODALITIES, str(out), tile_size=16,
-                                    block_size=2, seed=3, progress=False, **kwargs)
+    return build_folder_annotations(
+        str(root),
+        MODALITIES,
+        str(out),
+        tile_size=16,
+        block_size=2,
+        seed=3,
+        progress=False,
+        **kwargs)
 
 
 def _pipeline():
     return [
-        dict(type='eofm.LoadMultiModalTiles', reference='s2',
-             modalities=dict(s2=dict(bands=['B4', 'B8']), s1=dict(), hr=dict()),
-             label_maps=dict(gt_seg_map=dict(like='s2'))),
+        dict(
+            type='eofm.LoadMultiModalTiles',
+            reference='s2',
+            modalities=dict(s2=dict(bands=['B4', 'B8']), s1=dict(), hr=dict()),
+            label_maps=dict(gt_seg_map=dict(like='s2'))),
         dict(type='eofm.PackMultiModalInputs', modalities=['s2', 's1', 'hr']),
     ]
 
@@ -112,7 +134,8 @@ def _pipeline():
     ('S2?_MSIL2A_{date}_{}_{}_{region}_*.tif',
      'S2A_MSIL2A_20210105T103421_N0214_R108_T32TQM_20210105T124851.tif',
      dict(date=datetime.date(2021, 1, 5), region='T32TQM')),
-    ('LC08_{}_{}_{date:%Y%m%d}_*.tif', 'LC08_L2SP_196030_20210514_20210525_02_T1_SR.tif',
+    ('LC08_{}_{}_{date:%Y%m%d}_*.tif',
+     'LC08_L2SP_196030_20210514_20210525_02_T1_SR.tif',
      dict(date=datetime.date(2021, 5, 14))),
     ('{date}.tif', '20210105.tif', dict(date=datetime.date(2021, 1, 5))),
     ('{date}.tif', '2021-01-05.tif', dict(date=datetime.date(2021, 1, 5))),
@@ -127,8 +150,9 @@ def test_patterns_read_archive_names(pattern, name, fields):
 
 def test_ambiguous_patterns_and_bad_dates_are_errors():
     landsat = 'LC08_L2SP_196030_20210514_20210525_02_T1_SR.tif'
-    with pytest.raises(FolderBuildError, match=r'reads .*LC08.* in two ways.*'
-                       r'20210514.*20210525'):
+    with pytest.raises(
+            FolderBuildError, match=r'reads .*LC08.* in two ways.*'
+            r'20210514.*20210525'):
         FilePattern('LC08_*_{date}_*.tif', "modality 'l8'").match(landsat)
     with pytest.raises(FolderBuildError, match='two ways'):
         FilePattern('*{date}*.tif').match(
@@ -181,8 +205,8 @@ def test_folders_to_annotations_load_through_the_pipeline(tmp_path):
             assert block_of.setdefault(key, split) == split
     assert len(block_of) == 8
 
-    ds = MultiModalDataset(ann_file='train.json', data_root=str(out),
-                           pipeline=_pipeline())
+    ds = MultiModalDataset(
+        ann_file='train.json', data_root=str(out), pipeline=_pipeline())
     assert len(ds) == res['counts']['train'] > 0
     for idx in range(len(ds)):
         info = ds.get_data_info(idx)
@@ -222,8 +246,8 @@ def test_folders_to_annotations_load_through_the_pipeline(tmp_path):
     first_s1 = ds[0]['inputs']['s1'].numpy()
     moved = tmp_path / 'moved'
     shutil.move(str(tmp_path / 'data'), str(moved))
-    ds2 = MultiModalDataset(ann_file='train.json', data_root=str(moved / 'ann'),
-                            pipeline=_pipeline())
+    ds2 = MultiModalDataset(
+        ann_file='train.json', data_root=str(moved / 'ann'), pipeline=_pipeline())
     assert np.array_equal(ds2[0]['inputs']['s1'].numpy(), first_s1)
 
     # deterministic: the same folders give the same annotation files
@@ -266,8 +290,13 @@ def test_every_bad_file_is_named(tmp_path):
                   10.0, 32632)
     # one S2 date with 3 of the 4 bands
     three = tmp_path / 's2' / S2_NAME.format(d='20210410', tile='T32TPM')
-    write_geotiff(three, _s2_values(0, 1)[:3], REGIONS['T32TPM'], 10.0, 32632,
-                  band_names=S2_BANDS[:3])
+    write_geotiff(
+        three,
+        _s2_values(0, 1)[:3],
+        REGIONS['T32TPM'],
+        10.0,
+        32632,
+        band_names=S2_BANDS[:3])
     with pytest.raises(FolderBuildError) as e:
         _build(tmp_path, tmp_path / 'ann')
     msg = str(e.value)
@@ -283,13 +312,20 @@ def test_every_bad_file_is_named(tmp_path):
 def test_configuration_errors_name_the_option(tmp_path):
     write_folders(tmp_path)
     with pytest.raises(FolderBuildError, match=r"modality 'x': folder .*nope does not"):
-        build_folder_annotations(str(tmp_path), dict(x=dict(dir='nope', pattern='*')),
-                                 str(tmp_path / 'a'), progress=False)
-    with pytest.raises(FolderBuildError, match=r"no file in .*s1 matches the pattern "
-                       r"'S2_\{date\}\.tif' \(found: "):
-        build_folder_annotations(str(tmp_path),
-                                 dict(s1=dict(dir='s1', pattern='S2_{date}.tif')),
-                                 str(tmp_path / 'a'), progress=False)
+        build_folder_annotations(
+            str(tmp_path),
+            dict(x=dict(dir='nope', pattern='*')),
+            str(tmp_path / 'a'),
+            progress=False)
+    with pytest.raises(
+            FolderBuildError,
+            match=r"no file in .*s1 matches the pattern "
+            r"'S2_\{date\}\.tif' \(found: "):
+        build_folder_annotations(
+            str(tmp_path),
+            dict(s1=dict(dir='s1', pattern='S2_{date}.tif')),
+            str(tmp_path / 'a'),
+            progress=False)
     with pytest.raises(FolderBuildError, match='fractions'):
         _build(tmp_path, tmp_path / 'a', fractions=(0.5, 0.5, 0.5))
 
@@ -297,22 +333,31 @@ def test_configuration_errors_name_the_option(tmp_path):
 def test_command_line_tool(tmp_path, python_exe, cli_env, repo_root):
     import subprocess
     write_folders(tmp_path / 'data', drop_band=('T32TPM', 'G'))
-    cmd = [python_exe, 'tools/dataset_converters/folder_to_annotations.py',
-           str(tmp_path / 'data'), '--out-dir', str(tmp_path / 'ann'), '--tile-size', '32',
-           '--block-size', '1', '--seed', '1']
+    cmd = [
+        python_exe, 'tools/dataset_converters/folder_to_annotations.py',
+        str(tmp_path / 'data'), '--out-dir',
+        str(tmp_path / 'ann'), '--tile-size', '32', '--block-size', '1', '--seed', '1'
+    ]
     for name, spec in MODALITIES.items():
-        cmd += ['--modality', name, spec['dir'], spec['pattern'],
-                '--bands', name, *spec['bands']]
+        cmd += [
+            '--modality', name, spec['dir'], spec['pattern'], '--bands', name,
+            *spec['bands']
+        ]
     cmd += ['--label', 'gt_seg_map', 'labels', '{region}.tif']
-    proc = subprocess.run(cmd, cwd=repo_root, env=cli_env, capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        cmd, cwd=repo_root, env=cli_env, capture_output=True, text=True)
     assert proc.returncode == 1
     assert "band file(s) for ['G'] missing" in proc.stderr
     assert 'Traceback' not in proc.stderr
-    proc = subprocess.run(cmd + ['--skip-bad'], cwd=repo_root, env=cli_env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        cmd + ['--skip-bad'],
+        cwd=repo_root,
+        env=cli_env,
+        capture_output=True,
+        text=True)
     assert proc.returncode == 0, proc.stderr
-    total = sum(len(json.loads((tmp_path / 'ann' / f'{s}.json').read_text())
-                    ['data_list']) for s in ('train', 'val', 'test'))
+    total = sum(
+        len(json.loads((tmp_path / 'ann' / f'{s}.json').read_text())['data_list'])
+        for s in ('train', 'val', 'test'))
     assert total == 4  # 2 x 2 windows of 32 px in the region with every HR band
     assert 'samples ->' in proc.stdout

@@ -12,10 +12,10 @@ from eofm.utils.checkpoint_info import (format_checkpoint_info, inspect_checkpoi
                                         register_checkpoint_layout)
 from tools.misc.inspect_checkpoint import main
 
-CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
-                   'configs')
-OMNISAT_TINY = dict(embed_dim=64, depth=1, num_heads=4, mlp_ratio=2.0, patch_size=10.0,
-                    tile_size=20.0)
+CONFIGS = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
+OMNISAT_TINY = dict(
+    embed_dim=64, depth=1, num_heads=4, mlp_ratio=2.0, patch_size=10.0, tile_size=20.0)
 
 
 def _numel(tensors):
@@ -57,8 +57,8 @@ def test_each_skysense_release_file(skysense_files, role, what, config):
     assert info['parameters'] == _numel(files[role])
     with open(paths[role], 'rb') as f:
         assert info['sha256'] == hashlib.sha256(f.read()).hexdigest()
-    assert info['container'] == ("tensor dict wrapped in 'model'" if role == 'hr' else
-                                 'bare tensor dict')
+    assert info['container'] == ("tensor dict wrapped in 'model'"
+                                 if role == 'hr' else 'bare tensor dict')
     # a config that loads this very file is listed
     stem = RELEASE_FILES[role][0][len('skysense_model_'):-len('.pth')]
     assert info['configs'], role
@@ -88,24 +88,29 @@ def test_head_file_under_another_name_is_named_by_its_layout(skysense_files, tmp
 
 def test_anysat_release_file(tmp_path):
     torch.manual_seed(0)
-    state = {k: torch.randn_like(v) if v.is_floating_point() else v
-             for k, v in AnySat('tiny').state_dict().items()}
+    state = {
+        k: torch.randn_like(v) if v.is_floating_point() else v
+        for k, v in AnySat('tiny').state_dict().items()
+    }
     path = str(tmp_path / 'AnySat.pth')
     torch.save(state, path)
     info = inspect_checkpoint(path, CONFIGS)
     assert [m['model'] for m in info['matches']] == ['AnySat']
     m = info['matches'][0]
     assert m['layout'] == "AnySat release layout (as AnySat.pth; arch 'custom')"
-    assert len(m['details']['modalities']) == 11 and 's1-asc' in m['details']['modalities']
+    assert len(
+        m['details']['modalities']) == 11 and 's1-asc' in m['details']['modalities']
     assert info['parameters'] == _numel(state)
-    assert info['configs'] and all(c.startswith(osp.join('configs', 'anysat'))
-                                   for c in info['configs'])
+    assert info['configs'] and all(
+        c.startswith(osp.join('configs', 'anysat')) for c in info['configs'])
 
 
 def test_omnisat_reference_lightning_checkpoint(tmp_path):
     enc = OmniSat(arch=OMNISAT_TINY)
-    state = {'model.encoder.' + k.replace('projector_s1_asc', 'projector_s1-asc'): v
-             for k, v in enc.state_dict().items()}
+    state = {
+        'model.encoder.' + k.replace('projector_s1_asc', 'projector_s1-asc'): v
+        for k, v in enc.state_dict().items()
+    }
     state['model.decoder.projector_s1-asc.decode.0.weight'] = torch.zeros(3)
     path = str(tmp_path / 'omnisat_ref.ckpt')
     torch.save(dict(state_dict=state, epoch=3, global_step=99), path)
@@ -124,8 +129,11 @@ def test_eofm_checkpoint_with_meta(tmp_path):
     model = SkySense(arch='tiny', up_head=dict(scale=1))
     state = {'backbone.' + k: v for k, v in model.state_dict().items()}
     state['decode_head.conv_seg.weight'] = torch.randn(5, 8, 1, 1)
-    meta = dict(bands=dict(s2=['B2', 'B3', 'B4', 'B8']), gsd=dict(s2=10.0),
-                normalize=dict(s2=dict(mean=[0.1] * 4, std=[0.2] * 4)), epoch=2)
+    meta = dict(
+        bands=dict(s2=['B2', 'B3', 'B4', 'B8']),
+        gsd=dict(s2=10.0),
+        normalize=dict(s2=dict(mean=[0.1] * 4, std=[0.2] * 4)),
+        epoch=2)
     path = str(tmp_path / 'iter_100.pth')
     torch.save(dict(meta=meta, state_dict=state, optimizer=dict(state={})), path)
     info = inspect_checkpoint(path, CONFIGS)
@@ -164,6 +172,7 @@ class _Pickled:
 
 
 def test_layout_names_are_unique():
+
     def detector(state, filename):
         return None
 

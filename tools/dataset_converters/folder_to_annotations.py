@@ -26,34 +26,62 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from eofm.datasets.folder_builder import (FolderBuildError,  # noqa: E402
-                                          build_folder_annotations)
+from eofm.datasets.folder_builder import (
+    FolderBuildError,  # noqa: E402
+    build_folder_annotations)
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('root', help='folder that holds the modality folders')
     p.add_argument('--out-dir', required=True, help='output folder (data_root)')
-    p.add_argument('--modality', nargs=3, action='append', required=True,
-                   metavar=('NAME', 'DIR', 'PATTERN'), help='a modality folder')
-    p.add_argument('--bands', nargs='+', action='append', default=[],
-                   metavar='NAME BAND', help='a modality and its band names, in order')
-    p.add_argument('--date-format', nargs=2, action='append', default=[],
-                   metavar=('NAME', 'FORMAT'),
-                   help="strptime format of a modality's {date} / regex dates")
-    p.add_argument('--label', nargs=3, action='append', default=[],
-                   metavar=('KEY', 'DIR', 'PATTERN'),
-                   help='label rasters (gt_seg_map, gt_change_map), one per region')
+    p.add_argument(
+        '--modality',
+        nargs=3,
+        action='append',
+        required=True,
+        metavar=('NAME', 'DIR', 'PATTERN'),
+        help='a modality folder')
+    p.add_argument(
+        '--bands',
+        nargs='+',
+        action='append',
+        default=[],
+        metavar='NAME BAND',
+        help='a modality and its band names, in order')
+    p.add_argument(
+        '--date-format',
+        nargs=2,
+        action='append',
+        default=[],
+        metavar=('NAME', 'FORMAT'),
+        help="strptime format of a modality's {date} / regex dates")
+    p.add_argument(
+        '--label',
+        nargs=3,
+        action='append',
+        default=[],
+        metavar=('KEY', 'DIR', 'PATTERN'),
+        help='label rasters (gt_seg_map, gt_change_map), one per region')
     p.add_argument('--reference', help='modality whose grid defines the samples')
     p.add_argument('--tile-size', type=int, help='windows of this many reference px')
-    p.add_argument('--block-size', type=int, default=4,
-                   help='windows per side of a split block (default 4)')
-    p.add_argument('--fractions', type=float, nargs=3, default=(0.7, 0.15, 0.15),
-                   metavar=('TRAIN', 'VAL', 'TEST'))
+    p.add_argument(
+        '--block-size',
+        type=int,
+        default=4,
+        help='windows per side of a split block (default 4)')
+    p.add_argument(
+        '--fractions',
+        type=float,
+        nargs=3,
+        default=(0.7, 0.15, 0.15),
+        metavar=('TRAIN', 'VAL', 'TEST'))
     p.add_argument('--seed', type=int, default=0, help='seed of the block hash')
     p.add_argument('--classes', nargs='+', help='class names for the metainfo')
-    p.add_argument('--skip-bad', action='store_true',
-                   help='leave files with problems out instead of stopping')
+    p.add_argument(
+        '--skip-bad',
+        action='store_true',
+        help='leave files with problems out instead of stopping')
     return p.parse_args(argv)
 
 
@@ -72,9 +100,16 @@ def main(argv=None):
     labels = {key: dict(dir=d, pattern=pat) for key, d, pat in args.label}
     try:
         res = build_folder_annotations(
-            args.root, modalities, args.out_dir, reference=args.reference,
-            labels=labels, tile_size=args.tile_size, block_size=args.block_size,
-            fractions=args.fractions, seed=args.seed, classes=args.classes,
+            args.root,
+            modalities,
+            args.out_dir,
+            reference=args.reference,
+            labels=labels,
+            tile_size=args.tile_size,
+            block_size=args.block_size,
+            fractions=args.fractions,
+            seed=args.seed,
+            classes=args.classes,
             skip_bad=args.skip_bad)
     except (FolderBuildError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)

@@ -20,15 +20,18 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
 import eofm.models  # noqa: E402,F401 - the model packages register their layouts
-from eofm.utils.checkpoint_info import (format_checkpoint_info,  # noqa: E402
-                                        inspect_checkpoint)
+from eofm.utils.checkpoint_info import (
+    format_checkpoint_info,  # noqa: E402
+    inspect_checkpoint)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description='Print what a checkpoint file is.')
     p.add_argument('checkpoint')
-    p.add_argument('--configs', default=osp.join(ROOT, 'configs'),
-                   help='folder searched for configs that use it')
+    p.add_argument(
+        '--configs',
+        default=osp.join(ROOT, 'configs'),
+        help='folder searched for configs that use it')
     p.add_argument('--json', action='store_true', help='print the report as JSON')
     args = p.parse_args(argv)
     try:
@@ -36,8 +39,9 @@ def main(argv=None):
     except (OSError, ValueError, RuntimeError, pickle.UnpicklingError) as e:
         print(f'error: {args.checkpoint}: {e}', file=sys.stderr)
         return 1
-    print(json.dumps(info, indent=1, default=str) if args.json else
-          format_checkpoint_info(info))
+    print(
+        json.dumps(info, indent=1, default=str) if args.
+        json else format_checkpoint_info(info))
     return 0
 
 

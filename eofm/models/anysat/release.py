@@ -18,13 +18,13 @@ def detect_anysat(state, filename):
             or not any(k.endswith('.attn.q_learned') for k in state):
         return None
     dim = state['cls_token'].shape[-1] if 'cls_token' in state else None
-    depth = next(i for i in range(1000)
-                 if not any(k.startswith(f'blocks.{i}.') for k in state))
+    depth = next(
+        i for i in range(1000) if not any(k.startswith(f'blocks.{i}.') for k in state))
     arch = 'base' if dim == 768 and depth == 7 else 'custom'
     return dict(
         model='AnySat',
         layout=f'AnySat release layout (as AnySat.pth; arch {arch!r})',
         types=['eofm.AnySat'],
         config_hints=['AnySat.pth'],
-        details=dict(embed_dim=dim, blocks=f'{depth - 1} + cross block',
-                     modalities=projectors))
+        details=dict(
+            embed_dim=dim, blocks=f'{depth - 1} + cross block', modalities=projectors))

@@ -21,8 +21,8 @@ def detect_omnisat(state, filename):
             any(k.startswith('spatial_encoder.') for k in state):
         return None
     reference = any('-' in m for m in projectors)
-    n_blocks = next(i for i in range(1000)
-                    if not any(k.startswith(f'blocks.{i}.') for k in state))
+    n_blocks = next(
+        i for i in range(1000) if not any(k.startswith(f'blocks.{i}.') for k in state))
     cross = any(k.startswith(f'blocks.{n_blocks - 1}.attn.q_learned') for k in state)
     return dict(
         model='OmniSat',
@@ -30,6 +30,8 @@ def detect_omnisat(state, filename):
                 if reference else 'OmniSat encoder (eofm key names)'),
         types=['eofm.OmniSat'],
         config_hints=['omnisat-pretrain'],
-        details=dict(embed_dim=state['cls_token'].shape[-1],
-                     depth=n_blocks - int(cross), cross_block=cross,
-                     modalities=projectors))
+        details=dict(
+            embed_dim=state['cls_token'].shape[-1],
+            depth=n_blocks - int(cross),
+            cross_block=cross,
+            modalities=projectors))
