@@ -696,7 +696,7 @@ class _Builder:
         if self.problems and not self.skip_bad:
             raise FolderBuildError(
                 self._problem_text(
-                    f'{len(self.problems)} problem(s) found (nothing written; pass '
+                    f'{len(self.problems)} problem(s) found (no annotation file written; pass '
                     'skip_bad=True / --skip-bad to leave the files out):'))
         if not any(samples.values()):
             raise FolderBuildError('no sample left: every window lacks a modality '

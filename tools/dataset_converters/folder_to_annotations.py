@@ -17,7 +17,7 @@ regular expression with named groups). Writes ``OUT/train.json``, ``val.json``,
 for rasters in another CRS than the reference or per-band series, VRTs under
 ``OUT/vrt/``. Every problem found (unreadable, not geo-referenced, wrong bands,
 not overlapping the reference, ambiguous names) is listed at once and nothing is
-written, unless ``--skip-bad`` leaves those files out. See
+written (no annotation file), unless ``--skip-bad`` leaves those files out. See
 :mod:`eofm.datasets.folder_builder` and docs/datasets.md.
 """
 import argparse
