@@ -696,8 +696,9 @@ class _Builder:
         if self.problems and not self.skip_bad:
             raise FolderBuildError(
                 self._problem_text(
-                    f'{len(self.problems)} problem(s) found (no annotation file written; pass '
-                    'skip_bad=True / --skip-bad to leave the files out):'))
+                    f'{len(self.problems)} problem(s) found (no annotation file '
+                    'written; pass skip_bad=True / --skip-bad to leave the files '
+                    'out):'))
         if not any(samples.values()):
             raise FolderBuildError('no sample left: every window lacks a modality '
                                    f'({dict(self.dropped)})')
