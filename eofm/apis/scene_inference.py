@@ -84,7 +84,8 @@ import torch
 import torch.nn.functional as F
 
 from eofm.datasets import leaf_dataset_cfgs
-from eofm.datasets.geo_io import RasterReadError, open_raster, parse_date, raster_info
+from eofm.datasets.geo_io import (RasterReadError, native_resolution, open_raster,
+                                  parse_date, raster_info, transform_bounds)
 from eofm.utils.checkpoint import atomic_write_bytes, sha256_file
 from eofm.utils.palette import distinct_palette
 from .scene_tasks import (ALL_OUTPUTS, EMBED_OUTPUTS, SEG_OUTPUTS,  # noqa: F401
@@ -882,30 +883,11 @@ def _warp_if_needed(name, desc, ref_info, grid, work, resample):
 
 
 def _transformed_bounds(info, srs, ref_srs):
-    from osgeo import osr
-    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    ref_srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    tr = osr.CoordinateTransformation(srs, ref_srs)
-    b = info.bounds
-    xs = np.linspace(b[0], b[2], 21)
-    ys = np.linspace(b[1], b[3], 21)
-    edge = [(x, b[1]) for x in xs] + [(x, b[3]) for x in xs] + \
-           [(b[0], y) for y in ys] + [(b[2], y) for y in ys]
-    pts = [tr.TransformPoint(x, y)[:2] for x, y in edge]
-    px, py = [p[0] for p in pts], [p[1] for p in pts]
-    return min(px), min(py), max(px), max(py)
+    return transform_bounds(info.bounds, srs.ExportToWkt(), ref_srs.ExportToWkt())
 
 
 def _native_resolution(info, srs, ref_srs):
-    """The modality's pixel size in reference units: its own when both CRSs are
-    projected in the same unit (UTM zones), else the transformed footprint over
-    its pixel count (larger than the pixel for a rotated grid)."""
-    if srs.IsProjected() and ref_srs.IsProjected() and \
-            srs.GetLinearUnits() == ref_srs.GetLinearUnits():
-        _, dx, _, _, _, dy = info.geotransform
-        return max(abs(dx), abs(dy))
-    bx = _transformed_bounds(info, srs, ref_srs)
-    return max((bx[2] - bx[0]) / info.width, (bx[3] - bx[1]) / info.height)
+    return native_resolution(info, ref_srs.ExportToWkt())
 
 
 def _reference_validity(sample, refs, size):

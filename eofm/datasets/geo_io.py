@@ -16,7 +16,8 @@ import numpy as np
 __all__ = [
     'RasterInfo', 'RasterReadError', 'FootprintOutsideError', 'open_raster',
     'raster_info', 'read_footprint', 'check_window', 'footprint_bounds',
-    'center_lonlat', 'parse_date', 'DATE_FORMS_HELP', 'day_of_year', 'write_geotiff'
+    'center_lonlat', 'parse_date', 'DATE_FORMS_HELP', 'day_of_year', 'write_geotiff',
+    'transform_bounds', 'native_resolution', 'same_crs', 'crs_label'
 ]
 
 
@@ -225,6 +226,70 @@ def center_lonlat(info, bounds=None):
         srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     lon, lat, _ = osr.CoordinateTransformation(src, dst).TransformPoint(cx, cy)
     return float(lon), float(lat)
+
+
+def _srs(wkt):
+    from osgeo import osr
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(wkt)
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    return srs
+
+
+def same_crs(wkt_a, wkt_b):
+    """True when two WKT strings describe the same CRS (osr ``IsSame``)."""
+    if not wkt_a or not wkt_b:
+        return wkt_a == wkt_b
+    return bool(_srs(wkt_a).IsSame(_srs(wkt_b)))
+
+
+def crs_label(wkt):
+    """``'EPSG:32632'`` when the CRS has an EPSG code, else its name ('' if none)."""
+    if not wkt:
+        return ''
+    srs = _srs(wkt)
+    srs.AutoIdentifyEPSG()
+    code = srs.GetAuthorityCode(None)
+    return f'EPSG:{code}' if code else (srs.GetName() or 'unknown CRS')
+
+
+def transform_bounds(bounds, src_wkt, dst_wkt, densify=21):
+    """The bounding box in ``dst_wkt`` of the rectangle ``bounds`` of ``src_wkt``.
+
+    The rectangle's edges are densified (``densify`` points each), so that the
+    curved image of an edge in another projection (a neighbouring UTM zone, a
+    geographic CRS) is enclosed.
+
+    Args:
+        bounds (tuple): (xmin, ymin, xmax, ymax) in ``src_wkt``.
+        src_wkt (str), dst_wkt (str): The CRSs as WKT.
+        densify (int): Points per edge.
+    """
+    from osgeo import osr
+    if same_crs(src_wkt, dst_wkt):
+        return tuple(bounds)
+    tr = osr.CoordinateTransformation(_srs(src_wkt), _srs(dst_wkt))
+    xs = np.linspace(bounds[0], bounds[2], densify)
+    ys = np.linspace(bounds[1], bounds[3], densify)
+    edge = [(x, bounds[1]) for x in xs] + [(x, bounds[3]) for x in xs] + \
+           [(bounds[0], y) for y in ys] + [(bounds[2], y) for y in ys]
+    pts = [tr.TransformPoint(float(x), float(y))[:2] for x, y in edge]
+    px, py = [p[0] for p in pts], [p[1] for p in pts]
+    return min(px), min(py), max(px), max(py)
+
+
+def native_resolution(info, dst_wkt):
+    """The pixel size of the raster of ``info`` expressed in the CRS ``dst_wkt``:
+    its own when both CRSs are projected in the same unit (UTM zones), else the
+    transformed extent over its pixel count (the larger of its two sides, larger
+    than the pixel for a rotated grid)."""
+    src, dst = _srs(info.crs_wkt), _srs(dst_wkt)
+    if src.IsProjected() and dst.IsProjected() and \
+            src.GetLinearUnits() == dst.GetLinearUnits():
+        _, dx, _, _, _, dy = info.geotransform
+        return max(abs(dx), abs(dy))
+    b = transform_bounds(info.bounds, info.crs_wkt, dst_wkt)
+    return max((b[2] - b[0]) / info.width, (b[3] - b[1]) / info.height)
 
 
 # The forms parse_date accepts without a format: each is unambiguous by its shape.

@@ -9,7 +9,8 @@ from mmcv.transforms import BaseTransform
 from eofm.registry import TRANSFORMS
 from eofm.structures.batch_schema import dates_key, doy_key, mask_key
 from ..geo_io import (FootprintOutsideError, RasterReadError, center_lonlat,
-                      check_window, day_of_year, footprint_bounds, parse_date)
+                      check_window, crs_label, day_of_year, footprint_bounds, parse_date,
+                      same_crs)
 from ..raster_sources import ARRAY_KEYS, open_source
 
 __all__ = ['LoadMultiModalTiles', 'SENSOR_SCALINGS', 'DATE_RANGE']
@@ -62,19 +63,8 @@ class _SourceCache:
 
 @functools.lru_cache(maxsize=64)
 def _same_crs(a, b):
-    from osgeo import osr
-    sa, sb = osr.SpatialReference(), osr.SpatialReference()
-    sa.ImportFromWkt(a)
-    sb.ImportFromWkt(b)
-    return bool(sa.IsSame(sb))
-
-
-def _crs_name(wkt):
-    from osgeo import osr
-    srs = osr.SpatialReference()
-    srs.ImportFromWkt(wkt)
-    code = srs.GetAuthorityCode(None)
-    return f'EPSG:{code}' if code else (srs.GetName() or 'unnamed CRS')
+    """Cached :func:`~eofm.datasets.geo_io.same_crs` (the loader asks per sample)."""
+    return same_crs(a, b)
 
 
 class _Region:
@@ -111,8 +101,8 @@ class _Region:
             return
         if not _same_crs(info.crs_wkt, ref.crs_wkt):
             raise RasterReadError(
-                f'{info.path} is in another CRS ({_crs_name(info.crs_wkt)}) than the '
-                f'reference {ref.path} ({_crs_name(ref.crs_wkt)}); reproject it to the '
+                f'{info.path} is in another CRS ({crs_label(info.crs_wkt)}) than the '
+                f'reference {ref.path} ({crs_label(ref.crs_wkt)}); reproject it to the '
                 "reference's CRS (gdalwarp -t_srs) or use the reference's CRS for all "
                 'modalities of a sample (scene inference warps on the fly)')
 

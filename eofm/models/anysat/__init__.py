@@ -2,6 +2,7 @@
 and the JEPA pretraining."""
 from .anysat import ANYSAT_MODALITIES, AnySat
 from .jepa import AnySatJEPA, AnySatPredictor, MultiBlockMaskCollator
+from .release import detect_anysat  # noqa: F401 - registers the layout
 from .projectors import (ImagePatchProjector, TimeSeriesProjector,
                          subpatch_raster_index)
 from .spatial_transformer import AnySatSpatialTransformer

@@ -4,6 +4,7 @@ from .aerial import (OmniSatAerialDecoder, OmniSatAerialProjector, OmniSatResidu
 from .combiner import OmniSatCombiner, OmniSatCrossBlock
 from .decoders import OmniSatSentinelDecoder, filter_dates_by_attention
 from .omnisat import (OMNISAT_MODALITIES, OmniSat, convert_omnisat_reference_state_dict)
+from .release import detect_omnisat  # noqa: F401 - registers the layout
 from .pretrainer import (OmniSatPretrainer, aerial_reconstruction_loss,
                          series_reconstruction_loss)
 

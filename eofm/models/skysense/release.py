@@ -15,6 +15,7 @@ Release files (see ``configs/skysense/README.md``) and where their keys live in
 that :func:`split_release` gives the files back exactly (a lossless round trip).
 """
 
+from eofm.utils.checkpoint_info import register_checkpoint_layout
 from ..common.pretrained import split_wrapper
 
 __all__ = ['RELEASE_FILES', 'merge_release', 'split_release', 'release_layout']
@@ -129,3 +130,133 @@ def split_release(checkpoint, root='backbone.'):
         ordered = {k: by_key[k] for k in info['keys']}
         out[role] = {info['wrapper']: ordered} if info['wrapper'] else ordered
     return out
+
+
+# ----------------------------------------------------------------- layout detectors
+def _count_blocks(state, fmt, stop=1000):
+    return next(i for i in range(stop + 1) if not any(
+        k.startswith(fmt.format(i)) for k in state))
+
+
+def _swin_v2_details(state):
+    w = state['patch_embed.projection.weight']
+    depths = []
+    for s in range(8):
+        if not any(k.startswith(f'stages.{s}.') for k in state):
+            break
+        depths.append(_count_blocks(state, f'stages.{s}.blocks.{{}}.'))
+    return dict(embed_dims=w.shape[0], in_channels=w.shape[1], depths=depths)
+
+
+def _vit_details(state):
+    w = state['patch_embed.projection.weight']
+    return dict(embed_dims=w.shape[0], in_channels=w.shape[1],
+                num_layers=_count_blocks(state, 'layers.{}.'))
+
+
+def _is_swin_v2(state):
+    return 'patch_embed.projection.weight' in state and any(
+        k.startswith('stages.') and '.attn.w_msa.cpb_mlp.' in k for k in state)
+
+
+def _is_vit(state):
+    return 'patch_embed.projection.weight' in state and any(
+        k.startswith('layers.') and k.endswith('.attn.attn.in_proj_weight')
+        for k in state)
+
+
+def _file_hint(role):
+    """Strings of configs that load a release file: its name, or its role in
+    ``'skysense_model_{}.pth'.format(...)``."""
+    name = RELEASE_FILES[role][0]
+    stem = name[len('skysense_model_'):-len('.pth')]
+    return [name, f"format('{stem}')"]
+
+
+def _release_file(role, details, note=''):
+    name = RELEASE_FILES[role][0]
+    return dict(model='SkySense', layout=f'release file {name}{note}',
+                types=['eofm.SkySense'], config_hints=_file_hint(role),
+                details=details)
+
+
+@register_checkpoint_layout('skysense_release_hr')
+def detect_skysense_hr(state, filename):
+    """``skysense_model_backbone_hr.pth``: the Swin V2 HR encoder (keys under
+    ``backbone.`` in the release; a pretraining ``mask_token`` beside them)."""
+    if not _is_swin_v2(state):
+        return None
+    details = _swin_v2_details(state)
+    details['mask_token'] = 'mask_token' in state
+    return _release_file('hr', details, ' (Swin V2 HR encoder)')
+
+
+@register_checkpoint_layout('skysense_release_sentinel')
+def detect_skysense_sentinel(state, filename):
+    """``skysense_model_backbone_s2.pth`` (ViT with the calendar-time table
+    ``ctpe``) or ``..._s1.pth`` (ViT without it)."""
+    if not _is_vit(state):
+        return None
+    details = _vit_details(state)
+    if 'ctpe' in state:
+        details['ctpe'] = tuple(state['ctpe'].shape)
+        return _release_file('s2', details, ' (Sentinel-2 ViT encoder)')
+    return _release_file('s1', details, ' (Sentinel-1 ViT encoder)')
+
+
+@register_checkpoint_layout('skysense_release_head')
+def detect_skysense_head(state, filename):
+    """``skysense_model_head_s2.pth`` / ``..._s1.pth``: the same layout (one 1 x 1
+    convolution); the file name tells them apart."""
+    if set(state) != {'decoder.0.weight', 'decoder.0.bias'}:
+        return None
+    w = state['decoder.0.weight']
+    details = dict(in_channels=w.shape[1], out_channels=w.shape[0])
+    roles = [r for r in ('head_s2', 'head_s1') if RELEASE_FILES[r][0] == filename]
+    if roles:
+        return _release_file(roles[0], details, ' (up head)')
+    return dict(model='SkySense', layout='release file skysense_model_head_s2.pth or '
+                '..._head_s1.pth (up head; the two share one layout, the file name '
+                'decides)', types=['eofm.SkySense'],
+                config_hints=_file_hint('head_s2') + _file_hint('head_s1'),
+                details=details)
+
+
+@register_checkpoint_layout('skysense_release_fusion')
+def detect_skysense_fusion(state, filename):
+    """``skysense_model_fusion.pth``: the multi-modal temporal fusion (the
+    release's ``porj_linear`` spelling)."""
+    if 'porj_linear.weight' not in state:
+        return None
+    w = state['porj_linear.weight']
+    return _release_file('fusion', dict(
+        embed_dims=w.shape[0], in_channels=w.shape[1],
+        num_layers=_count_blocks(state, 'layers.{}.')), ' (temporal fusion)')
+
+
+@register_checkpoint_layout('skysense_model')
+def detect_skysense_model(state, filename):
+    """An eofm SkySense state dict (``hr.``, ``s2.``, ``s1.``, ``fusion.``,
+    ``up_heads.``), e.g. ``skysense2eofm.py merge`` output or a trained model's
+    ``backbone.``."""
+    parts = {
+        role: attr
+        for role, (_, attr, _) in RELEASE_FILES.items()
+        if any(k.startswith(attr + '.') for k in state)
+    }
+    if 'hr' not in parts and 's2' not in parts and 's1' not in parts:
+        return None
+    sub = {r: {k[len(a) + 1:]: v for k, v in state.items() if k.startswith(a + '.')}
+           for r, a in parts.items()}
+    if not all((_is_swin_v2 if r == 'hr' else _is_vit)(sub[r])
+               for r in ('hr', 's2', 's1') if r in sub):
+        return None
+    details = dict(parts=sorted(parts))
+    if 'hr' in sub:
+        details['hr'] = _swin_v2_details(sub['hr'])
+    for r in ('s2', 's1'):
+        if r in sub:
+            details[r] = _vit_details(sub[r])
+    return dict(model='SkySense', layout='eofm SkySense state dict (' +
+                ', '.join(sorted(parts)) + ')', types=['eofm.SkySense'],
+                config_hints=['skysense_eofm.pth'], details=details)
