@@ -10,7 +10,7 @@ from osgeo import osr
 from eofm.datasets import MultiModalDataset
 from eofm.datasets.folder_builder import (FilePattern, FolderBuildError, block_split,
                                           build_folder_annotations)
-from fake_geo import write_geotiff
+from tests.helpers.fake_geo import write_geotiff
 
 S2_NAME = 'S2A_MSIL2A_{d}T103421_N0214_R108_{tile}_{d}T124851.tif'
 S1_NAME = 'S1A_IW_GRDH_1SDV_{d}T053412_{d}T053437_036012_043856_5C1F.tif'
