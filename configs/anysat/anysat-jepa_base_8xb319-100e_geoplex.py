@@ -274,3 +274,8 @@ default_hooks = dict(checkpoint=dict(by_epoch=True, interval=5, max_keep_ckpts=3
 model_wrapper_cfg = dict(
     type='eofm.SourceBlockDistributedDataParallel', find_unused_parameters=True)
 auto_scale_lr = dict(enable=False, base_batch_size=8 * sum(batch_sizes))
+
+# Each rank draws its own augmentations, crops and pairs, as in the hosts'
+# self-supervised recipes; resume restores every rank's own RNG state
+# (eofm.ExactResumeHook).
+randomness = dict(seed=0, deterministic=False, diff_rank_seed=True)

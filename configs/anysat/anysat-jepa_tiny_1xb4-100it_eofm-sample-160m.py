@@ -91,3 +91,8 @@ default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(by_epoch=False, interval=50, max_keep_ckpts=2))
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
+
+# Each rank draws its own augmentations, crops and pairs, as in the hosts'
+# self-supervised recipes; resume restores every rank's own RNG state
+# (eofm.ExactResumeHook).
+randomness = dict(seed=0, deterministic=False, diff_rank_seed=True)

@@ -131,3 +131,8 @@ default_hooks = dict(checkpoint=dict(by_epoch=True, interval=10, max_keep_ckpts=
 model_wrapper_cfg = dict(
     type='eofm.SourceBlockDistributedDataParallel', find_unused_parameters=True)
 auto_scale_lr = dict(enable=False, base_batch_size=8 * (128 + 32 + 12))
+
+# Each rank draws its own augmentations, crops and pairs, as in the hosts'
+# self-supervised recipes; resume restores every rank's own RNG state
+# (eofm.ExactResumeHook).
+randomness = dict(seed=0, deterministic=False, diff_rank_seed=True)

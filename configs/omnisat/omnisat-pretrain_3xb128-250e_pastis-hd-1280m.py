@@ -53,3 +53,8 @@ default_hooks = dict(
     checkpoint=dict(by_epoch=True, interval=10, max_keep_ckpts=3, save_last=True))
 log_processor = dict(by_epoch=True)
 auto_scale_lr = dict(base_batch_size=384)
+
+# Each rank draws its own augmentations, crops and pairs, as in the hosts'
+# self-supervised recipes; resume restores every rank's own RNG state
+# (eofm.ExactResumeHook).
+randomness = dict(seed=0, deterministic=False, diff_rank_seed=True)

@@ -158,3 +158,8 @@ auto_scale_lr = dict(base_batch_size=240)
 custom_hooks = [
     dict(type='eofm.TeacherEMAHook'),  # after each iteration, outside FSDP's forward
 ]
+
+# Each rank draws its own augmentations, crops and pairs, as in the hosts'
+# self-supervised recipes; resume restores every rank's own RNG state
+# (eofm.ExactResumeHook).
+randomness = dict(seed=0, deterministic=False, diff_rank_seed=True)
