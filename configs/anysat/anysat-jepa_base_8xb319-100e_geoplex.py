@@ -276,6 +276,5 @@ model_wrapper_cfg = dict(
 auto_scale_lr = dict(enable=False, base_batch_size=8 * sum(batch_sizes))
 
 # Each rank draws its own augmentations, crops and pairs, as in the hosts'
-# self-supervised recipes; resume restores every rank's own RNG state
-# (eofm.ExactResumeHook).
+# self-supervised recipes; resume restores every rank's own RNG state.
 randomness = dict(seed=0, deterministic=False, diff_rank_seed=True)

@@ -93,6 +93,5 @@ default_hooks = dict(
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 
 # Each rank draws its own augmentations, crops and pairs, as in the hosts'
-# self-supervised recipes; resume restores every rank's own RNG state
-# (eofm.ExactResumeHook).
+# self-supervised recipes; resume restores every rank's own RNG state.
 randomness = dict(seed=0, deterministic=False, diff_rank_seed=True)

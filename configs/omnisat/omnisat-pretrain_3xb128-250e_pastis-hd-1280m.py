@@ -55,6 +55,5 @@ log_processor = dict(by_epoch=True)
 auto_scale_lr = dict(base_batch_size=384)
 
 # Each rank draws its own augmentations, crops and pairs, as in the hosts'
-# self-supervised recipes; resume restores every rank's own RNG state
-# (eofm.ExactResumeHook).
+# self-supervised recipes; resume restores every rank's own RNG state.
 randomness = dict(seed=0, deterministic=False, diff_rank_seed=True)

@@ -160,6 +160,5 @@ custom_hooks = [
 ]
 
 # Each rank draws its own augmentations, crops and pairs, as in the hosts'
-# self-supervised recipes; resume restores every rank's own RNG state
-# (eofm.ExactResumeHook).
+# self-supervised recipes; resume restores every rank's own RNG state.
 randomness = dict(seed=0, deterministic=False, diff_rank_seed=True)

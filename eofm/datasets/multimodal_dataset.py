@@ -1,9 +1,13 @@
 """The annotation-file dataset every multi-modal eofm sample goes through."""
+import logging
 import os.path as osp
 
 from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
 
 from eofm.registry import DATASETS
+from eofm.structures.batch_schema import split_key
+from .validation import ALL_INVALID_POLICIES, IGNORE_INDEX, label_problems
 
 __all__ = ['MultiModalDataset', 'OfficialLayoutDataset', 'S2_BANDS']
 
@@ -66,13 +70,35 @@ class MultiModalDataset(BaseDataset):
         date_format (str | dict, optional): ``strptime`` format of the samples'
             dates, for all modalities or per modality name (``dict(l7='%Y%j')``);
             a sample's own ``date_format`` wins.
+        ignore_index (int | None): The label value of unlabelled pixels
+            (``gt_seg_map``); other values must be below the number of classes.
+        all_invalid (str, optional): What happens to a sample one of whose
+            modalities has no valid pixel (all nodata / NaN; marked by
+            :class:`LoadMultiModalTiles`): ``'skip'`` (another sample is drawn, and
+            the log counts the skipped ones), ``'drop'`` (the modality is removed
+            from the inputs, so the batch marks it missing, with a warning) or
+            ``'error'``. Default: ``'skip'`` in training, ``'drop'`` in test mode
+            (a test set keeps every sample).
         **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`.
+
+    Every sample's labels are checked against the classes of the dataset
+    (``metainfo['classes']``): a ``gt_label`` or a ``gt_seg_map`` value outside them
+    is an error naming the sample and the field (:func:`eofm.datasets.validation.
+    label_problems`), not torch's "Target N is out of bounds" many steps later.
     """
 
     # Shorthands of label_maps entries.
     LABEL_PATH_KEYS = dict(seg_map_path='gt_seg_map', change_map_path='gt_change_map')
 
-    def __init__(self, ann_file='', data_root='', date_format=None, **kwargs):
+    def __init__(self, ann_file='', data_root='', date_format=None,
+                 ignore_index=IGNORE_INDEX, all_invalid=None, **kwargs):
+        if all_invalid is not None and all_invalid not in ALL_INVALID_POLICIES:
+            raise ValueError(f'{type(self).__name__}: all_invalid must be one of '
+                             f'{ALL_INVALID_POLICIES}, got {all_invalid!r}')
+        self.ignore_index = ignore_index
+        self.all_invalid = all_invalid or ('drop' if kwargs.get('test_mode') else
+                                           'skip')
+        self.num_all_invalid = 0
         if date_format is not None and not isinstance(date_format, (str, dict)):
             raise TypeError(f'{type(self).__name__}: date_format must be a strptime '
                             f'format or a dict modality -> format, got {date_format!r}')
@@ -106,6 +132,53 @@ class MultiModalDataset(BaseDataset):
                                           f'mapping, got {type(raw).__name__}')
             out.append(self.parse_data_info(raw))
         return out
+
+    #: Label field -> the ``metainfo`` key of the names its values index, where a
+    #: field does not index ``classes``.
+    LABEL_CLASSES = {}
+
+    def label_classes(self):
+        """``{field: class names}`` the labels of a sample are checked against."""
+        meta = self.metainfo
+        return {
+            key: meta.get(self.LABEL_CLASSES.get(key, 'classes'))
+            for key in ('gt_label', 'gt_labels', 'gt_seg_map')
+        }
+
+    def prepare_data(self, idx):
+        """The pipeline's output for sample ``idx``, with its labels checked and
+        the all-invalid policy applied (None: skipped, another sample is drawn)."""
+        info = self.get_data_info(idx)
+        data = self.pipeline(info)
+        if data is None:
+            return None
+        sid = info.get('sample_id', idx)
+        bad = label_problems(data, self.label_classes(), self.ignore_index)
+        if bad:
+            raise ValueError(f'{self.ann_file or type(self).__name__}: sample {sid}: '
+                             + '; '.join(bad))
+        invalid = info.get('all_invalid') or []  # set by LoadMultiModalTiles
+        if not invalid:
+            return data
+        what = (f'sample {sid}: modality {", ".join(map(repr, invalid))} has no valid '
+                'pixel (all nodata / NaN)')
+        if self.all_invalid == 'error':
+            raise ValueError(f'{self.ann_file or type(self).__name__}: {what} '
+                             "(all_invalid='error')")
+        self.num_all_invalid += 1
+        if self.num_all_invalid <= 10 or self.num_all_invalid % 100 == 0:
+            action = ('skipped' if self.all_invalid == 'skip' else
+                      'the modality is dropped (missing in the batch)')
+            print_log(f'{type(self).__name__}: {what}: {action} '
+                      f'({self.num_all_invalid} such samples so far)',
+                      logger='current', level=logging.WARNING)
+        if self.all_invalid == 'skip':
+            return None
+        for inputs in (data['inputs'] if isinstance(data['inputs'], list) else
+                       [data['inputs']]):
+            for key in [k for k in inputs if split_key(k)[0] in invalid]:
+                del inputs[key]
+        return data
 
     def _needs_ann_file(self):
         """False for subclasses that scan an official layout instead."""

@@ -96,6 +96,7 @@ class TreeSatAI(MultiModalDataset):
     """
 
     METAINFO = dict(classes=TREESATAI_GENERA, species=TREESATAI_SPECIES)
+    LABEL_CLASSES = dict(gt_label='species')
 
     def __init__(self,
                  split='train',

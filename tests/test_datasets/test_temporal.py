@@ -45,5 +45,5 @@ def test_date_jitter_bounds_wrap_and_padding():
 def test_bad_arguments():
     with pytest.raises(ValueError, match='lengths.s2 must be a positive int'):
         TemporalSample(dict(s2=0))
-    with pytest.raises(ValueError, match='max_shift must be >= 0'):
+    with pytest.raises(ValueError, match='max_shift must be an int >= 0'):
         DateJitter(['s2'], max_shift=-1)

@@ -13,6 +13,14 @@ _PER_MODALITY = ('', '_mask', '_doy', '_date_mask')
 _LABEL_MAPS = ('gt_seg_map', 'gt_change_map', 'gt_instance_map')
 
 
+def _tensor(arr, dtype=None):
+    """A tensor of ``arr`` that owns C-ordered memory: numpy keeps the negative
+    stride of a flipped 1-pixel axis in a "contiguous" view, which torch refuses."""
+    t = torch.from_numpy(np.array(arr, order='C', copy=True)) if isinstance(
+        arr, np.ndarray) else torch.as_tensor(arr)
+    return t if dtype is None else t.to(dtype)
+
+
 @TRANSFORMS.register_module()
 class PackMultiModalInputs(BaseTransform):
     """Pack ``results`` into ``dict(inputs=..., data_samples=...)``.
@@ -44,7 +52,7 @@ class PackMultiModalInputs(BaseTransform):
             for suffix in _PER_MODALITY:
                 key = name + suffix
                 if key in results:
-                    inputs[key] = torch.from_numpy(np.ascontiguousarray(results[key]))
+                    inputs[key] = _tensor(results[key])
         return inputs
 
     def transform(self, results):
@@ -58,7 +66,7 @@ class PackMultiModalInputs(BaseTransform):
                 results['gt_labels'], dtype=torch.float32)
         for key in _LABEL_MAPS:
             if key in results:
-                setattr(sample, key, torch.as_tensor(results[key], dtype=torch.long))
+                setattr(sample, key, _tensor(results[key], torch.long))
         meta = {k: results[k] for k in self.meta_keys if k in results}
         if views:
             meta['view_geometries'] = [

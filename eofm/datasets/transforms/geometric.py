@@ -21,6 +21,7 @@ from eofm.registry import TRANSFORMS
 from eofm.structures.batch_schema import mask_key
 from eofm.structures.view_geometry import (crop_geometry, flip_geometry,
                                            identity_geometry, rot90_geometry)
+from .arguments import check_number, check_probability, check_range, check_size
 
 __all__ = [
     'AlignedRandomCrop', 'AlignedRandomResizedCrop', 'AlignedRandomFlip',
@@ -152,7 +153,7 @@ class AlignedRandomCrop(_AlignedCropBase):
 
     def __init__(self, size, reference=None, label_keys=LABEL_KEYS):
         super().__init__(reference, label_keys)
-        self.size = (size, size) if isinstance(size, int) else tuple(size)
+        self.size = check_size(type(self).__name__, 'size', size)
 
     def _box(self, ref_hw, steps):
         box = []
@@ -216,9 +217,12 @@ class AlignedRandomResizedCrop(_AlignedCropBase):
                  interpolation='bilinear',
                  max_attempts=10):
         super().__init__(reference, label_keys, interpolation)
-        self.size = (size, size) if isinstance(size, int) else tuple(size)
-        self.scale, self.ratio, self.max_attempts = tuple(scale), tuple(
-            ratio), max_attempts
+        owner = type(self).__name__
+        self.size = check_size(owner, 'size', size)
+        self.scale = check_range(owner, 'scale', scale, 0, 1, low_open=True)
+        self.ratio = check_range(owner, 'ratio', ratio, 0, low_open=True)
+        self.max_attempts = check_number(owner, 'max_attempts', max_attempts, 1,
+                                         integer=True)
 
     def _box(self, ref_hw, steps):
         H, W = ref_hw
@@ -258,6 +262,7 @@ class AlignedRandomFlip(BaseTransform):
     def __init__(self, prob=0.5, directions=('horizontal', ), label_keys=LABEL_KEYS):
         for d in directions:
             flip_geometry(d)  # validates
+        check_probability(type(self).__name__, prob)
         self.prob, self.directions, self.label_keys = prob, tuple(directions), tuple(
             label_keys)
 
@@ -268,7 +273,7 @@ class AlignedRandomFlip(BaseTransform):
                 continue
             axis = -1 if d == 'horizontal' else -2
             for key in keys:
-                results[key] = np.ascontiguousarray(np.flip(results[key], axis=axis))
+                results[key] = np.flip(results[key], axis=axis).copy()
             _compose(results, flip_geometry(d))
         return results
 
@@ -287,6 +292,7 @@ class AlignedRandomRot90(BaseTransform):
     """
 
     def __init__(self, prob=0.75, label_keys=LABEL_KEYS):
+        check_probability(type(self).__name__, prob)
         self.prob, self.label_keys = prob, tuple(label_keys)
 
     def transform(self, results):
@@ -294,8 +300,7 @@ class AlignedRandomRot90(BaseTransform):
             return results
         k = int(np.random.randint(1, 4))
         for key in _spatial_keys(results, self.label_keys):
-            results[key] = np.ascontiguousarray(
-                np.rot90(results[key], k, axes=(-2, -1)))
+            results[key] = np.rot90(results[key], k, axes=(-2, -1)).copy()
         _compose(results, rot90_geometry(k))
         return results
 

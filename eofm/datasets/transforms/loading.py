@@ -12,6 +12,8 @@ from ..geo_io import (FootprintOutsideError, RasterReadError, center_lonlat,
                       check_window, crs_label, day_of_year, footprint_bounds, parse_date,
                       same_crs)
 from ..raster_sources import ARRAY_KEYS, open_source
+from ..validation import lonlat_problems, scaling_problem
+from .arguments import check_number, check_size
 
 __all__ = ['LoadMultiModalTiles', 'SENSOR_SCALINGS', 'DATE_RANGE']
 
@@ -220,6 +222,11 @@ class LoadMultiModalTiles(BaseTransform):
             if scale not in SENSOR_SCALINGS:
                 raise ValueError(f'LoadMultiModalTiles: modalities.{name}.scale must '
                                  f'be one of {sorted(SENSOR_SCALINGS)}, got {scale!r}')
+            if mcfg.get('gsd') is not None:
+                check_number('LoadMultiModalTiles', f'modalities.{name}.gsd',
+                             mcfg['gsd'], 0, low_open=True)
+            if mcfg.get('size') is not None:
+                check_size('LoadMultiModalTiles', f'modalities.{name}.size', mcfg['size'])
         if reference is not None and reference not in modalities:
             raise ValueError(f'LoadMultiModalTiles: reference {reference!r} is not one '
                              f'of the modalities {list(modalities)}')
@@ -318,6 +325,11 @@ class LoadMultiModalTiles(BaseTransform):
             for c, nd in enumerate(nodata):
                 if nd is not None:
                     valid[c] &= data[c] != nd
+            problem = scaling_problem(mcfg.get('scale', 'none'), data, valid)
+            if problem:
+                raise RasterReadError(
+                    f'{info.path}: modality {name!r} is declared '
+                    f"scale={mcfg.get('scale')!r} but {problem}")
             with np.errstate(invalid='ignore'):
                 data = scale(np.where(valid, data, 0.0))
             valid &= np.isfinite(data)
@@ -429,6 +441,9 @@ class LoadMultiModalTiles(BaseTransform):
             results[key] = self._read_label_map(key, label_descs[key], region, results,
                                                 sample_id, sources)
         results['geo'] = region.geo(results.get('geo'), results[ref].shape[-2:])
+        bad = lonlat_problems(results['geo'])
+        if bad:
+            raise ValueError(f'sample {sample_id}: ' + '; '.join(bad))
         results['modalities_present'] = present
         return results
 

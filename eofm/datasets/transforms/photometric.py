@@ -13,6 +13,7 @@ from mmcv.transforms import BaseTransform
 
 from eofm.registry import TRANSFORMS
 from eofm.structures.batch_schema import mask_key
+from .arguments import check_number, check_probability, check_range
 
 __all__ = ['RandomColorJitter', 'RandomGaussianBlur', 'RandomSolarize']
 
@@ -20,8 +21,7 @@ __all__ = ['RandomColorJitter', 'RandomGaussianBlur', 'RandomSolarize']
 class _HRTransform(BaseTransform):
 
     def __init__(self, key, prob):
-        if not 0 <= prob <= 1:
-            raise ValueError(f'{type(self).__name__}: prob must be in [0, 1]')
+        check_probability(type(self).__name__, prob)
         self.key, self.prob = key, prob
 
     def _apply(self, x):
@@ -67,6 +67,9 @@ class RandomColorJitter(_HRTransform):
                  prob=0.8,
                  rgb=(0, 1, 2)):
         super().__init__(key, prob)
+        for name, v in (('brightness', brightness), ('contrast', contrast),
+                        ('saturation', saturation)):
+            check_number(type(self).__name__, name, v, 0)
         self.strengths = dict(
             brightness=brightness, contrast=contrast, saturation=saturation)
         self.rgb = list(rgb)
@@ -103,7 +106,7 @@ class RandomGaussianBlur(_HRTransform):
 
     def __init__(self, key='hr', sigma=(0.1, 2.0), prob=0.5):
         super().__init__(key, prob)
-        self.sigma = tuple(sigma)
+        self.sigma = check_range(type(self).__name__, 'sigma', sigma, 0, low_open=True)
 
     def _apply(self, x):
         s = np.random.uniform(*self.sigma)

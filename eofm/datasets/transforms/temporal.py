@@ -5,6 +5,7 @@ from mmcv.transforms import BaseTransform
 from eofm.registry import TRANSFORMS
 from eofm.structures.batch_schema import (DATED_ARRAY_SUFFIXES, date_mask_key, dates_key,
                                           doy_key, mask_key)
+from .arguments import check_number, check_probability
 
 __all__ = [
     'DateJitter', 'FilterCloudyDates', 'RenameModality', 'SCL_CLOUD_CLASSES',
@@ -98,8 +99,8 @@ class DateJitter(BaseTransform):
     """
 
     def __init__(self, modalities, max_shift=5, prob=1.0):
-        if max_shift < 0 or not 0 <= prob <= 1:
-            raise ValueError('DateJitter: max_shift must be >= 0 and prob in [0, 1]')
+        check_number('DateJitter', 'max_shift', max_shift, 0, 182, integer=True)
+        check_probability('DateJitter', prob)
         self.modalities = tuple(modalities)
         self.max_shift = int(max_shift)
         self.prob = prob
@@ -162,6 +163,9 @@ class FilterCloudyDates(BaseTransform):
         if kind not in ('scl', 'mask'):
             raise ValueError(f"FilterCloudyDates: kind must be 'scl' or 'mask', got "
                              f'{kind!r}')
+        check_number('FilterCloudyDates', 'max_cloud_fraction', max_cloud_fraction, 0, 1)
+        check_number('FilterCloudyDates', 'min_dates', min_dates, 1, integer=True)
+        check_number('FilterCloudyDates', 'mask_threshold', mask_threshold, 0, 1)
         self.modality, self.cloud_key, self.kind = modality, cloud_key, kind
         self.max_cloud_fraction = max_cloud_fraction
         self.min_dates = min_dates
