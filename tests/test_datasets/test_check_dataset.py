@@ -130,3 +130,122 @@ def test_unknown_classes_are_reported_per_file(tmp_path, python_exe, repo_root,
                    '--splits', 'val', '--cfg-options', f'data_root={fake["root"]}/',
                    'default_scope=mmdet')
     assert res.returncode == 0, res.stdout
+
+
+def _read(path):
+    from osgeo import gdal
+    ds = gdal.Open(path)
+    arr = ds.ReadAsArray()
+    gt, epsg = ds.GetGeoTransform(), int(ds.GetSpatialRef().GetAuthorityCode(None))
+    names = [ds.GetRasterBand(i + 1).GetDescription() for i in range(ds.RasterCount)]
+    nodata = ds.GetRasterBand(1).GetNoDataValue()
+    ds = None
+    return arr.reshape(-1, *arr.shape[-2:]), gt, epsg, names, nodata
+
+
+def _rewrite(path, fn=None, epsg=None, origin=None, pixel=None, dtype=None):
+    """Rewrite a generated GeoTIFF with its values through ``fn`` (and another CRS,
+    origin, pixel size or data type)."""
+    arr, gt, own_epsg, names, nodata = _read(path)
+    new = arr if fn is None else fn(arr)
+    write_geotiff(path, new.astype(dtype or new.dtype), nodata=nodata,
+                  band_names=names, origin=origin or (gt[0], gt[3]),
+                  pixel=pixel or gt[1], epsg=epsg or own_epsg)
+
+
+def test_one_run_reports_every_seeded_problem(tmp_path, python_exe, repo_root,
+                                              cli_env):
+    """A dataset with one sample of each problem of real archives: one run of the
+    checker reports every one, each naming the sample, the file and the field."""
+    root = str(tmp_path / 'sample')
+    generate(root, num_tiles=20, size=32, hr_factor=8, seed=0)
+    ann_path = osp.join(root, 'train.json')
+    ann = json.load(open(ann_path))
+    samples = ann['data_list']
+    assert len(samples) >= 14
+    f = {k: osp.join(root, v['path']) for k, v in samples[0]['modalities'].items()}
+
+    def files(i):
+        return {k: osp.join(root, v['path']) for k, v in
+                samples[i]['modalities'].items()}
+
+    expect = {}  # sample index -> fragments its report must hold
+    # 0: S1 tagged with the neighbouring UTM zone
+    s1 = files(0)['s1']
+    own = _read(s1)[2]
+    _rewrite(s1, epsg=own - 1)
+    expect[0] = [osp.basename(s1), 'another CRS', f'EPSG:{own - 1}']
+    # 1: S2 stored as float reflectance, declared scale='reflectance' (DN)
+    s2 = files(1)['s2']
+    _rewrite(s2, lambda a: a / 10000.0, dtype=np.float32)
+    expect[1] = [osp.basename(s2), "scale='reflectance'", 'reflectance already']
+    # 2: HR stored as uint16, declared scale='uint8'
+    hr = files(2)['hr']
+    _rewrite(hr, lambda a: a.astype(np.uint16) * 257)
+    expect[2] = [osp.basename(hr), "scale='uint8'", 'not 8-bit']
+    # 3: S1 dates in 2099
+    samples[3]['modalities']['s1']['dates'][0] = '2099-01-01'
+    expect[3] = ["modality 's1'", '2099-01-01', 'outside']
+    # 4: every S2 date the same
+    for m in ('s2', 's2_scl'):
+        d = samples[4]['modalities'][m]['dates']
+        samples[4]['modalities'][m]['dates'] = [d[0]] * len(d)
+    expect[4] = ["modality 's2'", 'more than once']
+    # 5: S1 dates in reverse order (sorted, with a warning)
+    samples[5]['modalities']['s1']['dates'].reverse()
+    expect[5] = ["modality 's1'", 'not in chronological order']
+    # 6: a class index beyond the 5 classes
+    samples[6]['gt_label'] = 9
+    expect[6] = ['gt_label', '[9]', '0..4', 'train.json']
+    # 7: a segmentation label of 200
+    lab = osp.join(root, samples[7]['label_maps']['gt_seg_map']['path'])
+    _rewrite(lab, lambda a: np.where(np.arange(a.size).reshape(a.shape) % 7 == 0, 200,
+                                     a).astype(np.uint8))
+    expect[7] = ['gt_seg_map', '[200]', 'outside 0..4', osp.basename(lab)]
+    # 8: S2 entirely nodata
+    _rewrite(files(8)['s2'], lambda a: np.zeros_like(a))
+    expect[8] = ['s2: every pixel is nodata/invalid']
+    # 9: an empty date list
+    samples[9]['modalities']['s1']['dates'] = []
+    expect[9] = ["modality 's1'", 'empty "dates" list']
+    # 10: S1 in geographic coordinates against the UTM reference
+    s1 = files(10)['s1']
+    _rewrite(s1, epsg=4326, origin=(151.0, -33.8), pixel=1e-4)
+    expect[10] = [osp.basename(s1), 'EPSG:4326']
+    # 11: a multi-label vector of the wrong length
+    samples[11]['gt_labels'] = [0, 1, 1]
+    expect[11] = ['gt_labels', '3 entries']
+    # 12: S1 far from the normalisation statistics (linear values 1e9 too large)
+    _rewrite(files(12)['s1'], lambda a: a * 1e9)
+    expect[12] = ['normalisation', 's1', 'channel 0']
+    # 13: latitude 95 in the geo entry of a sample without geo-referencing
+    d = samples[13]
+    for name, desc in d['modalities'].items():
+        src = osp.join(root, desc['path'])
+        npy = osp.join(root, f'{name}_{d["sample_id"]}.npy')
+        arr, *_ = _read(src)
+        n = len(desc.get('dates') or [None])
+        np.save(npy, arr.reshape(n, -1, *arr.shape[-2:]) if desc.get('dates')
+                else arr)
+        desc.update(path=osp.basename(npy), format='npy')
+    lab = osp.join(root, d['label_maps']['gt_seg_map']['path'])
+    np.save(osp.join(root, 'lab13.npy'), _read(lab)[0])
+    d['label_maps'] = dict(gt_seg_map=dict(path='lab13.npy', format='npy'))
+    d['geo'] = dict(lon=151.2, lat=95.0)
+    expect[13] = ['geo.lat', '95']
+    json.dump(ann, open(ann_path, 'w'))
+
+    out = tmp_path / 'report.json'
+    res = _run(python_exe, repo_root, cli_env, '--splits', 'train', '--cfg-options',
+               f'data_root={root}/', '--out', str(out))
+    assert res.returncode == 1, res.stderr
+    report = json.load(open(out))['report']['train']
+    for i, fragments in expect.items():
+        entry = report.get(str(i))
+        assert entry is not None, (i, fragments, res.stdout)
+        assert entry['sample'] == samples[i]['sample_id']
+        text = ' '.join(entry['problems'])
+        for frag in fragments:
+            assert frag in text, (i, frag, text)
+    clean = set(report) - {str(i) for i in expect}
+    assert not clean, {i: report[i] for i in clean}  # nothing else is flagged

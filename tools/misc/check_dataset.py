@@ -4,8 +4,13 @@ Each sample goes through its split's pipeline, transform by transform; any error
 (unreadable or truncated file, wrong band count, non-overlapping footprints,
 unparsable date, missing modality...) is recorded with the sample and the
 transform, and the check goes on. Samples whose modality is entirely nodata,
-outputs with NaN or infinite values and objects of classes that are not in the
-class list (detection annotations) are reported too. A split whose dataset is a
+outputs with NaN or infinite values, labels outside the dataset's classes (or
+the model's ``num_classes``), channels whose mean is far from the config's
+normalisation statistics (data in another scaling than declared) and objects of
+classes that are not in the class list (detection annotations) are reported too;
+raw values that contradict a modality's ``scale``, lon / lat out of range, dates
+out of range, repeated or unordered and CRSs that differ from the reference's
+are errors of the loader, reported with the sample and file. A split whose dataset is a
 wrapper (``ConcatDataset``, ``RepeatDataset``...) is checked dataset by dataset,
 and ``--cfg-options data_root=...`` reaches every one of them. Exit status 1 when a
 problem was found.
@@ -19,6 +24,7 @@ import argparse
 import copy
 import json
 import sys
+import warnings
 from collections import Counter
 
 import torch
@@ -50,23 +56,73 @@ def _unknown_classes(info):
     return [f'annotation: {where}: {unknown_class_problem(unknown)}']
 
 
-def check_sample(dataset, idx):
-    """Problems of one sample: a list of strings (empty when it is fine)."""
+def _label_classes(dataset):
+    if hasattr(dataset, 'label_classes'):
+        return dataset.label_classes()
+    return (getattr(dataset, 'metainfo', None) or {}).get('classes')
+
+
+def _content_problems(dataset, results, normalize, num_classes, label_files):
+    """Labels against the classes, channel means against the normalisation;
+    ``label_files``: label field -> the file it came from, quoted."""
+    from eofm.datasets.validation import (IGNORE_INDEX, label_problems,
+                                          normalization_problems)
+    from eofm.structures.batch_schema import mask_key
+    if not isinstance(results, dict):
+        return []
+    out = []
+    for p in label_problems(results, _label_classes(dataset),
+                            getattr(dataset, 'ignore_index', IGNORE_INDEX),
+                            num_classes):
+        where = label_files.get(p.split(':')[0])
+        out.append(f'labels: {p}' + (f' (in {where})' if where else ''))
+    inputs = results.get('inputs')
+    for view in inputs if isinstance(inputs, list) else [inputs]:
+        if not isinstance(view, dict):
+            continue
+        for name, stats in (normalize or {}).items():
+            if name in view:
+                out += [
+                    f'normalisation: {p}' for p in normalization_problems(
+                        name, view[name], view.get(mask_key(name)), stats['mean'],
+                        stats['std'])
+                ]
+        break  # the first view is enough
+    return out
+
+
+def check_sample(dataset, idx, normalize=None, num_classes=None):
+    """Problems of one sample: a list of strings (empty when it is fine).
+
+    ``normalize`` (modality -> dict(mean, std)) and ``num_classes`` (the model's)
+    come from a task config, when the checked config has them.
+    """
     try:
         results = copy.deepcopy(dataset.get_data_info(idx))
     except Exception as e:  # noqa: BLE001 - every problem is reported, not raised
         return [f'annotation: {type(e).__name__}: {e}']
     problems = _unknown_classes(results)
+    ann = getattr(dataset, 'ann_file', '') or 'the annotations'
+    label_files = dict(gt_label=ann, gt_labels=ann)
+    for key, desc in ((results.get('label_maps') or {}) if isinstance(results, dict)
+                      else {}).items():
+        if isinstance(desc, dict) and desc.get('path'):
+            label_files[key] = desc['path']
     for transform in dataset.pipeline.transforms:
         name = type(transform).__name__
         if name.startswith('Pack'):
             for m in results.get('all_invalid', []):
                 problems.append(f'{m}: every pixel is nodata/invalid')
         try:
-            results = transform(results)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter('always')
+                results = transform(results)
         except Exception as e:  # noqa: BLE001
             problems.append(f'{name}: {type(e).__name__}: {e}')
             return problems
+        # the loader's warnings about the sample (dates sorted...) are problems too
+        problems += [f'{name}: warning: {w.message}' for w in caught
+                     if str(w.message).startswith('sample ')]
         if results is None:
             problems.append(f'{name}: returned None (sample filtered out)')
             return problems
@@ -74,7 +130,8 @@ def check_sample(dataset, idx):
         if t.is_floating_point() and not torch.isfinite(t).all():
             problems.append('inputs contain NaN or infinite values')
             break
-    return problems
+    return problems + _content_problems(dataset, results, normalize, num_classes,
+                                        label_files)
 
 
 def _sample_name(dataset, i):
@@ -96,7 +153,27 @@ def _build_problems(e, name, key):
     return out
 
 
-def check_dataset(dataset_cfg, max_samples=None, progress=True):
+def config_expectations(cfg):
+    """(normalize, num_classes) a config declares for its data: the model's data
+    preprocessor's (else the top-level ``normalize`` of a dataset config) and the
+    ``num_classes`` of its (decode) head, None where it has none."""
+    model = cfg.get('model') or {}
+    normalize = ((model.get('data_preprocessor') or {}).get('normalize')
+                 or cfg.get('normalize'))
+    num_classes = None
+    for head in ('decode_head', 'head'):
+        n = (model.get(head) or {}).get('num_classes')
+        if isinstance(n, int):
+            num_classes = n
+            break
+    if not (isinstance(normalize, dict)
+            and all(isinstance(v, dict) and 'mean' in v for v in normalize.values())):
+        normalize = None
+    return normalize, num_classes
+
+
+def check_dataset(dataset_cfg, max_samples=None, progress=True, normalize=None,
+                  num_classes=None):
     """(number of samples checked, {index: (sample id, [problems])}).
 
     A wrapper config (``ConcatDataset``, ``RepeatDataset``...) is checked dataset by
@@ -121,7 +198,7 @@ def check_dataset(dataset_cfg, max_samples=None, progress=True):
     bar = ProgressBar(total) if progress and total else None
     for label, leaf in built:
         for i in range(min(len(leaf), total - checked)):
-            problems = check_sample(leaf, i)
+            problems = check_sample(leaf, i, normalize, num_classes)
             if problems:
                 name = _sample_name(leaf, i)
                 found[offset + i] = (f'{label}: {name}' if label else name, problems)
@@ -160,6 +237,7 @@ def main():
     from eofm.datasets import override_dataset_cfg
     from eofm.apis.runner_setup import load_config
     cfg = load_config(args.config, args.cfg_options)
+    normalize, num_classes = config_expectations(cfg)
     report, total, bad = {}, 0, 0
     scope = cfg.get('default_scope', 'eofm')
     with DefaultScope.overwrite_default_scope(scope):
@@ -171,7 +249,8 @@ def main():
                 loader['dataset'],
                 data_root=(args.cfg_options or {}).get('data_root'))
             print(f'checking {split} ...')
-            n, found = check_dataset(ds_cfg, args.max_samples)
+            n, found = check_dataset(ds_cfg, args.max_samples, normalize=normalize,
+                                     num_classes=num_classes)
             total += n
             bad += len(found)
             report[split] = {

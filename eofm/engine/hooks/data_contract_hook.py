@@ -7,6 +7,11 @@ per modality of the training pipeline's :class:`eofm.LoadMultiModalTiles`, its
 ``bands``, ``gsd``, ``scale`` and, from the model's
 :class:`eofm.MultiModalDataPreprocessor`, the normalisation ``mean`` / ``std``.
 The band contract (:mod:`eofm.structures.bands`) and ``inspect`` tools read it.
+
+Before training, the hook also hands the model's ``num_classes`` to the training
+datasets, so that a label the model cannot predict is an error naming the sample
+(:meth:`eofm.MultiModalDataset.prepare_data`), not torch's "Target N is out of
+bounds".
 """
 import copy
 
@@ -14,7 +19,7 @@ from mmengine.hooks import Hook
 
 from eofm.registry import HOOKS
 
-__all__ = ['DataContractHook', 'data_contract', 'CONTRACT_KEY']
+__all__ = ['DataContractHook', 'data_contract', 'model_num_classes', 'CONTRACT_KEY']
 
 CONTRACT_KEY = 'eofm_data_contract'
 
@@ -42,6 +47,28 @@ def data_contract(cfg):
     return out
 
 
+def model_num_classes(model):
+    """The ``num_classes`` of a model's classification / decode head (None if it
+    has none, or several different ones)."""
+    model = getattr(model, 'module', model)  # DDP / FSDP wrappers
+    for head in ('decode_head', 'head'):
+        n = getattr(getattr(model, head, None), 'num_classes', None)
+        if isinstance(n, int) and n > 0:
+            return n
+    return None
+
+
+def _leaf_datasets(dataset):
+    """The datasets inside Concat / Repeat / ClassBalanced wrappers."""
+    if hasattr(dataset, 'datasets'):
+        for d in dataset.datasets:
+            yield from _leaf_datasets(d)
+    elif hasattr(dataset, 'dataset'):
+        yield from _leaf_datasets(dataset.dataset)
+    else:
+        yield dataset
+
+
 @HOOKS.register_module()
 class DataContractHook(Hook):
     """Write :func:`data_contract` into ``meta`` of every saved checkpoint (added by
@@ -51,6 +78,14 @@ class DataContractHook(Hook):
 
     def __init__(self, contract):
         self.contract = dict(contract)
+
+    def before_train(self, runner):
+        n = model_num_classes(runner.model)
+        if n is None:
+            return
+        for dataset in _leaf_datasets(runner.train_dataloader.dataset):
+            if hasattr(dataset, 'model_num_classes'):
+                dataset.model_num_classes = n
 
     def before_save_checkpoint(self, runner, checkpoint):
         if self.contract:
