@@ -10,10 +10,11 @@ eofm's :class:`eofm.AnySat` is compared with.
 What is transcribed, and what is taken from eofm because it is tested elsewhere:
 
 * the projectors are eofm's modules (their outputs equal the reference's, tested in
-  ``test_anysat.py``), called with the same arguments as eofm's forward;
+  ``tests/test_models/test_anysat/test_anysat.py``), called with the same arguments
+  as eofm's forward;
 * the sin-cos tables are eofm's functions (tested equal to the reference's);
 * the bucket *values* are eofm's :func:`irpe_bucket_ids` (the reference's
-  ``get_bucket_ids_2d``, tested in ``test_omnisat_anysat_layers.py``);
+  ``get_bucket_ids_2d``, tested in ``tests/test_models/test_common/test_layers.py``);
 * transcribed here: the order of the reference's operations, the height it infers
   (``int(sqrt(N))``), the scaled query of the spatial transformer and the unscaled one
   of the cross block, and the iRPE index layout: a per-sample bucket table

@@ -11,7 +11,7 @@ import torch
 
 from tests.helpers.config_helpers import assert_finite, build_runner, cpu_runtime, load_train_config
 from tests.helpers.fake_data.spacenet2 import make_spacenet2
-from test_msgfm_downstream_configs import TINY, _shrink_encoder, _Snapshot
+from tests.test_configs.test_msgfm.test_downstream import TINY, _shrink_encoder, _Snapshot
 
 CFG = 'configs/msgfm/msgfm_pixreg_8xb4-40k_spacenet2-pansharpen-256px.py'
 

@@ -1,62 +1,31 @@
-"""Benchmarks read by host classes: DIOR (mmdet), DIOR-R and FAIR1M (mmrotate), iSAID
-(mmseg), AID and NWPU-RESISC45 (mmpretrain).
+"""Detection benchmarks read by host classes: DIOR (mmdet), DIOR-R and FAIR1M (mmrotate).
 
 Each test writes a tiny fake of the official raw layout, runs the converter the
 dataset needs, builds the dataset of ``configs/_base_/datasets/<name>.py`` under the
 host's default scope and fetches items through the config's pipeline.
 """
-import importlib
 import os.path as osp
 
 import cv2
 import numpy as np
 import pytest
-from mmengine.config import Config
-from mmengine.registry import DATASETS, DefaultScope
 
 import eofm  # noqa: F401 - compatibility fixes and eofm's registries
-from eofm.datasets import AID, DIORHBBDataset, FAIR1MDataset, NWPURESISC45
+from eofm.datasets import DIORHBBDataset, FAIR1MDataset
 from eofm.datasets.detection import FAIR1M_CLASSES, fair1m_dota_name
 from tests.helpers.fake_data.dior import make_dior
 from tests.helpers.fake_data.fair1m import make_fair1m
-from tests.helpers.fake_data.isaid import make_isaid
-from tests.helpers.fake_data.scene_classification import make_aid, make_nwpu_resisc45
-from tools.dataset_converters import dota_split, fair1m_to_dota, isaid, scene_splits
+from tests.helpers.host_dataset_helpers import (build_in_scope as _build,
+                                                host_config as _config,
+                                                item_in_scope as _item)
+from tools.dataset_converters import dota_split, fair1m_to_dota
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
 DIOR_CLASSES = ('airplane', 'airport', 'baseballfield', 'basketballcourt', 'bridge',
                 'chimney', 'expressway-service-area', 'expressway-toll-station', 'dam',
                 'golffield', 'groundtrackfield', 'harbor', 'overpass', 'ship',
                 'stadium', 'storagetank', 'tenniscourt', 'trainstation', 'vehicle',
                 'windmill')
-
-
-def _config(name, data_root):
-    """The base config with ``data_root`` set on every dataset of its dataloaders."""
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'datasets', f'{name}.py'))
-
-    def set_root(ds):
-        for sub in ds.get('datasets', []):
-            set_root(sub)
-        if 'dataset' in ds:
-            set_root(ds.dataset)
-        if 'datasets' not in ds and 'dataset' not in ds:
-            ds.data_root = str(data_root) + '/'
-
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        set_root(cfg[loader].dataset)
-    return cfg
-
-
-def _build(ds_cfg, scope):
-    importlib.import_module(f'{scope}.utils').register_all_modules(False)
-    with DefaultScope.overwrite_default_scope(scope):
-        return DATASETS.build(ds_cfg)
-
-
-def _item(ds, idx, scope):
-    with DefaultScope.overwrite_default_scope(scope):
-        return ds[idx]
 
 
 # ----------------------------------------------------------------------------- DIOR
@@ -207,145 +176,6 @@ def test_fair1m_and_dota_layout_errors(tmp_path):
         dota_split.split_dota(str(tmp_path / 'nowhere'), str(tmp_path / 'o'))
     with pytest.raises(SystemExit, match='error: dota_split: .*DOTA format'):
         dota_split.main([str(tmp_path / 'nowhere'), '-o', str(tmp_path / 'o')])
-
-
-# ---------------------------------------------------------------------------- iSAID
-def test_isaid_converter_and_mmseg_dataset(tmp_path):
-    make_isaid(tmp_path / 'iSAID')
-    out = tmp_path / 'isaid'
-    counts = isaid.convert_isaid(
-        str(tmp_path / 'iSAID'), str(out), splits=('train', 'val', 'test'))
-    # 1000 x 1408: rows at 0 and 1000 - 896 = 104, columns at 0 and 512
-    assert counts == dict(train=4, val=1, test=1)
-    names = sorted(p.name for p in (out / 'img_dir' / 'train').iterdir())
-    assert names == [
-        'P0001_0_896_0_896.png', 'P0001_0_896_512_1408.png', 'P0001_104_1000_0_896.png',
-        'P0001_104_1000_512_1408.png'
-    ]
-    ann = out / 'ann_dir' / 'train'
-
-    def label(name):
-        arr = cv2.imread(
-            str(ann / f'{name}_instance_color_RGB.png'), cv2.IMREAD_UNCHANGED)
-        assert arr.shape == (896, 896) and arr.dtype == np.uint8
-        return arr
-
-    assert label('P0001_0_896_0_896')[150, 200] == 1  # ship (0, 0, 63)
-    lab = label('P0001_104_1000_512_1408')
-    assert lab[600 - 104, 1200 - 512] == 14  # plane (0, 127, 255)
-    assert label('P0001_104_1000_0_896')[920 - 104, 20] == 0  # colour not in palette
-    assert cv2.imread(str(out / 'img_dir' / 'train' / 'P0001_0_896_0_896.png')).shape \
-        == (896, 896, 3)
-    val = cv2.imread(
-        str(out / 'ann_dir' / 'val' / 'P0002_0_896_0_896_instance_color_RGB.png'),
-        cv2.IMREAD_UNCHANGED)
-    assert val[50, 300] == 15 and val[200, 300] == 0 and val[700, 700] == 255  # padded
-    assert not (out / 'ann_dir' / 'test').exists()
-
-    cfg = _config('isaid', out)
-    ds = _build(cfg.val_dataloader.dataset, 'mmseg')
-    assert len(ds) == 1 and len(ds.metainfo['classes']) == 16  # 15 + background
-    item = _item(ds, 0, 'mmseg')
-    assert tuple(item['inputs'].shape) == (3, 896, 896)
-    seg = item['data_samples'].gt_sem_seg.data
-    assert set(seg.unique().tolist()) == {0, 15, 255}
-    train = _build(cfg.train_dataloader.dataset, 'mmseg')
-    assert len(train) == 4
-    item = _item(train, 0, 'mmseg')  # random resize (0.5-2x) and 896 px crop
-    assert item['inputs'].shape[1:] == item['data_samples'].gt_sem_seg.data.shape[1:]
-    assert max(item['inputs'].shape[1:]) <= 896
-
-
-def test_isaid_layout_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r'train.images" does not exist'):
-        isaid.convert_isaid(str(tmp_path), str(tmp_path / 'out'))
-    make_isaid(tmp_path / 'iSAID')
-    (tmp_path / 'iSAID' / 'val' / 'Semantic_masks' / 'images.zip').unlink()
-    with pytest.raises(
-            FileNotFoundError,
-            match=r'no "<id>_instance_color_RGB.png" mask'
-            r" for the images \['P0002'\]"):
-        isaid.convert_isaid(str(tmp_path / 'iSAID'), str(tmp_path / 'out'))
-    with pytest.raises(SystemExit, match='error: iSAID: .*official layout'):
-        isaid.main([str(tmp_path / 'nowhere')])
-
-
-# ------------------------------------------------------------ AID and NWPU-RESISC45
-def _lines(path):
-    return open(path).read().splitlines()
-
-
-def test_aid_splits_and_dataset(tmp_path):
-    fake = make_aid(tmp_path / 'aid', per_class=10)
-    counts = scene_splits.make_splits(fake['root'], str(tmp_path / 'aid' / 'splits'),
-                                      'aid')
-    assert counts == {0.2: (60, 240), 0.5: (150, 150)}
-    tr20 = _lines(tmp_path / 'aid' / 'splits' / 'tr20' / 'train.txt')
-    tr50 = _lines(tmp_path / 'aid' / 'splits' / 'tr50' / 'train.txt')
-    test20 = _lines(tmp_path / 'aid' / 'splits' / 'tr20' / 'test.txt')
-    assert set(tr20) <= set(tr50) and not set(tr20) & set(test20)
-    assert sum(line.endswith(' 0') for line in tr20) == 2  # 20 % of each class
-    assert tr20[0].startswith('Airport/airport_') and tr20[-1].endswith(' 29')
-    # Deterministic for a seed, different for another one
-    again = scene_splits.make_splits(fake['root'], str(tmp_path / 'again'), 'aid')
-    assert again == counts and _lines(tmp_path / 'again' / 'tr20' / 'train.txt') == tr20
-    scene_splits.make_splits(fake['root'], str(tmp_path / 's1'), 'aid', seed=1)
-    assert _lines(tmp_path / 's1' / 'tr20' / 'train.txt') != tr20
-
-    cfg = _config('aid', tmp_path / 'aid')
-    train = _build(cfg.train_dataloader.dataset, 'mmpretrain')
-    assert isinstance(train, AID)
-    assert len(train) == 60 and len(train.metainfo['classes']) == 30
-    item = _item(train, 59, 'mmpretrain')  # last line: a Viaduct image, label 29
-    assert tuple(item['inputs'].shape) == (3, 224, 224)
-    assert item['data_samples'].gt_label.tolist() == [29]
-    assert abs(item['inputs'].float().mean().item() - 29 * 5) < 3  # grey = 5 x label
-    assert len(_build(cfg.val_dataloader.dataset, 'mmpretrain')) == 240
-
-    # Without split lists: every image, labels by folder name
-    cfg.train_dataloader.dataset.ann_file = ''
-    full = _build(cfg.train_dataloader.dataset, 'mmpretrain')
-    assert len(full) == 300
-    assert full.get_data_info(299)['gt_label'] == 29
-
-
-def test_nwpu_resisc45_splits_and_dataset(tmp_path):
-    fake = make_nwpu_resisc45(tmp_path / 'nwpu', per_class=10)
-    counts = scene_splits.make_splits(fake['root'], str(tmp_path / 'nwpu' / 'splits'),
-                                      'nwpu_resisc45')
-    assert counts == {0.1: (45, 405), 0.2: (90, 360)}
-    cfg = _config('nwpu_resisc45', tmp_path / 'nwpu')
-    train = _build(cfg.train_dataloader.dataset, 'mmpretrain')
-    assert isinstance(train, NWPURESISC45)
-    assert len(train) == 45 and len(train.metainfo['classes']) == 45
-    labels = [train.get_data_info(i)['gt_label'] for i in range(45)]
-    assert labels == list(range(45))  # one image of each class
-    item = _item(train, 44, 'mmpretrain')  # wetland
-    assert item['data_samples'].gt_label.tolist() == [44]
-    assert tuple(item['inputs'].shape) == (3, 224, 224)
-
-
-def test_scene_layout_errors(tmp_path):
-    fake = make_aid(tmp_path / 'aid', per_class=1)
-    with pytest.raises(FileNotFoundError, match=r"unknown folders \['BareLand'"):
-        scene_splits.make_splits(fake['root'], str(tmp_path / 's'), 'nwpu_resisc45')
-    (tmp_path / 'aid' / 'AID' / 'Viaduct' / 'viaduct_1.jpg').unlink()
-    (tmp_path / 'aid' / 'AID' / 'Viaduct').rmdir()
-    cfg = _config('aid', tmp_path / 'aid')
-    cfg.train_dataloader.dataset.ann_file = ''
-    with pytest.raises(FileNotFoundError, match=r"missing classes \['Viaduct'\]"):
-        _build(cfg.train_dataloader.dataset, 'mmpretrain')
-    with pytest.raises(SystemExit, match='error: scene_splits: .*one folder per class'):
-        scene_splits.main([str(tmp_path / 'nowhere'), '--dataset', 'aid'])
-
-
-@pytest.mark.parametrize('tool', [isaid, fair1m_to_dota, dota_split, scene_splits])
-def test_converters_help(tool, capsys):
-    with pytest.raises(SystemExit) as exc:
-        tool.parse_args(['--help'])
-    assert exc.value.code == 0
-    out = capsys.readouterr().out
-    assert 'usage:' in out and '--out-dir' in out and '--nproc' in out
 
 
 def test_dior_hbb_is_registered():

@@ -11,9 +11,10 @@ import eofm.datasets.planted  # noqa: F401
 import eofm.datasets.sickle  # noqa: F401
 from tests.helpers.anysat_config_helpers import TINY_DIM, check_common, shrink, train
 from tests.helpers.config_helpers import load_train_config
-from test_anysat_seg_benchmark_configs import check_dense_head, no_resize  # noqa: F401
 from tests.helpers.fake_data.planted import make_planted
 from tests.helpers.fake_data.sickle import make_sickle
+from tests.test_configs.test_anysat.test_seg_benchmarks import (  # noqa: F401
+    check_dense_head, no_resize)
 
 CFG = 'configs/anysat/anysat_{}.py'
 PLANTED = 'linear_8xb256-100e_planted-p30m'

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-EOFM = Path(__file__).resolve().parents[2] / 'eofm'
+EOFM = Path(__file__).resolve().parents[1] / 'eofm'
 LOWER_FLOORS = ('utils', 'structures', 'datasets')
 MODEL_PACKAGES = ('skysense', 'msgfm', 'omnisat', 'anysat')
 
