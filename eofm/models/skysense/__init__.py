@@ -8,6 +8,7 @@ from .fsdp import skysense_block_wrap_policy
 from .geo_context import GeoContextIntegration, region_index
 from .geo_prototype_learning import prototype_updates, update_geo_prototypes
 from .pretrainer import SkySensePretrainer
+from .outputs import SkySenseOutputs
 from .projection_head import DINOProjectionHead
 from .release import RELEASE_FILES, merge_release, release_layout, split_release
 from .report_hook import PretrainReportHook
@@ -20,7 +21,7 @@ from .vit import SkySenseViT
 __all__ = [
     'CrossModalAlignmentLoss', 'DINOLoss', 'skysense_block_wrap_policy',
     'GeoContextIntegration', 'region_index', 'prototype_updates',
-    'update_geo_prototypes', 'SkySensePretrainer', 'DINOProjectionHead',
+    'update_geo_prototypes', 'SkySensePretrainer', 'DINOProjectionHead', 'SkySenseOutputs',
     'RELEASE_FILES', 'merge_release', 'release_layout', 'split_release',
     'PretrainReportHook', 'SkySense', 'SkySenseSwinV2', 'FusionLayer',
     'MultiModalTemporalFusion', 'date_table_lookup', 'SkySenseUpHead', 'SkySenseViT'

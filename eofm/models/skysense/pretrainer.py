@@ -177,8 +177,7 @@ class SkySensePretrainer(BaseSelfSupervisor):
 
     def _teacher_features(self, view):
         with torch.no_grad():
-            return self._sources(self.teacher.module['backbone'](
-                view, return_features=True))
+            return self._sources(self.teacher.module['backbone'](view).features)
 
     # ------------------------------------------------------------------ losses
     def _pairs(self, geo_s, geo_t, size_s, size_t, device):
@@ -313,7 +312,7 @@ class SkySensePretrainer(BaseSelfSupervisor):
                 for k in range(len(inputs))]
         sky = self.backbone
         with record_function('pretrain.student'):
-            outs = [sky(view, return_features=True) for view in inputs]
+            outs = [sky(view).features for view in inputs]
         students = [self._sources(o) for o in outs]
         with record_function('pretrain.teacher'):
             teachers = [self._teacher_features(view) for view in inputs[:2]]

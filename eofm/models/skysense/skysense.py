@@ -36,6 +36,7 @@ from eofm.registry import MODELS
 from eofm.structures import zero_invalid_pixels
 from eofm.structures.batch_schema import LONLAT, date_mask_key, doy_key, present_key
 from ..common.pretrained import load_pretrained, pretrained_init_cfg
+from .outputs import SkySenseOutputs
 from .vit import DATE_TABLE_KEYS
 
 __all__ = ['SkySense']
@@ -324,13 +325,12 @@ class SkySense(BaseModule):
             raise ValueError(f'SkySense: hr must be (B, {self.hr.in_channels}, H, W), '
                              f'got {tuple(x.shape)}')
 
-    def forward(self, inputs, return_features=False):
-        """Backbone outputs (see the class docstring); with ``return_features`` the
-        dict of :meth:`forward_features` (through ``forward`` so that wrappers such
-        as FSDP gather the parameters)."""
+    def forward(self, inputs):
+        """Backbone outputs (see the class docstring) as :class:`SkySenseOutputs`: a
+        tuple of maps, with the dict of :meth:`forward_features` as ``features`` on
+        the fused path (read by the pretraining through ``forward``, so that
+        wrappers such as FSDP gather the parameters)."""
         batch = self._as_dict(inputs)
-        if return_features:
-            return self._features(batch)
         missing = [m for m in self.modalities if m not in batch]
         if len(missing) == len(self.modalities):
             raise ValueError(f'SkySense: the batch has none of {self.modalities} '
@@ -340,9 +340,9 @@ class SkySense(BaseModule):
             x = batch[m]
             if m == 'hr':
                 self._check_hr(x)
-                return self.hr(x)
-            return getattr(self, m)(x) if x.dim() == 4 else (self._encode_series(
-                m, x, batch)[0], )
+                return SkySenseOutputs(self.hr(x))
+            return SkySenseOutputs(getattr(self, m)(x) if x.dim() == 4 else (
+                self._encode_series(m, x, batch)[0], ))
         return self._forward_fused(batch)
 
     def forward_features(self, batch):
@@ -411,5 +411,5 @@ class SkySense(BaseModule):
     def _forward_fused(self, batch):
         out = self._features(batch)
         if self.out_type == 'hr_and_fusion':
-            return tuple(out['hr_outs']) + (out['fused'], )
-        return (out['fused'], )
+            return SkySenseOutputs(tuple(out['hr_outs']) + (out['fused'], ), out)
+        return SkySenseOutputs((out['fused'], ), out)

@@ -46,6 +46,22 @@ def test_usage_modes_shapes():
     assert s1_static(x['s1'][:, 0])[0].shape == (2, 64, 4, 4)
 
 
+def test_forward_has_one_return_type():
+    """Every path returns SkySenseOutputs: a tuple of maps (what hosts' necks take),
+    with the fused path's intermediates as ``features``."""
+    from eofm.models.skysense import SkySenseOutputs
+    x = _batch()
+    static = _model(modalities=('hr', ), use_fusion=False)(x['hr'])
+    series = _model(modalities=('s2', ), use_fusion=False)(x)
+    fused = _model(out_type='hr_and_fusion', hr=dict(out_indices=(0, 1, 2, 3)))(x)
+    for out in (static, series, fused):
+        assert type(out) is SkySenseOutputs and isinstance(out, tuple)
+    assert static.features is None and series.features is None
+    assert set(fused.features) == {'tokens', 'valid', 'hr_outs', 'fused_mm', 'fused'}
+    assert fused[-1] is fused.features['fused'] and len(fused) == 5
+    assert [m.shape for m in fused[:4]] == [m.shape for m in fused.features['hr_outs']]
+
+
 def test_padded_dates_do_not_change_the_output():
     model = _model()
     x = _batch()
@@ -82,7 +98,7 @@ def test_pixels_under_the_validity_masks_do_not_change_the_output():
         model = _model(**kw)
         with torch.no_grad():
             a, b = model(clean)[0], model(garbage)[0]
-            feats = model(garbage, return_features=True)['fused']
+            feats = model(garbage).features['fused']
         assert torch.equal(a, b), kw
         assert torch.equal(feats, a), kw
     hr_only = _model(modalities=('hr', ), use_fusion=False)
