@@ -13,18 +13,17 @@ count, the SHA-256, the bands / GSD / normalisation recorded in ``meta`` and the
 configs under ``configs/`` that name the file or the model type. Import
 :mod:`eofm.models` first (``tools/misc/inspect_checkpoint.py`` does).
 """
-import hashlib
 import os
 import os.path as osp
 from collections import OrderedDict
 
 import torch
 
-from .checkpoint import load_checkpoint_safely, split_wrapper
+from .checkpoint import load_checkpoint_safely, sha256_file, split_wrapper
 
 __all__ = [
     'register_checkpoint_layout', 'CHECKPOINT_LAYOUTS', 'inspect_checkpoint',
-    'format_checkpoint_info', 'find_configs', 'file_sha256'
+    'format_checkpoint_info', 'find_configs'
 ]
 
 #: name -> detector ``fn(state, filename) -> dict | None``. A description has
@@ -50,15 +49,6 @@ def register_checkpoint_layout(name):
         return fn
 
     return wrap
-
-
-def file_sha256(path, chunk=1 << 20):
-    """Hex SHA-256 of a file, streamed."""
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(chunk), b''):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _container(ckpt, wrapper):
@@ -176,7 +166,7 @@ def inspect_checkpoint(path, configs_dir='configs'):
     return dict(
         path=path,
         size_bytes=osp.getsize(path),
-        sha256=file_sha256(path),
+        sha256=sha256_file(path),
         container=_container(ckpt, wrapper),
         tensors=len(tensors),
         parameters=sum(v.numel() for v in tensors.values() if v.is_floating_point()),

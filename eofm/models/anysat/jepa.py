@@ -50,6 +50,7 @@ from mmengine.model.weight_init import trunc_normal_
 from eofm.registry import MODELS
 from eofm.structures.batch_schema import dates_key, mask_key
 from ..common.modes import ModeForwardMixin
+from ..common.teacher import EMATeacherMixin
 from ..common.source_blocks import add_source_logs, split_source_blocks
 from ..common.rpe_blocks import RPEBlock
 from ..common.patchify import gather_patches
@@ -355,7 +356,7 @@ class AnySatPredictor(nn.Module):
 
 # ---------------------------------------------------------------------- algorithm
 @MODELS.register_module()
-class AnySatJEPA(ModeForwardMixin, BaseModel):
+class AnySatJEPA(EMATeacherMixin, ModeForwardMixin, BaseModel):
     """AnySat's JEPA pretraining (see the module docstring).
 
     Args:
@@ -453,11 +454,6 @@ class AnySatJEPA(ModeForwardMixin, BaseModel):
             total_steps=momentum_steps)
 
     # ------------------------------------------------------------------ EMA
-    def init_weights(self):
-        super().init_weights()
-        self.teacher.steps.zero_()
-        self.update_teacher()  # the first update copies the student
-
     @torch.no_grad()
     def update_teacher(self):
         """One EMA step of the target encoder towards the student."""

@@ -1,6 +1,6 @@
 """Building blocks shared by eofm's models: iRPE and the RPE transformer blocks,
 L-TAE, sin-cos positions, patchify, MIL-NCE, Sinkhorn-Knopp, the multi-modal data
-preprocessor, the per-source training step, strict loading of released weights and
+preprocessor, the per-source training step, the EMA teacher's start, strict loading of released weights and
 meta-device initialisation."""
 from .data_preprocessor import MultiModalDataPreprocessor
 from .modes import ModeForwardMixin
@@ -18,6 +18,7 @@ from .pretrained import (PretrainedMismatchError, load_pretrained, pretrained_in
 from .rpe_blocks import CrossRPEAttention, CrossRPEBlock, RPEBlock
 from .sinkhorn import sinkhorn_knopp
 from .source_blocks import add_source_logs, split_source_blocks
+from .teacher import EMATeacherMixin
 
 __all__ = [
     'MultiModalDataPreprocessor', 'ModeForwardMixin', 'RPEAttention', 'iRPE', 'irpe_bucket_ids',
@@ -27,5 +28,5 @@ __all__ = [
     'get_2d_sincos_pos_embed_with_resolution', 'get_2d_sincos_pos_embed_with_scale',
     'PretrainedMismatchError', 'load_pretrained', 'pretrained_init_cfg',
     'unwrap_state_dict', 'CrossRPEAttention', 'CrossRPEBlock', 'RPEBlock',
-    'sinkhorn_knopp', 'add_source_logs', 'split_source_blocks'
+    'sinkhorn_knopp', 'add_source_logs', 'split_source_blocks', 'EMATeacherMixin'
 ]

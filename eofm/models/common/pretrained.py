@@ -101,6 +101,15 @@ def load_pretrained(module,
     return dict(missing=allowed, ignored=ignored)
 
 
+def band_contract_args(owner, bands, in_channels, band_policy):
+    """An encoder's ``bands`` (a tuple, or None) and ``band_policy`` (a dict),
+    checked: ``bands`` names each of the ``in_channels`` input channels."""
+    if bands is not None and len(bands) != in_channels:
+        raise ValueError(f'{owner}: {len(bands)} bands {list(bands)} for '
+                         f'in_channels={in_channels}')
+    return (None if bands is None else tuple(bands)), dict(band_policy or {})
+
+
 def band_contract_convert(module_name, weight_key, trained, given, policy=None,
                           stats=None, source=''):
     """A ``convert`` for :func:`load_pretrained` that adapts the input layer

@@ -40,6 +40,7 @@ from eofm.registry import MODELS
 from eofm.structures.view_geometry import match_views
 from eofm.structures.batch_schema import LONLAT
 from ..common.sinkhorn import sinkhorn_knopp
+from ..common.teacher import EMATeacherMixin
 
 __all__ = ['SkySensePretrainer']
 
@@ -77,7 +78,7 @@ class _Unwrapped:
 
 
 @MODELS.register_module()
-class SkySensePretrainer(BaseSelfSupervisor):
+class SkySensePretrainer(EMATeacherMixin, BaseSelfSupervisor):
     """SkySense's self-supervised pretraining (see the module docstring).
 
     Args:
@@ -337,11 +338,6 @@ class SkySensePretrainer(BaseSelfSupervisor):
                 sky.geo_context.update_prototypes(outs[0]['fused_mm'].detach(),
                                                   inputs[0].get(LONLAT), **self.prototype)
         return losses
-
-    def init_weights(self):
-        super().init_weights()
-        self.teacher.steps.zero_()
-        self.update_teacher()  # the first update copies the student
 
     @torch.no_grad()
     def update_teacher(self):

@@ -23,7 +23,8 @@ import torch
 from mmpretrain.models.backbones import SwinTransformerV2
 
 from eofm.registry import MODELS
-from ..common.pretrained import band_contract_convert, load_pretrained, pretrained_init_cfg
+from ..common.pretrained import (band_contract_args, band_contract_convert,
+                                 load_pretrained, pretrained_init_cfg)
 
 __all__ = ['SkySenseSwinV2', 'adapt_patch_embed', 'HR_RELEASE_BANDS']
 
@@ -121,12 +122,9 @@ class SkySenseSwinV2(SwinTransformerV2):
             **kwargs)
         self.in_channels = in_channels
         self.red_index = red_index
-        if bands is not None and len(bands) != in_channels:
-            raise ValueError(f'SkySenseSwinV2: {len(bands)} bands {list(bands)} for '
-                             f'in_channels={in_channels}')
-        self.bands = None if bands is None else tuple(bands)
+        self.bands, self.band_policy = band_contract_args('SkySenseSwinV2', bands,
+                                                          in_channels, band_policy)
         self.trained_bands = tuple(trained_bands or HR_RELEASE_BANDS)
-        self.band_policy = dict(band_policy or {})
 
     @property
     def out_channels(self):

@@ -21,7 +21,8 @@ import torch.nn as nn
 from mmseg.models.backbones import VisionTransformer
 
 from eofm.registry import MODELS
-from ..common.pretrained import band_contract_convert, load_pretrained, pretrained_init_cfg
+from ..common.pretrained import (band_contract_args, band_contract_convert,
+                                 load_pretrained, pretrained_init_cfg)
 
 __all__ = ['SkySenseViT', 'use_fused_attention', 'DATE_TABLE_KEYS', 'RELEASE_BANDS']
 
@@ -121,13 +122,10 @@ class SkySenseViT(VisionTransformer):
         self.embed_dims = cfg['embed_dims']
         self.chunk_size = chunk_size
         self.patch_size = patch_size
-        if bands is not None and len(bands) != in_channels:
-            raise ValueError(f'SkySenseViT: {len(bands)} bands {list(bands)} for '
-                             f'in_channels={in_channels}')
-        self.bands = None if bands is None else tuple(bands)
+        self.bands, self.band_policy = band_contract_args('SkySenseViT', bands,
+                                                          in_channels, band_policy)
         self.trained_bands = tuple(trained_bands) if trained_bands else \
             RELEASE_BANDS.get(in_channels)
-        self.band_policy = dict(band_policy or {})
         use_fused_attention(self)
 
     def init_weights(self):
