@@ -91,9 +91,8 @@ import torch
 
 # Run as a script, the repository root is not on sys.path.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from tools.analysis_tools.benchmark_skysense import (  # noqa: E402
-    _device_name, _sync, matmul_peak, peak_memory, write_json)
-from tools.analysis_tools.count_params import _CUSTOM_FLOPS  # noqa: E402
+from eofm.utils.benchmark import (CUSTOM_FLOPS, device_name, matmul_peak,  # noqa: E402
+                                  peak_memory, sync, write_json)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join('configs', 'skysense',
@@ -197,26 +196,26 @@ class PretrainStep:
         self.samples = []  # samples of each step
 
     def __call__(self):
-        sync = lambda: _sync(self.device)  # noqa: E731
+        wait = functools.partial(sync, self.device)
         t0 = time.perf_counter()
         idx = next(self.batches)
         data = self.collate([self.dataset[int(i)] for i in idx])
         data = self.model.data_preprocessor(data, True)
-        sync()
+        wait()
         t1 = time.perf_counter()
         loss, _ = self.model.parse_losses(self.model(**data, mode='loss'))
-        sync()
+        wait()
         t2 = time.perf_counter()
         self.optim_wrapper.backward(loss)
-        sync()
+        wait()
         t3 = time.perf_counter()
         self.optim_wrapper.step()
         self.optim_wrapper.zero_grad()
-        sync()
+        wait()
         t4 = time.perf_counter()
         if self.teacher_ema:
             self.model.update_teacher()  # as eofm.TeacherEMAHook after each iteration
-            sync()
+            wait()
         t5 = time.perf_counter()
         self.samples.append(len(idx))
         return dict(
@@ -442,7 +441,7 @@ def bench_preset(preset, config, data_root, batch_size, iters, warmup, device=No
     cuda_max = (
         torch.cuda.max_memory_allocated(device) if device.type == 'cuda' else None)
     profiled = [profile_step(step, skysense) for _ in range(iters)]
-    counter = FlopCounterMode(display=False, custom_mapping=_CUSTOM_FLOPS)
+    counter = FlopCounterMode(display=False, custom_mapping=CUSTOM_FLOPS)
 
     def counted_step():
         with counter:
@@ -691,7 +690,7 @@ def main(argv=None):
         args.config).startswith(REPO_ROOT + os.sep) else args.config
     report = dict(
         device=device.type,
-        device_name=_device_name(device),
+        device_name=device_name(device),
         torch=torch.__version__,
         threads=torch.get_num_threads(),
         cpu_count=os.cpu_count(),

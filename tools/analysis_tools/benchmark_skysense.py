@@ -35,15 +35,15 @@ Example::
 """
 import argparse
 import contextlib
-import json
 import os
 import os.path as osp
-import platform
 import statistics
 import sys
-import time
 
 import torch
+
+from eofm.utils.benchmark import (MEMORY_METHODS, device_name, matmul_peak,
+                                  peak_memory, time_runs, write_json)
 
 try:
     from tools.analysis_tools.count_params import (ARCH_INPUTS, ARCHS, build_model,
@@ -55,84 +55,6 @@ except ImportError:  # run as a script: the repository root is not on sys.path
     from count_params import (ARCH_INPUTS, ARCHS, build_model, count_flops,
                               count_parameters, make_inputs, parse_input_shapes,
                               skysense_cfg)
-
-MEMORY_METHODS = {
-    'cuda':
-    'torch.cuda.max_memory_allocated above the allocation before the run',
-    'cpu':
-    'torch.profiler allocation/free events (profile_memory): peak of live '
-    'tensor bytes above those live before the run',
-}
-
-
-def _sync(device):
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-
-
-def _device_name(device):
-    if device.type == 'cuda':
-        return torch.cuda.get_device_name(device)
-    name = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    name = line.split(':', 1)[1].strip()
-                    break
-    return f'{name}, {torch.get_num_threads()} threads'
-
-
-def matmul_peak(device, dtype=torch.float32, n=2048, reps=5):
-    """Best FLOP/s of ``n x n @ n x n`` matmuls of ``dtype`` on ``device``."""
-    a = torch.randn(n, n, device=device).to(dtype)
-    b = torch.randn(n, n, device=device).to(dtype)
-    for _ in range(2):
-        torch.mm(a, b)
-    _sync(device)
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        torch.mm(a, b)
-        _sync(device)
-        times.append(time.perf_counter() - t0)
-    return 2 * n**3 / min(times)
-
-
-def time_runs(fn, iters, warmup, device):
-    """Seconds of each of ``iters`` calls of ``fn`` after ``warmup`` calls."""
-    for _ in range(warmup):
-        fn()
-    _sync(device)
-    times = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - t0)
-    return times
-
-
-def peak_memory(fn, device):
-    """Peak bytes of tensors allocated by one call of ``fn`` (see the docstring)."""
-    _sync(device)
-    if device.type == 'cuda':
-        torch.cuda.reset_peak_memory_stats(device)
-        base = torch.cuda.memory_allocated(device)
-        fn()
-        _sync(device)
-        return torch.cuda.max_memory_allocated(device) - base
-    from torch.autograd import DeviceType
-    from torch.profiler import ProfilerActivity, profile
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        fn()
-    events = [(e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events()
-              if e.name() == '[memory]' and e.device_type() == DeviceType.CPU]
-    live = peak = 0
-    for _, nbytes in sorted(events):
-        live += nbytes
-        peak = max(peak, live)
-    return peak
 
 
 def _loss(out):
@@ -332,7 +254,7 @@ def main(argv=None):
                        args.with_cp, amp, not args.no_geo_context))
     report = dict(
         device=device.type,
-        device_name=_device_name(device),
+        device_name=device_name(device),
         torch=torch.__version__,
         threads=torch.get_num_threads(),
         cpu_count=os.cpu_count(),
@@ -370,14 +292,6 @@ def main(argv=None):
     if args.out:
         write_json(report, args.out)
     return report
-
-
-def write_json(report, path):
-    """Write a benchmark report as JSON (the folder is created)."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    with open(path, 'w') as f:
-        json.dump(report, f, indent=2)
-    print(f'wrote {path}')
 
 
 if __name__ == '__main__':

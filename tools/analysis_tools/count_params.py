@@ -48,6 +48,7 @@ import sys
 import torch
 
 from eofm.models.common import empty_weights, meta_checks
+from eofm.utils.benchmark import CUSTOM_FLOPS
 
 SKYSENSE_PARTS = ('hr', 's2', 's1', 'up_heads.s2', 'up_heads.s1', 'fusion',
                   'geo_context')
@@ -251,24 +252,6 @@ def count_parameters(model, parts=None):
     return counts
 
 
-def _cpu_flash_fwd(query, key, value, *args, out_val=None, **kwargs):
-    from torch.utils.flop_counter import sdpa_flop_count
-    return sdpa_flop_count(query.shape, key.shape, value.shape)
-
-
-def _cpu_flash_bwd(grad_out, query, key, value, *args, out_val=None, **kwargs):
-    from torch.utils.flop_counter import sdpa_backward_flop_count
-    return sdpa_backward_flop_count(grad_out.shape, query.shape, key.shape, value.shape)
-
-
-_cpu_flash_fwd._get_raw = True
-_cpu_flash_bwd._get_raw = True
-_CUSTOM_FLOPS = {
-    torch.ops.aten._scaled_dot_product_flash_attention_for_cpu: _cpu_flash_fwd,
-    torch.ops.aten._scaled_dot_product_flash_attention_for_cpu_backward: _cpu_flash_bwd,
-}
-
-
 def _outputs_sum(out):
     if isinstance(out, torch.Tensor):
         return out.float().sum()
@@ -295,7 +278,7 @@ def count_flops(model, inputs, parts=None, backward=False, call=None):
     from torch.utils.flop_counter import FlopCounterMode
     parts = model_parts(model) if parts is None else list(parts)
     call = call or (lambda m, x: m(x))
-    counter = FlopCounterMode(display=False, custom_mapping=_CUSTOM_FLOPS)
+    counter = FlopCounterMode(display=False, custom_mapping=CUSTOM_FLOPS)
     grad = torch.enable_grad() if backward else torch.no_grad()
     with grad, meta_checks(), counter:
         out = call(model, inputs)
