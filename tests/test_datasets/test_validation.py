@@ -10,10 +10,11 @@ import pytest
 import torch
 
 from eofm.datasets import MultiModalDataset
-from eofm.datasets.transforms import (AlignedRandomCrop, AlignedRandomFlip,
+from eofm.datasets.transforms import (AppendBandRatio, AlignedRandomCrop, AlignedRandomFlip,
                                       AlignedRandomResizedCrop, AlignedRandomRot90,
                                       DateJitter, FilterCloudyDates, LoadMultiModalTiles,
-                                      PackMultiModalInputs, RandomGaussianBlur)
+                                      MultiModalMultiView, PackMultiModalInputs,
+                                      RandomGaussianBlur)
 from eofm.datasets.validation import (label_problems, lonlat_problems,
                                       normalization_problems, scaling_problem)
 
@@ -34,6 +35,8 @@ from eofm.datasets.validation import (label_problems, lonlat_problems,
     (lambda: RandomGaussianBlur(sigma=(0, 2)), 'sigma must be'),
     (lambda: LoadMultiModalTiles(dict(s2=dict(gsd=0))), r'modalities.s2.gsd must'),
     (lambda: LoadMultiModalTiles(dict(s2=dict(size=(0, 4)))), r'modalities.s2.size'),
+    (lambda: AppendBandRatio('s2', numerator=-1), 'numerator must be an int >= 0'),
+    (lambda: MultiModalMultiView([[]], num_views=0), 'num_views must be an int >= 1'),
 ])
 def test_numeric_transform_arguments_are_checked_at_build(build, match):
     with pytest.raises(ValueError, match=match):
@@ -212,3 +215,22 @@ def test_model_num_classes_reaches_the_datasets():
                              train_dataloader=SimpleNamespace(dataset=concat))
     DataContractHook({}).before_train(runner)
     assert a.model_num_classes == b.model_num_classes == 7
+
+
+def test_ten_km_pixels_over_a_tile_load_flip_and_pack(sample_root):
+    """A modality read at 10 km pixels over a 160 m tile is 1 x 1 px: it loads,
+    flips and packs (it gave a negative-stride error in the packing)."""
+    root, bad_id, n = sample_root
+    ann = json.load(open(osp.join(root, 'train.json')))
+    entry = ann['data_list'][1]
+    mods = {k: dict(v, path=osp.join(root, v['path'])) for k, v in
+            entry['modalities'].items()}
+    load = LoadMultiModalTiles(dict(s2=dict(bands=['B2', 'B3'], scale='reflectance'),
+                                    coarse=dict(bands=['B2'], scale='reflectance',
+                                                gsd=10000.0)), reference='s2')
+    mods['coarse'] = mods['s2']
+    out = load(dict(sample_id=entry['sample_id'], modalities=mods, label_maps={}))
+    assert out['coarse'].shape[-2:] == (1, 1)
+    out = AlignedRandomFlip(prob=1.0, directions=['horizontal', 'vertical'])(out)
+    packed = PackMultiModalInputs(['s2', 'coarse'])(out)
+    assert packed['inputs']['coarse'].shape[-2:] == (1, 1)

@@ -12,6 +12,7 @@ from mmcv.transforms import BaseTransform
 
 from eofm.registry import TRANSFORMS
 from eofm.structures.batch_schema import mask_key
+from .arguments import check_number
 
 __all__ = ['AppendBandRatio', 'ArrangeBands']
 
@@ -51,6 +52,10 @@ class AppendBandRatio(BaseTransform):
         if mode not in ('ratio', 'difference'):
             raise ValueError(f"AppendBandRatio: mode must be 'ratio' or 'difference', "
                              f'got {mode!r}')
+        for name, v in (('numerator', numerator), ('denominator', denominator)):
+            check_number('AppendBandRatio', name, v, 0, integer=True)
+        check_number('AppendBandRatio', 'eps', eps, 0)
+        check_number('AppendBandRatio', 'clip', clip, 0, low_open=True)
         self.modality, self.mode = modality, mode
         self.numerator, self.denominator = int(numerator), int(denominator)
         self.eps, self.clip = float(eps), float(clip)
@@ -105,7 +110,7 @@ class ArrangeBands(BaseTransform):
         for what, names in (('src', self.src), ('dst', self.dst)):
             if len(set(names)) != len(names):
                 raise ValueError(f'ArrangeBands: {what} has repeated names {names}')
-        self.fill = fill
+        self.fill = check_number('ArrangeBands', 'fill', fill)
         self.index = [self.src.index(b) if b in self.src else None for b in self.dst]
 
     def transform(self, results):

@@ -4,6 +4,7 @@ import copy
 from mmcv.transforms import BaseTransform, Compose
 
 from eofm.registry import TRANSFORMS
+from .arguments import check_number
 
 __all__ = ['MultiModalMultiView']
 
@@ -30,6 +31,8 @@ class MultiModalMultiView(BaseTransform):
         if len(num_views) != len(transforms):
             raise ValueError(f'MultiModalMultiView: {len(transforms)} view pipelines '
                              f'but num_views has {len(num_views)} entries')
+        for n in num_views:
+            check_number('MultiModalMultiView', 'num_views', n, 1, integer=True)
         self.pipelines = [Compose(t) for t in transforms]
         self.num_views = list(num_views)
 
