@@ -144,6 +144,8 @@ def _build_model(cfg, checkpoint, seed, device):
     scope = cfg.get('default_scope', 'eofm')
     if scope != 'eofm':
         importlib.import_module(f'{scope}.utils').register_all_modules(False)
+    from .checkpoint_normalization import apply_checkpoint_normalization
+    apply_checkpoint_normalization(cfg, checkpoint)
     torch.manual_seed(seed)
     with DefaultScope.overwrite_default_scope(scope):
         model = MODELS.build(cfg.model)

@@ -216,9 +216,13 @@ def build_runner(cfg):
     with :class:`eofm.ExactResumeHook` (:func:`ensure_exact_resume_hook`), after
     removing the leftovers of killed checkpoint writes
     (:func:`remove_stale_checkpoint_writes`), recording the training data's bands,
-    GSD and normalisation in every checkpoint (:class:`eofm.DataContractHook`)."""
+    GSD and normalisation in every checkpoint (:class:`eofm.DataContractHook`) and
+    normalising with the statistics of the checkpoint the model starts from
+    (:func:`eofm.apis.apply_checkpoint_normalization`)."""
     from eofm.engine.hooks import DataContractHook, data_contract
+    from .checkpoint_normalization import apply_checkpoint_normalization
     ensure_exact_resume_hook(cfg)
+    apply_checkpoint_normalization(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     remove_stale_checkpoint_writes(runner)
     runner.register_hook(DataContractHook(data_contract(cfg)))

@@ -210,6 +210,8 @@ class _ModelRunner:
         if self.scope != 'eofm':
             import importlib
             importlib.import_module(f'{self.scope}.utils').register_all_modules(False)
+        from eofm.apis.checkpoint_normalization import apply_checkpoint_normalization
+        apply_checkpoint_normalization(cfg, checkpoint)
         with DefaultScope.overwrite_default_scope(self.scope):
             self.model = MODELS.build(cfg.model)
             self.pipeline = Compose(self._pipeline_cfg(cfg))

@@ -2,6 +2,7 @@
 import torch
 from mmengine.model import BaseDataPreprocessor
 
+from eofm.datasets.normalization import resolve_normalize
 from eofm.registry import MODELS
 from eofm.structures import TASK_SAMPLE_CONVERTERS, zero_invalid_pixels
 from eofm.structures.batch_schema import (DATE_MASK, DOY, LONLAT, MASK, companion_keys,
@@ -61,8 +62,16 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
     :class:`MultiModalMultiView`) give a list of such batches, one per view.
 
     Args:
-        normalize (dict, optional): Modality -> ``dict(mean=[...], std=[...])`` per
-            band.
+        normalize (dict | str, optional): Modality -> ``dict(mean=[...], std=[...])``
+            per band; a modality's entry, or the whole argument, may name the JSON
+            file ``tools/analysis_tools/dataset_stats.py --out`` wrote
+            (:mod:`eofm.datasets.normalization`).
+        normalize_from (str): When the model starts from an eofm checkpoint that
+            records the statistics its weights were trained with
+            (``meta['eofm_data_contract']``): ``'checkpoint'`` (default) uses those
+            for the modalities it has, ``'config'`` keeps ``normalize`` on purpose.
+            Resolved by :func:`eofm.apis.apply_checkpoint_normalization` before the
+            model is built; the preprocessor itself only stores it.
         non_blocking (bool): Passed to the device copy.
         task (str, optional): Convert the data samples for a host library's
             model and metrics: 'seg' (mmseg ``SegDataSample`` with ``gt_sem_seg``,
@@ -89,8 +98,13 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
                  task=None,
                  tensor_input=None,
                  predict_grid=None,
-                 batch_augments=None):
+                 batch_augments=None,
+                 normalize_from='checkpoint'):
         super().__init__(non_blocking=non_blocking)
+        if normalize_from not in ('checkpoint', 'config'):
+            raise ValueError("MultiModalDataPreprocessor: normalize_from must be "
+                             f"'checkpoint' or 'config', got {normalize_from!r}")
+        self.normalize_from = normalize_from
         if batch_augments is not None:
             raise ValueError('MultiModalDataPreprocessor: batch augments (Mixup / '
                              'CutMix, model.train_cfg.augments) mix one image tensor; '
@@ -102,7 +116,7 @@ class MultiModalDataPreprocessor(BaseDataPreprocessor):
         self.tensor_input = tensor_input
         self.predict_grid = predict_grid
         self.normalize = {}
-        for name, stats in (normalize or {}).items():
+        for name, stats in resolve_normalize(normalize).items():
             mean = torch.as_tensor(stats['mean'], dtype=torch.float32)
             std = torch.as_tensor(stats['std'], dtype=torch.float32)
             if mean.shape != std.shape or mean.dim() != 1:
