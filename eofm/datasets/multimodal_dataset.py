@@ -140,6 +140,8 @@ class MultiModalDataset(BaseDataset):
     #: The ``num_classes`` of the model trained on the dataset, set before training
     #: (:class:`eofm.DataContractHook`): labels must be below it too.
     model_num_classes = None
+    #: The model's ``ignore_index`` (its decode head's), also set before training.
+    model_ignore_index = None
 
     def label_classes(self):
         """``{field: class names}`` the labels of a sample are checked against."""
@@ -157,7 +159,8 @@ class MultiModalDataset(BaseDataset):
         if data is None:
             return None
         sid = info.get('sample_id', idx)
-        bad = label_problems(data, self.label_classes(), self.ignore_index,
+        bad = label_problems(data, self.label_classes(),
+                             (self.ignore_index, self.model_ignore_index),
                              self.model_num_classes)
         if bad:
             raise ValueError(f'{self.ann_file or type(self).__name__}: sample {sid}: '

@@ -42,7 +42,8 @@ def label_problems(results, classes, ignore_index=IGNORE_INDEX, num_classes=None
         classes (Sequence[str] | dict | None): The dataset's class names, or a
             dict field -> class names for datasets whose fields index different
             lists (TreeSatAI: ``gt_label`` a species, ``gt_labels`` the genera).
-        ignore_index (int | None): The value that marks unlabelled pixels.
+        ignore_index (int | Sequence[int] | None): The value(s) that mark unlabelled
+            pixels (the dataset's and the model's, e.g. PASTIS' void class 19).
         num_classes (int, optional): The model's number of classes, when known:
             labels must also be below it.
 
@@ -56,6 +57,8 @@ def label_problems(results, classes, ignore_index=IGNORE_INDEX, num_classes=None
             fields[key] = results[key]
         elif sample is not None and key in sample:
             fields[key] = sample.get(key)
+    ignored = sorted({int(v) for v in ([ignore_index] if isinstance(
+        ignore_index, (int, np.integer)) else (ignore_index or ())) if v is not None})
     out = []
     for key, value in fields.items():
         names = classes.get(key) if isinstance(classes, dict) else classes
@@ -65,8 +68,10 @@ def label_problems(results, classes, ignore_index=IGNORE_INDEX, num_classes=None
         if num_classes:
             limits.append((int(num_classes), f"the model's num_classes={num_classes}"))
         a = _values(value)
-        if key == 'gt_labels':  # multi-hot: one entry per class
-            for n, what in limits:
+        if key == 'gt_labels':  # multi-hot: one entry per class the model predicts
+            # (a subset of the dataset's classes, e.g. PASTIS' crops without the
+            # background and void classes)
+            for n, what in limits[1:] if names else limits:
                 if a.shape[-1:] != (n, ):
                     out.append(f'{key}: {a.shape[-1] if a.ndim else 0} entries, '
                                f'expected one per class ({what})')
@@ -77,12 +82,13 @@ def label_problems(results, classes, ignore_index=IGNORE_INDEX, num_classes=None
         u = np.unique(a.astype(np.int64))
         for n, what in limits:
             out_of = (u < 0) | (u >= n)
-            if key == 'gt_seg_map' and ignore_index is not None:
-                out_of &= u != ignore_index
+            if key == 'gt_seg_map' and ignored:
+                out_of &= ~np.isin(u, ignored)
             bad = u[out_of]
             if bad.size:
-                ign = (f' (ignore_index {ignore_index} is allowed)'
-                       if key == 'gt_seg_map' and ignore_index is not None else '')
+                ign = (f" (ignore_index {', '.join(map(str, ignored))} "
+                       f"{'is' if len(ignored) == 1 else 'are'} allowed)"
+                       if key == 'gt_seg_map' and ignored else '')
                 out.append(f'{key}: values {bad[:5].tolist()} are outside '
                            f'0..{n - 1} of {what}{ign}')
     return out

@@ -212,9 +212,9 @@ def test_one_run_reports_every_seeded_problem(tmp_path, python_exe, repo_root,
     s1 = files(10)['s1']
     _rewrite(s1, epsg=4326, origin=(151.0, -33.8), pixel=1e-4)
     expect[10] = [osp.basename(s1), 'EPSG:4326']
-    # 11: a multi-label vector of the wrong length
-    samples[11]['gt_labels'] = [0, 1, 1]
-    expect[11] = ['gt_labels', '3 entries']
+    # 11: a multi-label vector that is not multi-hot
+    samples[11]['gt_labels'] = [0, 2, 1, 0, 0]
+    expect[11] = ['gt_labels', 'not multi-hot']
     # 12: S1 far from the normalisation statistics (linear values 1e9 too large)
     _rewrite(files(12)['s1'], lambda a: a * 1e9)
     expect[12] = ['normalisation', 's1', 'channel 0']

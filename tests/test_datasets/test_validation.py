@@ -80,8 +80,14 @@ def test_label_problems_against_classes_ignore_index_and_model():
     ]
     assert label_problems(dict(gt_label=-1), classes)
     assert label_problems(dict(gt_label=4, gt_labels=[0, 1, 0, 0, 1]), classes) == []
+    # multi-hot vectors have one entry per class the model predicts (PASTIS: the
+    # 18 crops of its 20 classes)
+    assert label_problems(dict(gt_labels=[0, 1]), classes) == []
     assert 'expected one per class' in label_problems(dict(gt_labels=[0, 1]),
-                                                      classes)[0]
+                                                      classes, num_classes=3)[0]
+    # the model's ignore index (PASTIS' void class) is allowed too
+    assert label_problems(dict(gt_seg_map=np.array([0, 19, 255])), ['c'] * 19,
+                          (255, 19), num_classes=19) == []
     assert 'not multi-hot' in label_problems(dict(gt_labels=[0, 2, 0, 0, 0]),
                                              classes)[0]
     # the model predicts 3 classes: label 4 fits the dataset, not the model

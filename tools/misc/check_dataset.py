@@ -62,7 +62,8 @@ def _label_classes(dataset):
     return (getattr(dataset, 'metainfo', None) or {}).get('classes')
 
 
-def _content_problems(dataset, results, normalize, num_classes, label_files):
+def _content_problems(dataset, results, normalize, num_classes, label_files,
+                      model_ignore=None):
     """Labels against the classes, channel means against the normalisation;
     ``label_files``: label field -> the file it came from, quoted."""
     from eofm.datasets.validation import (IGNORE_INDEX, label_problems,
@@ -72,8 +73,8 @@ def _content_problems(dataset, results, normalize, num_classes, label_files):
         return []
     out = []
     for p in label_problems(results, _label_classes(dataset),
-                            getattr(dataset, 'ignore_index', IGNORE_INDEX),
-                            num_classes):
+                            (getattr(dataset, 'ignore_index', IGNORE_INDEX),
+                             model_ignore), num_classes):
         where = label_files.get(p.split(':')[0])
         out.append(f'labels: {p}' + (f' (in {where})' if where else ''))
     inputs = results.get('inputs')
@@ -91,11 +92,12 @@ def _content_problems(dataset, results, normalize, num_classes, label_files):
     return out
 
 
-def check_sample(dataset, idx, normalize=None, num_classes=None):
+def check_sample(dataset, idx, normalize=None, num_classes=None, model_ignore=None):
     """Problems of one sample: a list of strings (empty when it is fine).
 
-    ``normalize`` (modality -> dict(mean, std)) and ``num_classes`` (the model's)
-    come from a task config, when the checked config has them.
+    ``normalize`` (modality -> dict(mean, std)), ``num_classes`` and
+    ``model_ignore`` (the model's head's ``num_classes`` / ``ignore_index``) come
+    from a task config, when the checked config has them.
     """
     try:
         results = copy.deepcopy(dataset.get_data_info(idx))
@@ -131,7 +133,7 @@ def check_sample(dataset, idx, normalize=None, num_classes=None):
             problems.append('inputs contain NaN or infinite values')
             break
     return problems + _content_problems(dataset, results, normalize, num_classes,
-                                        label_files)
+                                        label_files, model_ignore)
 
 
 def _sample_name(dataset, i):
@@ -154,26 +156,29 @@ def _build_problems(e, name, key):
 
 
 def config_expectations(cfg):
-    """(normalize, num_classes) a config declares for its data: the model's data
-    preprocessor's (else the top-level ``normalize`` of a dataset config) and the
-    ``num_classes`` of its (decode) head, None where it has none."""
+    """(normalize, num_classes, ignore_index) a config declares for its data: the
+    model's data preprocessor's (else the top-level ``normalize`` of a dataset
+    config), the ``num_classes`` and ``ignore_index`` of its (decode) head; None
+    where it has none."""
     model = cfg.get('model') or {}
     normalize = ((model.get('data_preprocessor') or {}).get('normalize')
                  or cfg.get('normalize'))
-    num_classes = None
+    num_classes = ignore = None
     for head in ('decode_head', 'head'):
         n = (model.get(head) or {}).get('num_classes')
         if isinstance(n, int):
             num_classes = n
+            v = (model.get(head) or {}).get('ignore_index')
+            ignore = v if isinstance(v, int) else None
             break
     if not (isinstance(normalize, dict)
             and all(isinstance(v, dict) and 'mean' in v for v in normalize.values())):
         normalize = None
-    return normalize, num_classes
+    return normalize, num_classes, ignore
 
 
 def check_dataset(dataset_cfg, max_samples=None, progress=True, normalize=None,
-                  num_classes=None):
+                  num_classes=None, model_ignore=None):
     """(number of samples checked, {index: (sample id, [problems])}).
 
     A wrapper config (``ConcatDataset``, ``RepeatDataset``...) is checked dataset by
@@ -198,7 +203,7 @@ def check_dataset(dataset_cfg, max_samples=None, progress=True, normalize=None,
     bar = ProgressBar(total) if progress and total else None
     for label, leaf in built:
         for i in range(min(len(leaf), total - checked)):
-            problems = check_sample(leaf, i, normalize, num_classes)
+            problems = check_sample(leaf, i, normalize, num_classes, model_ignore)
             if problems:
                 name = _sample_name(leaf, i)
                 found[offset + i] = (f'{label}: {name}' if label else name, problems)
@@ -237,7 +242,7 @@ def main():
     from eofm.datasets import override_dataset_cfg
     from eofm.apis.runner_setup import load_config
     cfg = load_config(args.config, args.cfg_options)
-    normalize, num_classes = config_expectations(cfg)
+    normalize, num_classes, model_ignore = config_expectations(cfg)
     report, total, bad = {}, 0, 0
     scope = cfg.get('default_scope', 'eofm')
     with DefaultScope.overwrite_default_scope(scope):
@@ -250,7 +255,7 @@ def main():
                 data_root=(args.cfg_options or {}).get('data_root'))
             print(f'checking {split} ...')
             n, found = check_dataset(ds_cfg, args.max_samples, normalize=normalize,
-                                     num_classes=num_classes)
+                                     num_classes=num_classes, model_ignore=model_ignore)
             total += n
             bad += len(found)
             report[split] = {

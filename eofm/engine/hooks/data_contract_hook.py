@@ -19,7 +19,10 @@ from mmengine.hooks import Hook
 
 from eofm.registry import HOOKS
 
-__all__ = ['DataContractHook', 'data_contract', 'model_num_classes', 'CONTRACT_KEY']
+__all__ = [
+    'DataContractHook', 'data_contract', 'model_num_classes', 'model_ignore_index',
+    'CONTRACT_KEY'
+]
 
 CONTRACT_KEY = 'eofm_data_contract'
 
@@ -58,6 +61,13 @@ def model_num_classes(model):
     return None
 
 
+def model_ignore_index(model):
+    """The label value a model's decode head ignores (None if it has none)."""
+    model = getattr(model, 'module', model)
+    v = getattr(getattr(model, 'decode_head', None), 'ignore_index', None)
+    return v if isinstance(v, int) else None
+
+
 def _leaf_datasets(dataset):
     """The datasets inside Concat / Repeat / ClassBalanced wrappers."""
     if hasattr(dataset, 'datasets'):
@@ -83,9 +93,11 @@ class DataContractHook(Hook):
         n = model_num_classes(runner.model)
         if n is None:
             return
+        ignore = model_ignore_index(runner.model)
         for dataset in _leaf_datasets(runner.train_dataloader.dataset):
             if hasattr(dataset, 'model_num_classes'):
                 dataset.model_num_classes = n
+                dataset.model_ignore_index = ignore
 
     def before_save_checkpoint(self, runner, checkpoint):
         if self.contract:
