@@ -11,7 +11,6 @@ name when the config reads the bands in another order. A config keeps its own on
 purpose with ``model.data_preprocessor.normalize_from='config'`` (logged when they
 differ).
 """
-import os.path as osp
 
 from mmengine.logging import print_log
 
@@ -39,23 +38,16 @@ def config_checkpoints(cfg):
 def read_data_contract(path):
     """The data contract a checkpoint records ({} when it has none or is not a local
     file; a broken file is left for the checkpoint loader to report)."""
-    from eofm.engine.hooks.data_contract_hook import CONTRACT_KEY
-    from eofm.utils.checkpoint import load_checkpoint_safely
-    if not isinstance(path, str) or not osp.isfile(path):
-        return {}
-    try:
-        ckpt = load_checkpoint_safely(path, map_location='cpu', mmap=True)
-    except Exception:  # noqa: BLE001 - the checkpoint loader names the problem
-        return {}
-    meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
-    contract = (meta or {}).get(CONTRACT_KEY) if isinstance(meta, dict) else None
-    return dict(contract or {})
+    from eofm.utils.checkpoint import data_contract_of
+    return data_contract_of(path) if isinstance(path, str) else {}
 
 
 def _reorder(stats, trained, given):
     """``stats`` of the ``trained`` bands in the order of ``given`` (None when a
     given band was not trained)."""
-    if not trained or not given or list(trained) == list(given):
+    if not trained or not given:  # unnamed: usable when the counts agree
+        return stats if not given or len(given) == len(stats['mean']) else None
+    if list(trained) == list(given):
         return stats
     if any(b not in trained for b in given):
         return None

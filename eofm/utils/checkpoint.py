@@ -48,7 +48,8 @@ __all__ = [
     'split_wrapper', 'unwrap_state_dict', 'pretrained_init_cfg', 'CheckpointFileError',
     'CheckpointMismatchError', 'register_checkpoint_exceptions', 'checkpoint_exceptions',
     'compare_state_dicts', 'mismatch_message', 'load_state_dict_strictly',
-    'find_latest_checkpoint', 'remove_stale_temp_files', 'TEMP_SUFFIX'
+    'find_latest_checkpoint', 'remove_stale_temp_files', 'TEMP_SUFFIX',
+    'DATA_CONTRACT_KEY', 'data_contract_of'
 ]
 
 _BUILTIN_STATISTICS = frozenset({'min', 'max', 'current', 'mean'})
@@ -61,6 +62,27 @@ def sha256_file(path, chunk=1 << 20):
         for block in iter(lambda: f.read(chunk), b''):
             h.update(block)
     return h.hexdigest()
+
+
+#: ``meta`` key of the data contract eofm writes into checkpoints (bands, GSD,
+#: scaling and normalisation per modality; :class:`eofm.DataContractHook`).
+DATA_CONTRACT_KEY = 'eofm_data_contract'
+
+
+def data_contract_of(checkpoint):
+    """The data contract of a checkpoint (a loaded dict, or a local path read
+    memory-mapped); {} when it records none. A path that is not a readable file
+    gives {} too: the checkpoint loader names its problem."""
+    if isinstance(checkpoint, str):
+        if not osp.isfile(checkpoint):
+            return {}
+        try:
+            checkpoint = load_checkpoint_safely(checkpoint, map_location='cpu', mmap=True)
+        except Exception:  # noqa: BLE001 - reported by the loader
+            return {}
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    contract = meta.get(DATA_CONTRACT_KEY) if isinstance(meta, dict) else None
+    return dict(contract) if isinstance(contract, dict) else {}
 
 
 def _restricted_getattr(obj, name, *default):

@@ -18,13 +18,14 @@ import copy
 from mmengine.hooks import Hook
 
 from eofm.registry import HOOKS
+from eofm.utils.checkpoint import DATA_CONTRACT_KEY
 
 __all__ = [
     'DataContractHook', 'data_contract', 'model_num_classes', 'model_ignore_index',
     'CONTRACT_KEY'
 ]
 
-CONTRACT_KEY = 'eofm_data_contract'
+CONTRACT_KEY = DATA_CONTRACT_KEY
 
 
 def data_contract(cfg):

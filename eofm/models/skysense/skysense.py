@@ -241,13 +241,51 @@ class SkySense(BaseModule):
             return
         # A whole-backbone eofm checkpoint: geo prototypes were never released and
         # may stay initialised when absent.
+        checkpoint = pretrained[0]
+        if isinstance(checkpoint, str):
+            from mmengine.runner import CheckpointLoader
+            checkpoint = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+        band_converts = self._band_contract_converts(checkpoint, str(pretrained[0]))
+
+        def convert(state):
+            state = _release_layout_date_table(state)
+            for fn in band_converts:
+                state = fn(state)
+            return state
+
         load_pretrained(
             self,
-            pretrained[0],
+            checkpoint,
             pretrained[1] or 'backbone',
             allow_missing=(r'geo_context\.', r'.*\.relative_', r'hr\.norm[0-2]\.'),
-            convert=_release_layout_date_table)
+            convert=convert,
+            source=str(pretrained[0]))
         self._freeze()
+
+    def _band_contract_converts(self, checkpoint, source):
+        """The band contract of each encoder whose ``bands`` are given, for a
+        whole-backbone checkpoint: the trained bands are those the checkpoint's data
+        contract records for the modality (eofm checkpoints), else the encoder's
+        ``trained_bands``."""
+        from eofm.utils.checkpoint import data_contract_of
+
+        from ..common.pretrained import band_contract_convert
+        contract = data_contract_of(checkpoint)
+        out = []
+        for m in self.modalities:
+            enc = getattr(self, m)
+            if getattr(enc, 'bands', None) is None:
+                continue
+            trained = (contract.get(m) or {}).get('bands') or enc.trained_bands
+            if trained is None:
+                raise ValueError(f'SkySense: {m}.bands given but the bands of the '
+                                 f'weights in {source} are unknown: set '
+                                 f'{m}=dict(trained_bands=[...])')
+            out.append(band_contract_convert(f'SkySense.{m}',
+                                             f'{m}.patch_embed.projection.weight',
+                                             tuple(trained), enc.bands, enc.band_policy,
+                                             source=source))
+        return out
 
     def _load_release_date_table(self):
         """With the release's Sentinel-2 file as the S2 encoder's ``init_cfg``, give
