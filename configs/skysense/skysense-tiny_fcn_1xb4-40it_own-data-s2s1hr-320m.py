@@ -30,10 +30,11 @@ hr_bands = ['R', 'G', 'B']
 tile_px = 32  # Sentinel-2 pixels per sample side
 num_dates = dict(s2=3, s1=2)
 
-# HR read at 1.25 m (8 x finer than Sentinel-2's 10 m, as in the pretraining)
+# HR read at 1.25 m (8 x finer than Sentinel-2's 10 m, as in the pretraining), S1 at
+# 10 m: every encoder's features land on one grid
 modalities = dict(
     s2=dict(bands=s2_bands, scale='reflectance'),
-    s1=dict(bands=['VV', 'VH'], scale='db'),
+    s1=dict(bands=['VV', 'VH'], scale='db', gsd=10.0),
     hr=dict(bands=hr_bands, scale='uint8', gsd=1.25))
 load = dict(
     type='eofm.LoadMultiModalTiles',

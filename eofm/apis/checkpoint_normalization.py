@@ -99,6 +99,8 @@ def apply_checkpoint_normalization(cfg, checkpoint=None):
             decided[m] = 'config'
             continue
         if _same(ours, theirs):
+            print_log(f"normalisation of {m!r}: the config's statistics are those the "
+                      f'weights in {source} were trained with', logger='current')
             decided[m] = 'checkpoint'
             continue
         if keep:

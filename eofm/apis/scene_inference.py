@@ -158,6 +158,31 @@ def _atomic_npz(path, **arrays):
     os.replace(tmp, path)
 
 
+def _write_quicklook(out_dir, files, max_side=1024):
+    """``class.png``: the class map in its palette, at most ``max_side`` px a side
+    (read through the COG's overviews), to look at without a GIS; its file name, or
+    None when no class map was written."""
+    from osgeo import gdal
+    entry = files.get('class')
+    if not entry:
+        return None
+    src = osp.join(out_dir, entry['path'])
+    info = raster_info(src)
+    f = min(1.0, max_side / max(info.width, info.height))
+    dst = osp.join(out_dir, 'class.png')
+    tmp = f'{dst}.tmp{os.getpid()}.png'
+    ds = gdal.Translate(tmp, src, format='PNG', rgbExpand='rgba',
+                        width=max(1, int(round(info.width * f))),
+                        height=max(1, int(round(info.height * f))),
+                        resampleAlg='nearest')
+    ds = None
+    for aux in (f'{tmp}.aux.xml', ):
+        if osp.exists(aux):
+            os.remove(aux)
+    os.replace(tmp, dst)
+    return 'class.png'
+
+
 def _palette(n, given=None):
     if given is not None and len(given) >= n:
         return [tuple(int(v) for v in c[:3]) for c in given[:n]]
@@ -508,13 +533,15 @@ class SceneInferencer:
         stats['unique_windows'] = len(stats.pop('_seen'))
         stats['skipped_nodata'] = len(stats.pop('_skipped'))
         files = self._assemble(out_dir, work, plan, grid)
+        quicklook = _write_quicklook(out_dir, files)
         elapsed = time.time() - t0
         manifest = dict(
             config=self.config_name, checkpoint=self.checkpoint,
             checkpoint_sha256=sha256_file(self.checkpoint) if self.checkpoint else None,
             reference=ref, crs=grid.crs, geotransform=list(grid.geotransform),
             width=grid.width, height=grid.height, settings=self.settings,
-            task=self.runner.task.name, classes=self.runner.classes, files=files)
+            task=self.runner.task.name, classes=self.runner.classes, files=files,
+            quicklook=quicklook)
         _atomic_json(manifest, osp.join(out_dir, 'manifest.json'))
         summary = dict(stats, blocks=len(plan['blocks']), seconds=round(elapsed, 2),
                        windows_per_s=round(stats['windows'] / max(elapsed, 1e-9), 3),

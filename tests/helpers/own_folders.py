@@ -55,16 +55,30 @@ def _s1_expected(e31, n31, origin, t):
     return (e31 - origin[0]) / 10.0 + 100 * t, (origin[1] - n31) / 10.0 + 100 * t
 
 
-def write_folders(root, drop_band=None):
+def _realistic_s2(t, region_index):
+    """(4, 64, 64) uint16 L2A digital numbers whose level follows the class."""
+    y, x = np.mgrid[:SIZE, :SIZE]
+    cls = _label(region_index).astype(np.int64)
+    return np.stack([
+        200 + 600 * cls + 150 * b + 40 * t + (y * 7 + x * 13) % 200 for b in range(4)
+    ]).astype(np.uint16)
+
+
+def write_folders(root, drop_band=None, realistic=False):
     """S2 L2A series (EPSG:32632, archive names, two tiles), S1 GRD series in
-    EPSG:32631, per-band HR files (2.5 m) and label rasters."""
+    EPSG:32631, per-band HR files (2.5 m) and label rasters.
+
+    The values encode date, band, region and pixel (so that reads can be checked);
+    ``realistic=True`` writes values in the sensors' ranges instead (S2 digital
+    numbers 200-3200 with the class of the label raster in them, S1 linear
+    backscatter 0.005-0.3), for runs that normalise and train."""
     for sub in ('s2', 's1', 'hr', 'labels'):
         (root / sub).mkdir(parents=True, exist_ok=True)
     for r, (tile, origin) in enumerate(REGIONS.items()):
         for t, d in enumerate(S2_DATES):
             write_geotiff(
                 root / 's2' / S2_NAME.format(d=d, tile=tile),
-                _s2_values(t, r),
+                _realistic_s2(t, r) if realistic else _s2_values(t, r),
                 origin,
                 10.0,
                 32632,
@@ -83,6 +97,8 @@ def write_folders(root, drop_band=None):
     for t, d in enumerate(S1_DATES):
         e31, n31 = origin[0] + (x + 0.5) * 20, origin[1] - (y + 0.5) * 20
         vv, vh = _s1_expected(e31, n31, origin, t)
+        if realistic:
+            vv, vh = 0.02 + (vv % 300) / 1200.0, 0.005 + (vh % 300) / 4000.0
         write_geotiff(
             root / 's1' / S1_NAME.format(d=d),
             np.stack([vv, vh]).astype(np.float32),

@@ -26,7 +26,7 @@ class PretrainedMismatchError(CheckpointMismatchError):
     """The checkpoint does not fit the module."""
 
 
-def _select(state_dict, prefix):
+def select_prefix(state_dict, prefix):
     """Keys under ``prefix.`` with the prefix removed; all keys when none has it."""
     if not prefix:
         return dict(state_dict)
@@ -72,7 +72,7 @@ def load_pretrained(module,
         ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
     else:
         where, ckpt = source or 'the given checkpoint', checkpoint
-    state = _select(unwrap_state_dict(ckpt), prefix)
+    state = select_prefix(unwrap_state_dict(ckpt), prefix)
     ignored = [k for k in state if k in set(ignore_keys)]
     for k in ignored:
         state.pop(k)

@@ -35,7 +35,8 @@ from torch.profiler import record_function
 from eofm.registry import MODELS
 from eofm.structures import zero_invalid_pixels
 from eofm.structures.batch_schema import LONLAT, date_mask_key, doy_key, present_key
-from ..common.pretrained import load_pretrained, pretrained_init_cfg
+from ..common.pretrained import (load_pretrained, pretrained_init_cfg, select_prefix,
+                                 unwrap_state_dict)
 from .outputs import SkySenseOutputs
 from .vit import DATE_TABLE_KEYS
 
@@ -246,6 +247,11 @@ class SkySense(BaseModule):
             from mmengine.runner import CheckpointLoader
             checkpoint = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
         band_converts = self._band_contract_converts(checkpoint, str(pretrained[0]))
+        # a backbone without the geo-context takes the rest of one pretrained with it
+        # (its prototype bank is a pretraining product, logged as skipped)
+        ignore = () if hasattr(self, 'geo_context') else tuple(
+            k for k in select_prefix(unwrap_state_dict(checkpoint), pretrained[1] or
+                                     'backbone') if k.startswith('geo_context.'))
 
         def convert(state):
             state = _release_layout_date_table(state)
@@ -258,6 +264,7 @@ class SkySense(BaseModule):
             checkpoint,
             pretrained[1] or 'backbone',
             allow_missing=(r'geo_context\.', r'.*\.relative_', r'hr\.norm[0-2]\.'),
+            ignore_keys=ignore,
             convert=convert,
             source=str(pretrained[0]))
         self._freeze()
