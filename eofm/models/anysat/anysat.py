@@ -65,7 +65,8 @@ from ..common.rpe_blocks import CrossRPEBlock, RPEBlock
 from ..common.irpe import check_query_heads
 from ..common.patchify import gather_patches, pixels_per_patch
 from ..common.pos_embed import get_2d_sincos_pos_embed_with_scale
-from ..common.pretrained import load_pretrained, pretrained_init_cfg, unwrap_state_dict
+from ..common.pretrained import (chain_converts, load_pretrained, modality_band_converts,
+                                 pretrained_init_cfg, unwrap_state_dict)
 from .projectors import (ImagePatchProjector, TimeSeriesProjector,
                          subpatch_raster_index)
 from .spatial_transformer import AnySatSpatialTransformer
@@ -75,22 +76,31 @@ __all__ = ['AnySat', 'ANYSAT_MODALITIES']
 # The 11 modalities of the release (the reference's
 # ``configs/model/network/encoder/Any_Base_multi.yaml``): bands, ground sampling
 # distance (m / pixel) and, for images, the sub-patch side in pixels; for time series
-# the date-encoding period, L-TAE dropout and input GroupNorm.
+# the date-encoding period, L-TAE dropout and input GroupNorm. ``bands``: the band
+# order of the benchmark files each modality of the release was trained on, as
+# eofm's loaders read them (assumed from the datasets, the release does not name
+# them): TreeSatAI's aerial tiles (NIR, G, B, R), FLAIR's aerial patches with the
+# elevation, PASTIS-HD's SPOT 6 RGB, the ten 10 / 20 m Sentinel-2 bands of
+# TreeSatAI-TS and PASTIS, PASTIS-R's Sentinel-1 (VV, VH, VV / VH).
 ANYSAT_MODALITIES = {
     'aerial':
-    dict(kind='image', in_channels=4, gsd=0.2, patch_px=10),
+    dict(kind='image', in_channels=4, gsd=0.2, patch_px=10,
+         bands=('NIR', 'G', 'B', 'R')),
     'aerial-flair':
-    dict(kind='image', in_channels=5, gsd=0.2, patch_px=10),
+    dict(kind='image', in_channels=5, gsd=0.2, patch_px=10,
+         bands=('R', 'G', 'B', 'NIR', 'DEM')),
     'spot':
-    dict(kind='image', in_channels=3, gsd=1.0, patch_px=10),
+    dict(kind='image', in_channels=3, gsd=1.0, patch_px=10, bands=('R', 'G', 'B')),
     'naip':
     dict(kind='image', in_channels=4, gsd=1.25, patch_px=8),
     's2':
-    dict(kind='series', in_channels=10, gsd=10, T=367, dropout=0.0, in_norm=True),
+    dict(kind='series', in_channels=10, gsd=10, T=367, dropout=0.0, in_norm=True,
+         bands=('B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B11', 'B12')),
     's1-asc':
-    dict(kind='series', in_channels=2, gsd=10, T=367, dropout=0.2),
+    dict(kind='series', in_channels=2, gsd=10, T=367, dropout=0.2, bands=('VV', 'VH')),
     's1':
-    dict(kind='series', in_channels=3, gsd=10, T=367, dropout=0.2),
+    dict(kind='series', in_channels=3, gsd=10, T=367, dropout=0.2,
+         bands=('VV', 'VH', 'VV/VH')),
     'alos':
     dict(kind='series', in_channels=3, gsd=30, T=367, dropout=0.2),
     'l7':
@@ -142,6 +152,17 @@ class AnySat(BaseModule):
             the cross block.
         drop_rate, attn_drop_rate, drop_path_rate (float): Regularisation of the
             combiner; ``spatial_drop_path_rate`` that of the spatial transformer.
+        bands (dict, optional): Modality -> the data's band names (the band contract,
+            :mod:`eofm.structures.bands`): the projector is built for them and, when
+            weights are loaded, its input kernels are taken from the trained bands
+            by name (reordered; a missing band is an error unless ``band_policy``
+            says ``missing='mean' | 'zero' | 'drop-and-adapt'``; bands the weights
+            never saw need ``extra='new' | 'copy:<band>'``).
+        trained_bands (dict, optional): Modality -> the weights' band names, where
+            the checkpoint's data contract does not record them; defaults: the
+            ``bands`` of :data:`ANYSAT_MODALITIES`.
+        band_policy (dict, optional): ``dict(missing=..., extra=...)`` for every
+            modality, or modality -> such a dict.
         init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...,
             prefix=None)`` loads a file in the release layout (``AnySat.pth``) or
             an eofm checkpoint (``prefix='backbone'``); projectors of modalities not
@@ -199,6 +220,9 @@ class AnySat(BaseModule):
                  attn_drop_rate: float = 0.0,
                  drop_path_rate: float = 0.0,
                  spatial_drop_path_rate: float = 0.0,
+                 bands: Optional[dict] = None,
+                 trained_bands: Optional[dict] = None,
+                 band_policy: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         cfg = self._arch(arch)
@@ -213,6 +237,19 @@ class AnySat(BaseModule):
             raise ValueError('AnySat: embed_dim must be a multiple of 32 (16 L-TAE '
                              f'heads, GroupNorm(4) of width D/8), got {d}')
         self.specs = self._modality_specs(modalities)
+        self.bands = {m: tuple(b) for m, b in (bands or {}).items()}
+        unknown = sorted(set(self.bands) - set(self.specs))
+        if unknown:
+            raise ValueError(f'AnySat: bands given for {unknown}, which are not built '
+                             f'modalities ({sorted(self.specs)})')
+        for m, b in self.bands.items():  # the projector takes the data's bands
+            self.specs[m]['in_channels'] = len(b)
+        self.trained_bands = {
+            m: tuple(b) for m, b in dict(
+                {m: s['bands'] for m, s in ANYSAT_MODALITIES.items() if 'bands' in s},
+                **(trained_bands or {})).items()
+        }
+        self.band_policy = dict(band_policy or {})
         if dense_modality is not None:
             patch_level = sorted(m for m, spec in self.specs.items()
                                  if not spec.get('tile_level'))
@@ -362,12 +399,22 @@ class AnySat(BaseModule):
                 f'AnySat: no projector for {new} in the checkpoint; they keep their '
                 'initialisation (trained from scratch)',
                 logger='current')
+        layers = {
+            m: (f'projector_{m}.patch_embed.weight' if s['kind'] == 'image' else
+                f'projector_{m}.patch_embed.inconv.0.weight', 1)
+            for m, s in self.specs.items()
+        }
+        converts = modality_band_converts(
+            'AnySat', layers, {m: b for m, b in self.bands.items() if m not in new},
+            self.trained_bands, self.band_policy, ckpt, str(pretrained[0]))
         load_pretrained(
             self,
             ckpt,
             prefix,
             ignore_keys=skipped,
-            allow_missing=[rf'projector_{re.escape(m)}\.' for m in new])
+            allow_missing=[rf'projector_{re.escape(m)}\.' for m in new],
+            convert=chain_converts(*converts),
+            source=str(pretrained[0]))
 
     # ------------------------------------------------------------------ forward
     def adapt_batch(self, batch):

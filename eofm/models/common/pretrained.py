@@ -101,6 +101,51 @@ def load_pretrained(module,
     return dict(missing=allowed, ignored=ignored)
 
 
+def modality_band_converts(owner, layers, bands, trained_bands, band_policy,
+                           checkpoint, source):
+    """Band-contract converts of the per-modality input layers of a multi-modal
+    encoder (AnySat, OmniSat) for the modalities whose ``bands`` are given.
+
+    Args:
+        owner (str): The encoder's name, in messages.
+        layers (dict): Modality -> (input-layer weight key, channels per band).
+        bands (dict): Modality -> the data's band names.
+        trained_bands (dict): Modality -> the weights' band names, used when the
+            checkpoint's data contract does not record them.
+        band_policy (dict): ``dict(missing=..., extra=...)`` for all modalities, or
+            modality -> such a dict.
+        checkpoint (dict): The loaded checkpoint (its ``meta`` may hold the contract).
+        source (str): The checkpoint's name, in messages.
+    """
+    from eofm.utils.checkpoint import data_contract_of
+    contract = data_contract_of(checkpoint)
+    policy = dict(band_policy or {})
+    out = []
+    for m, given in (bands or {}).items():
+        trained = (contract.get(m) or {}).get('bands') or (trained_bands or {}).get(m)
+        if not trained:
+            raise ValueError(f'{owner}: bands.{m} given but the bands of the weights in '
+                             f'{source} are unknown: set trained_bands.{m}')
+        key, group = layers[m]
+        per_modality = any(isinstance(v, dict) for v in policy.values())
+        p = policy.get(m, {}) if per_modality else policy
+        out.append(band_contract_convert(f'{owner}.{m}', key, tuple(trained),
+                                         tuple(given), p, source=source, group=group))
+    return out
+
+
+def chain_converts(*converts):
+    """One ``convert`` applying ``converts`` (None entries skipped) in order."""
+    fns = [c for c in converts if c is not None]
+
+    def convert(state):
+        for fn in fns:
+            state = fn(state)
+        return state
+
+    return convert
+
+
 def band_contract_args(owner, bands, in_channels, band_policy):
     """An encoder's ``bands`` (a tuple, or None) and ``band_policy`` (a dict),
     checked: ``bands`` names each of the ``in_channels`` input channels."""
@@ -111,11 +156,13 @@ def band_contract_args(owner, bands, in_channels, band_policy):
 
 
 def band_contract_convert(module_name, weight_key, trained, given, policy=None,
-                          stats=None, source=''):
+                          stats=None, source='', group=1):
     """A ``convert`` for :func:`load_pretrained` that adapts the input layer
     ``weight_key`` (and its ``.bias``) from ``trained`` to ``given`` bands by name
     (:func:`eofm.structures.bands.adapt_input_kernel`; ``policy`` holds ``missing``
-    and ``extra``) and logs what it did once."""
+    and ``extra``) and logs what it did once. ``group``: input channels per band,
+    band-major (OmniSat's series projectors take each band's ``k x k`` pixels of a
+    patch as channels)."""
     from eofm.structures.bands import adapt_input_kernel
     policy = dict(policy or {})
     unknown = set(policy) - {'missing', 'extra'}
@@ -128,10 +175,15 @@ def band_contract_convert(module_name, weight_key, trained, given, policy=None,
         if weight_key not in state:
             return state
         state = dict(state)
+        w0 = state[weight_key]
+        if group > 1:  # (D, C * g) -> (D, C, g): one kernel slice per band
+            w0 = w0.reshape(w0.shape[0], -1, group, *w0.shape[2:])
         w, b, msg = adapt_input_kernel(
-            state[weight_key], state.get(bias_key), trained, given,
+            w0, state.get(bias_key), trained, given,
             policy.get('missing', 'error'), policy.get('extra', 'error'), stats,
             where=f'{module_name} ({source})' if source else module_name)
+        if group > 1:
+            w = w.reshape(w.shape[0], -1, *w.shape[3:]).contiguous()
         state[weight_key] = w
         if b is not None:
             state[bias_key] = b

@@ -38,7 +38,7 @@ A preset may carry ``modality_cfgs`` (dataset defaults of the modality specs); t
 ``modality_cfgs`` argument overrides them.
 """
 import copy
-from typing import Dict, Mapping, Optional
+from typing import Dict, Mapping, Optional, Sequence
 
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
@@ -46,7 +46,8 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from eofm.registry import MODELS
 from eofm.structures.batch_schema import date_mask_key, dates_key, doy_key
 from ..common.ltae import LTAE
-from ..common.pretrained import load_pretrained, pretrained_init_cfg, unwrap_state_dict
+from ..common.pretrained import (chain_converts, load_pretrained, modality_band_converts,
+                                 pretrained_init_cfg, unwrap_state_dict)
 from ..common.patchify import patchify_aligned
 from .aerial import OmniSatAerialProjector
 from .combiner import OmniSatCombiner
@@ -59,19 +60,28 @@ __all__ = ['OmniSat', 'OMNISAT_MODALITIES', 'convert_omnisat_reference_state_dic
 #: VV and VH, dropping the third channel of the TreeSatAI-TS S1 files); ``T`` (series,
 #: default 367): period of the L-TAE date encoding and rows of the decoder's date
 #: table.
+#: ``bands``: the band order of the benchmark files the reference trained each
+#: modality on, as eofm's loaders read them (assumed from the datasets: TreeSatAI's
+#: aerial NIR, G, B, R; PASTIS-HD's SPOT RGB; the ten 10 / 20 m Sentinel-2 bands;
+#: Sentinel-1 VV, VH), the trained bands of the band contract.
+_S1 = ('VV', 'VH')
 OMNISAT_MODALITIES = {
     'aerial':
-    dict(kind='image', in_channels=4, gsd=0.2),
+    dict(kind='image', in_channels=4, gsd=0.2, bands=('NIR', 'G', 'B', 'R')),
     'spot':
-    dict(kind='image', in_channels=3, gsd=1.0),
+    dict(kind='image', in_channels=3, gsd=1.0, bands=('R', 'G', 'B')),
     's2':
-    dict(kind='series', in_channels=10, gsd=10.0, in_norm=True),
+    dict(kind='series', in_channels=10, gsd=10.0, in_norm=True,
+         bands=('B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B11', 'B12')),
     's1_asc':
-    dict(kind='series', in_channels=2, gsd=10.0, in_norm=False, accept_channels=(2, 3)),
+    dict(kind='series', in_channels=2, gsd=10.0, in_norm=False, accept_channels=(2, 3),
+         bands=_S1),
     's1_des':
-    dict(kind='series', in_channels=2, gsd=10.0, in_norm=False, accept_channels=(2, 3)),
+    dict(kind='series', in_channels=2, gsd=10.0, in_norm=False, accept_channels=(2, 3),
+         bands=_S1),
     's1':
-    dict(kind='series', in_channels=2, gsd=10.0, in_norm=False, accept_channels=(2, 3)),
+    dict(kind='series', in_channels=2, gsd=10.0, in_norm=False, accept_channels=(2, 3),
+         bands=_S1),
 }
 
 
@@ -126,6 +136,13 @@ class OmniSat(OmniSatCombiner):
             ``'per_modality'``, see :class:`OmniSatCombiner`.
         drop_rate, attn_drop_rate, drop_path_rate (float): 0.2 each (reference).
         ltae_dropout (float): Dropout of the L-TAE MLPs. Default 0.2.
+        bands (dict, optional): Modality -> the data's band names (the band contract,
+            :mod:`eofm.structures.bands`): the projector is built for them and its
+            input kernels are taken from the trained bands (the modality spec's
+            ``bands``, or the checkpoint's data contract) by name when weights load.
+        band_policy (dict, optional): ``dict(missing=..., extra=...)`` for every
+            modality, or modality -> such a dict (a missing band is an error
+            without one).
         out_type (str): ``'tuple'``: ``forward`` returns ``(patch_tokens (B, N, d),
             tile_token (B, d))``; ``'featmap'``: a 1-tuple with the patch tokens as a
             (B, d, gh, gw) map (for dense heads).
@@ -167,7 +184,8 @@ class OmniSat(OmniSatCombiner):
             mlp_ratio=4.0,
             patch_size=10.0,
             tile_size=100.0,
-            modality_cfgs=dict(aerial=dict(in_channels=5))),
+            modality_cfgs=dict(aerial=dict(in_channels=5,
+                                           bands=('R', 'G', 'B', 'NIR', 'DEM')))),
     }
 
     def __init__(self,
@@ -180,6 +198,8 @@ class OmniSat(OmniSatCombiner):
                  drop_path_rate: float = 0.2,
                  ltae_dropout: float = 0.2,
                  out_type: str = 'tuple',
+                 bands: Optional[Dict[str, Sequence[str]]] = None,
+                 band_policy: Optional[dict] = None,
                  init_cfg=None):
         if isinstance(arch, str):
             if arch not in self.arch_zoo:
@@ -209,6 +229,15 @@ class OmniSat(OmniSatCombiner):
                     f"kind ('image' or 'series'), in_channels and gsd; known: "
                     f'{list(OMNISAT_MODALITIES)}')
             specs[m] = spec
+        given = {m: tuple(b) for m, b in (bands or {}).items()}
+        unknown = sorted(set(given) - set(specs))
+        if unknown:
+            raise ValueError(f'OmniSat: bands given for {unknown}, which are not among '
+                             f'the modalities {list(modalities)}')
+        trained = {m: tuple(s['bands']) for m, s in specs.items() if s.get('bands')}
+        for m, b in given.items():  # the projector takes the data's bands
+            specs[m]['in_channels'] = len(b)
+            specs[m].pop('accept_channels', None)
         patch, tile = float(arch['patch_size']), float(arch['tile_size'])
         ratio = tile / patch
         if ratio < 1 or abs(ratio - round(ratio)) > 1e-6:
@@ -229,6 +258,8 @@ class OmniSat(OmniSatCombiner):
             grid=grid,
             init_cfg=init_cfg)
         self.modalities, self.specs = modalities, specs
+        self.bands, self.trained_bands = given, trained
+        self.band_policy = dict(band_policy or {})
         self.patch_size, self.tile_size, self.out_type = patch, tile, out_type
         d = arch['embed_dim']
         for m, spec in specs.items():
@@ -284,10 +315,19 @@ class OmniSat(OmniSatCombiner):
         if prefix is None and not own & set(state):
             prefix = next((p for p in self.CHECKPOINT_PREFIXES
                            if any(k.startswith(p) for k in state)), None)
+        layers = {
+            m: (f'projector_{m}.proj.0.weight', 1) if s['kind'] == 'image' else
+            (f'projector_{m}.inconv.0.weight', s['patch_px']**2)
+            for m, s in self.specs.items()
+        }
+        converts = modality_band_converts('OmniSat', layers, self.bands,
+                                          self.trained_bands, self.band_policy, ckpt,
+                                          where)
         load_pretrained(
             self,
             state,
             prefix,
+            convert=chain_converts(*converts),
             source=where,
             hint=('  Is it an OmniSat checkpoint of this preset and these modalities '
                   f'({list(self.modalities)})? Set init_cfg.prefix to the keys\' '
