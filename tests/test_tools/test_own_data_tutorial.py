@@ -13,6 +13,8 @@ from tests.helpers.own_folders import LABELS, MODALITIES, write_folders
 
 CONFIG = 'configs/skysense/skysense-tiny_fcn_1xb4-40it_own-data-s2s1hr-320m.py'
 PRETRAIN = 'configs/skysense/skysense-pretrain_tiny_2xb4-150it_eofm-sample-192px.py'
+ANYSAT = 'configs/anysat/anysat_sublinear_1xb4-40it_own-data-s2s1hr-p20m.py'
+ANYSAT_PRETRAIN = 'configs/anysat/anysat-jepa_tiny_1xb4-100it_eofm-sample-160m.py'
 
 
 def _run(python_exe, repo_root, cli_env, *args):
@@ -96,3 +98,17 @@ def test_the_own_data_tutorial_end_to_end(tmp_path, python_exe, repo_root, cli_e
     assert (ds.RasterXSize, ds.RasterYSize) == (64, 64)
     cls = ds.ReadAsArray()
     assert set(np.unique(cls)) <= {0, 1, 2, 3}
+    # 8. AnySat on the same data, from its JEPA pretraining on the sample data
+    apre = str(tmp_path / 'anysat_demo')
+    _run(python_exe, repo_root, cli_env, 'tools/train.py', ANYSAT_PRETRAIN, '--work-dir',
+         apre, '--cfg-options', f'data_root={sample}/', 'train_cfg.max_iters=2',
+         'default_hooks.checkpoint.interval=2')
+    aft = str(tmp_path / 'anysat_ft')
+    log = _run(python_exe, repo_root, cli_env, 'tools/train.py', ANYSAT, '--work-dir',
+               aft, '--cfg-options', f'data_root={data}/',
+               f"model.backbone.init_cfg.checkpoint={osp.join(apre, 'iter_2.pth')}")
+    assert "AnySat.s2 (" in log and "missing ['NIR']: mean" in log
+    log = _run(python_exe, repo_root, cli_env, 'tools/test.py', ANYSAT,
+               osp.join(aft, 'iter_40.pth'), '--work-dir', str(tmp_path / 'anysat_test'),
+               '--cfg-options', f'data_root={data}/')
+    assert 'mIoU' in log
