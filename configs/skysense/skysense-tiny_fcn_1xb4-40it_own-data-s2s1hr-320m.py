@@ -27,7 +27,6 @@ pretrained = 'work_dirs/demo/iter_150.pth'
 classes = ('class 0', 'class 1', 'class 2', 'class 3')
 s2_bands = ['B2', 'B3', 'B4', 'B8']
 hr_bands = ['R', 'G', 'B']
-tile_px = 32  # Sentinel-2 pixels per sample side
 num_dates = dict(s2=3, s1=2)
 
 # HR read at 1.25 m (8 x finer than Sentinel-2's 10 m, as in the pretraining), S1 at

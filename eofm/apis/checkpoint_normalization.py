@@ -14,7 +14,9 @@ differ).
 
 from mmengine.logging import print_log
 
-__all__ = ['config_checkpoints', 'read_data_contract', 'apply_checkpoint_normalization']
+from eofm.utils.checkpoint import data_contract_of
+
+__all__ = ['config_checkpoints', 'apply_checkpoint_normalization']
 
 
 def config_checkpoints(cfg):
@@ -33,13 +35,6 @@ def config_checkpoints(cfg):
                     item.get('checkpoint'):
                 out.append((where, item['checkpoint']))
     return out
-
-
-def read_data_contract(path):
-    """The data contract a checkpoint records ({} when it has none or is not a local
-    file; a broken file is left for the checkpoint loader to report)."""
-    from eofm.utils.checkpoint import data_contract_of
-    return data_contract_of(path) if isinstance(path, str) else {}
 
 
 def _reorder(stats, trained, given):
@@ -76,7 +71,7 @@ def apply_checkpoint_normalization(cfg, checkpoint=None):
     contract, source = {}, None
     found = [('checkpoint', checkpoint)] if checkpoint else config_checkpoints(cfg)
     for where, path in found:
-        contract = {m: c for m, c in read_data_contract(path).items()
+        contract = {m: c for m, c in data_contract_of(path).items()
                     if isinstance(c, dict) and 'mean' in c and 'std' in c}
         if contract:
             source = f'{path} ({where})'

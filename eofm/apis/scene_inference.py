@@ -176,9 +176,8 @@ def _write_quicklook(out_dir, files, max_side=1024):
                         height=max(1, int(round(info.height * f))),
                         resampleAlg='nearest')
     ds = None
-    for aux in (f'{tmp}.aux.xml', ):
-        if osp.exists(aux):
-            os.remove(aux)
+    if osp.exists(f'{tmp}.aux.xml'):  # GDAL's side file of the temporary name
+        os.remove(f'{tmp}.aux.xml')
     os.replace(tmp, dst)
     return 'class.png'
 
@@ -883,7 +882,7 @@ def _warp_if_needed(name, desc, ref_info, grid, work, resample):
             digest = hashlib.sha1(osp.abspath(p).encode()).hexdigest()[:12]
             vrt = osp.join(work, f'warp_{name}_{digest}.vrt')
             # the native pixel size, expressed in the reference CRS
-            res = _native_resolution(info, srs, ref_srs)
+            res = native_resolution(info, ref_srs.ExportToWkt())
             pad = 2 * res
             tmp = f'{vrt}.tmp{os.getpid()}.vrt'  # every rank may warp: atomic
             ds = gdal.Warp(tmp, open_raster(osp.abspath(p)), format='VRT',
@@ -913,10 +912,6 @@ def _warp_if_needed(name, desc, ref_info, grid, work, resample):
 
 def _transformed_bounds(info, srs, ref_srs):
     return transform_bounds(info.bounds, srs.ExportToWkt(), ref_srs.ExportToWkt())
-
-
-def _native_resolution(info, srs, ref_srs):
-    return native_resolution(info, ref_srs.ExportToWkt())
 
 
 def _reference_validity(sample, refs, size):

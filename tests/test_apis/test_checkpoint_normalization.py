@@ -6,10 +6,11 @@ import torch
 from mmengine.config import Config
 
 from eofm.apis import apply_checkpoint_normalization
-from eofm.apis.checkpoint_normalization import config_checkpoints, read_data_contract
+from eofm.apis.checkpoint_normalization import config_checkpoints
 from eofm.datasets.normalization import NormalizationFileError, resolve_normalize
 from eofm.engine.hooks.data_contract_hook import CONTRACT_KEY
 from eofm.models.common import MultiModalDataPreprocessor
+from eofm.utils.checkpoint import data_contract_of
 
 
 def _checkpoint(path, contract):
@@ -68,7 +69,7 @@ def test_no_contract_changes_nothing(tmp_path):
     torch.save(dict(state_dict={}), plain)
     cfg = _cfg(['B2'], dict(s2=dict(mean=[1], std=[1])))
     cfg.load_from = str(plain)
-    assert read_data_contract(str(plain)) == {}
+    assert data_contract_of(str(plain)) == {}
     assert apply_checkpoint_normalization(cfg) == {}
     cfg.load_from = str(tmp_path / 'missing.pth')  # the loader reports it later
     assert apply_checkpoint_normalization(cfg) == {}

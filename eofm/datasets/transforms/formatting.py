@@ -14,10 +14,16 @@ _LABEL_MAPS = ('gt_seg_map', 'gt_change_map', 'gt_instance_map')
 
 
 def _tensor(arr, dtype=None):
-    """A tensor of ``arr`` that owns C-ordered memory: numpy keeps the negative
-    stride of a flipped 1-pixel axis in a "contiguous" view, which torch refuses."""
-    t = torch.from_numpy(np.array(arr, order='C', copy=True)) if isinstance(
-        arr, np.ndarray) else torch.as_tensor(arr)
+    """A tensor of ``arr``, copied only when it is not C-contiguous or has a
+    negative stride (numpy keeps the stride of a flipped 1-pixel axis in a
+    "contiguous" view, which torch refuses)."""
+    if isinstance(arr, np.ndarray):
+        arr = np.ascontiguousarray(arr)
+        if any(s < 0 for s in arr.strides):
+            arr = arr.copy()
+        t = torch.from_numpy(arr)
+    else:
+        t = torch.as_tensor(arr)
     return t if dtype is None else t.to(dtype)
 
 

@@ -160,7 +160,7 @@ class AnySat(BaseModule):
             never saw need ``extra='new' | 'copy:<band>'``).
         trained_bands (dict, optional): Modality -> the weights' band names, where
             the checkpoint's data contract does not record them; defaults: the
-            ``bands`` of :data:`ANYSAT_MODALITIES`.
+            ``bands`` of the modality specs (:data:`ANYSAT_MODALITIES`).
         band_policy (dict, optional): ``dict(missing=..., extra=...)`` for every
             modality, or modality -> such a dict.
         init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...,
@@ -242,13 +242,13 @@ class AnySat(BaseModule):
         if unknown:
             raise ValueError(f'AnySat: bands given for {unknown}, which are not built '
                              f'modalities ({sorted(self.specs)})')
-        for m, b in self.bands.items():  # the projector takes the data's bands
-            self.specs[m]['in_channels'] = len(b)
         self.trained_bands = {
             m: tuple(b) for m, b in dict(
-                {m: s['bands'] for m, s in ANYSAT_MODALITIES.items() if 'bands' in s},
+                {m: s['bands'] for m, s in self.specs.items() if 'bands' in s},
                 **(trained_bands or {})).items()
         }
+        for m, b in self.bands.items():  # the projector takes the data's bands
+            self.specs[m]['in_channels'] = len(b)
         self.band_policy = dict(band_policy or {})
         if dense_modality is not None:
             patch_level = sorted(m for m, spec in self.specs.items()

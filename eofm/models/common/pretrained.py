@@ -102,7 +102,7 @@ def load_pretrained(module,
 
 
 def modality_band_converts(owner, layers, bands, trained_bands, band_policy,
-                           checkpoint, source):
+                           checkpoint, source, trained_hint='trained_bands.{m}'):
     """Band-contract converts of the per-modality input layers of a multi-modal
     encoder (AnySat, OmniSat) for the modalities whose ``bands`` are given.
 
@@ -116,6 +116,8 @@ def modality_band_converts(owner, layers, bands, trained_bands, band_policy,
             modality -> such a dict.
         checkpoint (dict): The loaded checkpoint (its ``meta`` may hold the contract).
         source (str): The checkpoint's name, in messages.
+        trained_hint (str): The setting that names the trained bands (``{m}``: the
+            modality), quoted when they are unknown.
     """
     from eofm.utils.checkpoint import data_contract_of
     contract = data_contract_of(checkpoint)
@@ -124,8 +126,8 @@ def modality_band_converts(owner, layers, bands, trained_bands, band_policy,
     for m, given in (bands or {}).items():
         trained = (contract.get(m) or {}).get('bands') or (trained_bands or {}).get(m)
         if not trained:
-            raise ValueError(f'{owner}: bands.{m} given but the bands of the weights in '
-                             f'{source} are unknown: set trained_bands.{m}')
+            raise ValueError(f'{owner}: {m} bands given but the bands of the weights in '
+                             f'{source} are unknown: set {trained_hint.format(m=m)}')
         key, group = layers[m]
         per_modality = any(isinstance(v, dict) for v in policy.values())
         p = policy.get(m, {}) if per_modality else policy

@@ -35,8 +35,8 @@ from torch.profiler import record_function
 from eofm.registry import MODELS
 from eofm.structures import zero_invalid_pixels
 from eofm.structures.batch_schema import LONLAT, date_mask_key, doy_key, present_key
-from ..common.pretrained import (load_pretrained, pretrained_init_cfg, select_prefix,
-                                 unwrap_state_dict)
+from ..common.pretrained import (chain_converts, load_pretrained, modality_band_converts,
+                                 pretrained_init_cfg, select_prefix, unwrap_state_dict)
 from .outputs import SkySenseOutputs
 from .vit import DATE_TABLE_KEYS
 
@@ -253,19 +253,13 @@ class SkySense(BaseModule):
             k for k in select_prefix(unwrap_state_dict(checkpoint), pretrained[1] or
                                      'backbone') if k.startswith('geo_context.'))
 
-        def convert(state):
-            state = _release_layout_date_table(state)
-            for fn in band_converts:
-                state = fn(state)
-            return state
-
         load_pretrained(
             self,
             checkpoint,
             pretrained[1] or 'backbone',
             allow_missing=(r'geo_context\.', r'.*\.relative_', r'hr\.norm[0-2]\.'),
             ignore_keys=ignore,
-            convert=convert,
+            convert=chain_converts(_release_layout_date_table, *band_converts),
             source=str(pretrained[0]))
         self._freeze()
 
@@ -274,25 +268,14 @@ class SkySense(BaseModule):
         whole-backbone checkpoint: the trained bands are those the checkpoint's data
         contract records for the modality (eofm checkpoints), else the encoder's
         ``trained_bands``."""
-        from eofm.utils.checkpoint import data_contract_of
-
-        from ..common.pretrained import band_contract_convert
-        contract = data_contract_of(checkpoint)
-        out = []
-        for m in self.modalities:
-            enc = getattr(self, m)
-            if getattr(enc, 'bands', None) is None:
-                continue
-            trained = (contract.get(m) or {}).get('bands') or enc.trained_bands
-            if trained is None:
-                raise ValueError(f'SkySense: {m}.bands given but the bands of the '
-                                 f'weights in {source} are unknown: set '
-                                 f'{m}=dict(trained_bands=[...])')
-            out.append(band_contract_convert(f'SkySense.{m}',
-                                             f'{m}.patch_embed.projection.weight',
-                                             tuple(trained), enc.bands, enc.band_policy,
-                                             source=source))
-        return out
+        encs = {m: getattr(self, m) for m in self.modalities
+                if getattr(getattr(self, m), 'bands', None) is not None}
+        return modality_band_converts(
+            'SkySense', {m: (f'{m}.patch_embed.projection.weight', 1) for m in encs},
+            {m: e.bands for m, e in encs.items()},
+            {m: e.trained_bands for m, e in encs.items()},
+            {m: e.band_policy for m, e in encs.items()}, checkpoint, source,
+            trained_hint='{m}=dict(trained_bands=[...])')
 
     def _load_release_date_table(self):
         """With the release's Sentinel-2 file as the S2 encoder's ``init_cfg``, give
