@@ -29,9 +29,10 @@ cosine-squared window (``blend='cosine'``; ``'none'`` keeps, for each pixel, the
 window whose centre is nearest) and normalised by the summed weights, so windows at
 the scene border are not darkened. The scene is processed in blocks of windows: a
 block's accumulators are the only per-pixel arrays in memory, and a finished block
-is saved (atomically) in the work folder with a journal entry, so a killed run
-continues with ``resume=True`` where it stopped; processes of a distributed run take
-disjoint blocks. At the end the blocks are assembled into Cloud-Optimized GeoTIFFs
+(the weighted sums of its windows, reaching into the neighbouring blocks where the
+windows do) is saved atomically in the work folder with a journal entry, so a killed
+run continues with ``resume=True`` where it stopped; each window runs once, and
+processes of a distributed run take disjoint blocks. At the end the blocks are assembled into Cloud-Optimized GeoTIFFs
 on the reference grid (CRS, geotransform, nodata, internal tiling, overviews),
 described by ``manifest.json`` (with the ``task``).
 
@@ -103,6 +104,8 @@ GEOMETRY_TRANSFORMS = ('AlignedRandomCrop', 'AlignedCenterCrop', 'AlignedRandomR
 LABEL_TRANSFORMS = ('RemapLabelMap', 'OneHotToSegMap', 'SegMapToMultiLabel',
                     'RGBLabelToIndex')
 WORK = '.work'
+#: Version of the work folder's block files (a resume needs the same).
+BLOCK_LAYOUT = 2
 
 
 # ---------------------------------------------------------------------- tiling
@@ -150,12 +153,6 @@ def blend_weights(h: int, w: int, mode: str = 'cosine', margins=(0, 0, 0, 0)):
 # ---------------------------------------------------------------------- helpers
 def _atomic_json(obj, path):
     atomic_write_bytes(json.dumps(obj, indent=1, sort_keys=True).encode(), path)
-
-
-def _atomic_npz(path, **arrays):
-    tmp = f'{path}.tmp{os.getpid()}.npz'
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
 
 
 def _write_quicklook(out_dir, files, max_side=1024):
@@ -507,8 +504,7 @@ class SceneInferencer:
         done = set(journal['done'])
         mine = [b for b in range(len(plan['blocks'])) if b % world_size == rank]
         todo = [b for b in mine if b not in done]
-        stats = dict(windows=0, skipped_nodata=0, reused=len(mine) - len(todo),
-                     _seen=set(), _skipped=set())
+        stats = dict(windows=0, skipped_nodata=0, reused=len(mine) - len(todo))
         t0 = time.time()
         bar = None
         if self.progress and todo:
@@ -527,10 +523,14 @@ class SceneInferencer:
         if world_size > 1:
             journal['done'] = list(range(len(plan['blocks'])))
             _atomic_json(journal, journal_path)
-        # forward passes (a window next to a block border runs for both blocks when
-        # blending reaches across) and distinct windows
-        stats['unique_windows'] = len(stats.pop('_seen'))
-        stats['skipped_nodata'] = len(stats.pop('_skipped'))
+        # windows run by this call (its throughput) and over the whole scene (each
+        # window runs once, in its block; the blocks of every process and run)
+        counts = [json.load(open(osp.join(work, f'block_{b:05d}.json')))
+                  for b in range(len(plan['blocks']))]
+        stats['windows_this_run'] = stats.pop('windows')
+        stats['skipped_nodata_this_run'] = stats.pop('skipped_nodata')
+        stats['windows'] = sum(c['windows'] for c in counts)
+        stats['skipped_nodata'] = sum(c['skipped_nodata'] for c in counts)
         files = self._assemble(out_dir, work, plan, grid)
         quicklook = _write_quicklook(out_dir, files)
         elapsed = time.time() - t0
@@ -543,13 +543,14 @@ class SceneInferencer:
             quicklook=quicklook)
         _atomic_json(manifest, osp.join(out_dir, 'manifest.json'))
         summary = dict(stats, blocks=len(plan['blocks']), seconds=round(elapsed, 2),
-                       windows_per_s=round(stats['windows'] / max(elapsed, 1e-9), 3),
+                       windows_per_s=round(stats['windows_this_run'] / max(elapsed, 1e-9),
+                                           3),
                        peak_rss_mib=round(_peak_rss_mib(), 1),
                        files=sorted(f['path'] for f in files.values()))
         _atomic_json(summary, osp.join(work, 'summary.json'))
         if self.progress:
-            print(f"scene inference: {stats['unique_windows']} windows run "
-                  f"({stats['windows']} forward passes), "
+            print(f"scene inference: {stats['windows']} windows run "
+                  f"({stats['windows_this_run']} in this call), "
                   f"{stats['skipped_nodata']} skipped (nodata), {stats['reused']} "
                   f"blocks from an earlier run, {summary['windows_per_s']} windows/s, "
                   f"peak RSS {summary['peak_rss_mib']} MiB; wrote "
@@ -570,7 +571,7 @@ class SceneInferencer:
         os.makedirs(osp.join(out_dir, WORK), exist_ok=True)
 
     def _fingerprint(self, modalities, ref, grid):
-        text = json.dumps(dict(modalities=self._described, reference=ref,
+        text = json.dumps(dict(layout=BLOCK_LAYOUT, modalities=self._described, reference=ref,
                                grid=[grid.x_off, grid.y_off, grid.width, grid.height],
                                settings={k: v for k, v in self.settings.items()
                                          if k != 'num_threads'},
@@ -595,6 +596,16 @@ class SceneInferencer:
         return journal
 
     def _plan(self, grid):
+        """Windows, their cores and the blocks.
+
+        Each window belongs to one block (the ``block x block`` windows whose cores
+        tile the block's ``region``) and is run once, there. A block accumulates the
+        weighted outputs of its windows over their whole ``extent`` (the region plus
+        the parts of its windows that reach into the neighbouring blocks) and saves
+        that; a block's final values are the sums of every block whose extent
+        reaches its region (its ``sources``, in block order), so blending across
+        block borders needs no window to run twice.
+        """
         tile, overlap, blk = (self.settings['tile'], self.settings['overlap'],
                               self.settings['block'])
         ys = window_starts(grid.height, tile, overlap)
@@ -606,15 +617,18 @@ class SceneInferencer:
             for j0 in range(0, len(xs), blk):
                 i1, j1 = min(i0 + blk, len(ys)), min(j0 + blk, len(xs))
                 region = (by[i0], by[i1], bx[j0], bx[j1])  # y0, y1, x0, x1
-                if self.settings['blend'] == 'none':
-                    rows, cols = range(i0, i1), range(j0, j1)
-                else:  # every window whose extent reaches the region
-                    rows = [i for i, y in enumerate(ys) if y < region[1] and y + th >
-                            region[0]]
-                    cols = [j for j, x in enumerate(xs) if x < region[3] and x + tw >
-                            region[2]]
-                blocks.append(dict(region=region,
-                                   windows=[(i, j) for i in rows for j in cols]))
+                if self.settings['blend'] == 'none':  # weights only in the cores
+                    extent = region
+                else:
+                    extent = (ys[i0], ys[i1 - 1] + th, xs[j0], xs[j1 - 1] + tw)
+                blocks.append(dict(region=region, extent=extent,
+                                   windows=[(i, j) for i in range(i0, i1)
+                                            for j in range(j0, j1)]))
+        for blk_ in blocks:
+            y0, y1, x0, x1 = blk_['region']
+            blk_['sources'] = [k for k, o in enumerate(blocks)
+                               if o['extent'][0] < y1 and o['extent'][1] > y0
+                               and o['extent'][2] < x1 and o['extent'][3] > x0]
         return dict(ys=ys, xs=xs, th=th, tw=tw, by=by, bx=bx, blocks=blocks)
 
     def _window_weight(self, plan, i, j):
@@ -634,9 +648,10 @@ class SceneInferencer:
         return w
 
     def _run_block(self, b, plan, modalities, ref, grid, work, stats, bar):
-        y0, y1, x0, x1 = plan['blocks'][b]['region']
+        """Run block ``b``'s windows; save their weighted sums over its extent."""
+        y0, y1, x0, x1 = plan['blocks'][b]['extent']
         acc, wsum = None, np.zeros((y1 - y0, x1 - x0), np.float32)
-        pending = []
+        pending, counts = [], dict(windows=0, skipped_nodata=0)
 
         def flush():
             if not pending:
@@ -666,19 +681,47 @@ class SceneInferencer:
             if bar is not None:
                 bar.update()
             if not valid.any():
-                stats['_skipped'].add((i, j))
+                counts['skipped_nodata'] += 1
                 continue
-            stats['windows'] += 1
-            stats['_seen'].add((i, j))
+            counts['windows'] += 1
             pending.append((sample, i, j, valid.astype(np.float32)))
             if len(pending) >= self.batch_size:
                 flush()
         flush()
-        if acc is None:
-            acc = np.zeros((self._channels(), y1 - y0, x1 - x0), np.float32)
-        value = np.where(wsum > 0, acc / np.maximum(wsum, 1e-12), 0.0).astype(np.float32)
-        _atomic_npz(osp.join(work, f'block_{b:05d}.npz'), value=value,
-                    valid=wsum > 0)
+        if acc is None:  # no window ran: no channels (the width may be unknown)
+            acc = np.zeros((0, y1 - y0, x1 - x0), np.float32)
+        # one file per array, so that assembling reads only the slices it needs
+        for name, arr in (('acc', acc), ('wsum', wsum)):
+            path = osp.join(work, f'block_{b:05d}_{name}.npy')
+            tmp = f'{path}.tmp{os.getpid()}.npy'
+            np.save(tmp, arr)
+            os.replace(tmp, path)
+        _atomic_json(counts, osp.join(work, f'block_{b:05d}.json'))
+        for k in counts:
+            stats[k] += counts[k]
+
+    def _block_value(self, work, plan, b, channels):
+        """Block ``b``'s blended values ``(channels, h, w)`` over its region and
+        their validity (pixels some window gave weight to): the weighted sums of
+        its sources, added in block order (the same numbers whichever processes
+        ran them, and after a resume)."""
+        y0, y1, x0, x1 = plan['blocks'][b]['region']
+        acc = np.zeros((channels, y1 - y0, x1 - x0), np.float32)
+        wsum = np.zeros((y1 - y0, x1 - x0), np.float32)
+        for k in plan['blocks'][b]['sources']:
+            ey0, ey1, ex0, ex1 = plan['blocks'][k]['extent']
+            sy0, sy1, sx0, sx1 = max(y0, ey0), min(y1, ey1), max(x0, ex0), min(x1, ex1)
+            src = np.load(osp.join(work, f'block_{k:05d}_acc.npy'), mmap_mode='r')
+            if not src.shape[0]:  # no window ran there
+                continue
+            w = np.load(osp.join(work, f'block_{k:05d}_wsum.npy'), mmap_mode='r')
+            acc[:, sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] += \
+                src[:, sy0 - ey0:sy1 - ey0, sx0 - ex0:sx1 - ex0]
+            wsum[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] += \
+                w[sy0 - ey0:sy1 - ey0, sx0 - ex0:sx1 - ex0]
+        valid = wsum > 0
+        value = np.where(valid, acc / np.maximum(wsum, 1e-12), 0.0).astype(np.float32)
+        return value, valid
 
     def _channels(self):
         return self.runner.task.channels or 1
@@ -688,13 +731,12 @@ class SceneInferencer:
         from osgeo import gdal
         gdal.UseExceptions()
         blocks = plan['blocks']
-        # blocks without a valid pixel hold a 1-channel placeholder (no window ran:
-        # the embedding width is unknown there); the channels come from one that ran
+        # the channels come from a block where windows ran (none: a placeholder)
         channels = 1
         for b in range(len(blocks)):
-            data = np.load(osp.join(work, f'block_{b:05d}.npz'))
-            if data['valid'].any():
-                channels = data['value'].shape[0]
+            shape = np.load(osp.join(work, f'block_{b:05d}_acc.npy'), mmap_mode='r').shape
+            if shape[0]:
+                channels = shape[0]
                 break
         layers = self._layers(channels)
         files = {}
@@ -722,10 +764,7 @@ class SceneInferencer:
                     band.SetMetadataItem(f'CLASS_{c}', str(cname))
             for b, blk in enumerate(blocks):
                 y0, y1, x0, x1 = blk['region']
-                data = np.load(osp.join(work, f'block_{b:05d}.npz'))
-                value, valid = data['value'], data['valid']
-                if not valid.any():
-                    value = np.zeros((channels, ) + valid.shape, np.float32)
+                value, valid = self._block_value(work, plan, b, channels)
                 arr = spec['convert'](value, valid)
                 for k in range(spec['bands']):
                     ds.GetRasterBand(k + 1).WriteArray(arr[k], x0, y0)
@@ -742,20 +781,21 @@ class SceneInferencer:
                                dtype=spec['dtype'], nodata=spec['nodata'],
                                scale=spec.get('scale'))
         if 'embeddings' in layers:
-            files['embeddings']['preview'] = self._preview(out_dir, work, blocks, grid)
+            files['embeddings']['preview'] = self._preview(out_dir, work, plan, grid,
+                                                           channels)
         return files
 
     def _layers(self, channels):
         return self.runner.task.layers(channels, self.settings['outputs'])
 
-    def _preview(self, out_dir, work, blocks, grid, max_side=512):
+    def _preview(self, out_dir, work, plan, grid, channels, max_side=512):
         """An RGB PNG of the first three principal components (fitted on every
         eighth valid pixel of every block)."""
         from PIL import Image
         samples = []
+        blocks = plan['blocks']
         for b in range(len(blocks)):
-            data = np.load(osp.join(work, f'block_{b:05d}.npz'))
-            v, valid = data['value'], data['valid']
+            v, valid = self._block_value(work, plan, b, channels)
             if not valid.any():  # a block without data (placeholder)
                 continue
             pix = v.reshape(v.shape[0], -1)[:, valid.reshape(-1)].T[::8]
@@ -772,17 +812,17 @@ class SceneInferencer:
                        np.uint8)
         for b, blk in enumerate(blocks):
             y0, y1, x0, x1 = blk['region']
-            data = np.load(osp.join(work, f'block_{b:05d}.npz'))
-            if not data['valid'].any():
+            value, valid = self._block_value(work, plan, b, channels)
+            if not valid.any():
                 continue
             ys = np.arange(-(-y0 // step) * step, y1, step)
             xs = np.arange(-(-x0 // step) * step, x1, step)
             if not len(ys) or not len(xs):
                 continue
-            v = data['value'][:, ys[:, None] - y0, xs[None, :] - x0]
+            v = value[:, ys[:, None] - y0, xs[None, :] - x0]
             p = np.einsum('chw,kc->hwk', v - mean[:, None, None], comps)
             rgb = np.clip((p - lo) / np.maximum(hi - lo, 1e-12), 0, 1)
-            rgb[~data['valid'][ys[:, None] - y0, xs[None, :] - x0]] = 0
+            rgb[~valid[ys[:, None] - y0, xs[None, :] - x0]] = 0
             img[ys // step][:, xs // step] = (rgb * 255).astype(np.uint8)
         path = osp.join(out_dir, 'embeddings_preview.png')
         Image.fromarray(img).save(path)

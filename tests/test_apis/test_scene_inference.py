@@ -152,8 +152,9 @@ def test_windows_without_data_are_skipped(setup, tmp_path):
     inf(scene, str(tmp_path / 'out'))
     summary = json.load(open(tmp_path / 'out' / '.work' / 'summary.json'))
     assert summary['skipped_nodata'] >= 1  # windows inside the nodata corner
-    assert summary['unique_windows'] + summary['skipped_nodata'] == 5 * 4
-    assert summary['windows'] >= summary['unique_windows']
+    # every window runs once (in its block), or is skipped
+    assert summary['windows'] + summary['skipped_nodata'] == 5 * 4
+    assert summary['windows_this_run'] == summary['windows']
 
 
 def test_repeated_and_resumed_runs_are_byte_identical(setup, tmp_path):
@@ -317,3 +318,54 @@ def test_embeddings_when_the_first_block_has_no_data(setup, tmp_path):
     emb = gdal.Open(str(tmp_path / 'e' / 'embeddings.tif')).ReadAsArray()
     assert emb.shape[0] == 8
     assert np.isnan(emb[:, :, :60]).all() and np.isfinite(emb[:, 20:90, 70:]).all()
+
+
+@pytest.mark.slow
+def test_kill_9_and_resume_give_the_files_of_an_uninterrupted_run(tmp_path, repo_root,
+                                                                  cli_env):
+    """A CLI run killed with SIGKILL part-way and restarted with ``--resume`` skips
+    the blocks its journal holds and ends with the files of a run never stopped."""
+    import signal
+    import time
+    config = _write_config(tmp_path / 'cfg.py')
+    ckpt = _checkpoint(config, tmp_path / 'model.pth')
+    scene_file = tmp_path / 'scene.json'
+    scene = _scene(tmp_path, h=400, w=400, nodata_block=False)
+    scene_file.write_text(json.dumps(scene))
+    common = [sys.executable, 'tools/infer_scene.py', config, ckpt, str(scene_file),
+              '--tile', '40', '--overlap', '10', '--block', '1', '--outputs', 'class',
+              'probs', '--threads', '1']
+
+    def run(out, *extra):
+        r = subprocess.run([*common, '--out-dir', str(out), *extra], cwd=repo_root,
+                           env=cli_env, capture_output=True, text=True, timeout=900)
+        assert r.returncode == 0, r.stderr[-3000:]
+        return r
+
+    run(tmp_path / 'whole')
+    out = tmp_path / 'killed'
+    journal = out / '.work' / 'journal.json'
+    proc = subprocess.Popen([*common, '--out-dir', str(out)], cwd=repo_root,
+                            env=cli_env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    done = []
+    while proc.poll() is None:
+        try:
+            done = json.loads(journal.read_text())['done']
+        except (OSError, ValueError, KeyError):
+            done = []
+        if len(done) >= 5:
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, 'the run ended before it was killed'
+    total = 13 * 13  # blocks of one window: 400 px in windows of 40 at a stride of 30
+    assert 5 <= len(done) < total and not (out / 'class.tif').exists()
+    resumed = run(out, '--resume')
+    summary = json.loads((out / '.work' / 'summary.json').read_text())
+    assert summary['reused'] >= len(done)  # the journal's blocks did not run again
+    assert summary['windows_this_run'] < summary['windows']
+    assert 'blocks from an earlier run' in resumed.stdout
+    for name in ('class.tif', 'probs.tif'):
+        assert (out / name).read_bytes() == (tmp_path / 'whole' / name).read_bytes()
