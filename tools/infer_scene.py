@@ -5,7 +5,8 @@
         [--outputs class probs confidence | image | embeddings] [--tile 256]
         [--overlap 32]
         [--blend cosine|none] [--tta flip] [--batch-size 4] [--block 4]
-        [--device cpu] [--threads N] [--resume | --overwrite] [--cfg-options k=v]
+        [--device cpu] [--threads N] [--precision auto|fp32|bf16|fp16 | --amp]
+        [--resume | --overwrite] [--cfg-options k=v]
 
 SCENE is a JSON / YAML file (see :mod:`eofm.apis.scene_inference`): ``modalities``
 as in an annotation file, ``reference``, optional ``aoi`` and ``dates``; for a
@@ -57,6 +58,13 @@ def parse_args(argv=None):
     parser.add_argument('--block', type=int, default=4, help='blocks of N x N windows')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    prec = parser.add_mutually_exclusive_group()
+    prec.add_argument(
+        '--precision', choices=['auto', 'fp32', 'bf16', 'fp16'], default='auto',
+        help='auto (default): bf16 autocast on a CPU with bf16 matrix units, fp32 '
+        'elsewhere and on GPUs')
+    prec.add_argument('--amp', action='store_const', const='bf16', dest='precision',
+                      help='bf16 autocast (the same as --precision bf16)')
     group = parser.add_mutually_exclusive_group()
     group.add_argument('--resume', action='store_true',
                        help='continue a run in --out-dir (finished blocks are kept)')
@@ -85,7 +93,7 @@ def main(argv=None):
             cfg_options=args.cfg_options, outputs=args.outputs, tile=args.tile,
             overlap=args.overlap, blend=args.blend, tta=args.tta,
             batch_size=args.batch_size, block=args.block, num_threads=args.threads,
-            progress=int(os.environ.get('RANK', 0)) == 0)
+            precision=args.precision, progress=int(os.environ.get('RANK', 0)) == 0)
         inferencer(args.scene, args.out_dir, resume=args.resume,
                    overwrite=args.overwrite)
     except SceneInferenceError as e:

@@ -89,6 +89,7 @@ from eofm.datasets.geo_io import (RasterReadError, native_resolution, open_raste
                                   parse_date, raster_info, transform_bounds)
 from eofm.utils.checkpoint import atomic_write_bytes, sha256_file
 from eofm.utils.palette import distinct_palette
+from eofm.utils.precision import autocast
 from .scene_tasks import (ALL_OUTPUTS, EMBED_OUTPUTS, SEG_OUTPUTS,  # noqa: F401
                           SceneInferenceError, build_task, change_scene_modalities)
 
@@ -219,7 +220,8 @@ class _Grid:
 class _ModelRunner:
     """The model of a config, its test pipeline and what one batch of windows gives."""
 
-    def __init__(self, config, checkpoint, device, cfg_options, outputs):
+    def __init__(self, config, checkpoint, device, cfg_options, outputs,
+                 precision='fp32'):
         from mmengine.dataset import Compose
         from mmengine.registry import DefaultScope
 
@@ -239,7 +241,7 @@ class _ModelRunner:
         if checkpoint is not None:
             self._load(checkpoint)
         self.model.to(device).eval()
-        self.device = device
+        self.device, self.precision = device, precision
         meta = {}
         loader = cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}
         for _, leaf in leaf_dataset_cfgs(loader.get('dataset', {})):
@@ -339,8 +341,9 @@ class _ModelRunner:
         total = None
         for flip_h, flip_v in views:
             inputs = _flip(data['inputs'], flip_h, flip_v)
-            out = self._forward(inputs, data['data_samples'], size)
-            out = _flip_tensor(out, flip_h, flip_v)
+            with autocast(self.precision, self.device):
+                out = self._forward(inputs, data['data_samples'], size)
+            out = _flip_tensor(out.float(), flip_h, flip_v)
             total = out if total is None else total + out
         return (total / len(views)).float().cpu().numpy()
 
@@ -390,6 +393,10 @@ class SceneInferencer:
         block (int): Blocks are ``block x block`` windows. Default 4.
         num_threads (int, optional): torch CPU threads (recorded in the manifest).
         resample (str): Resampling of warped modalities (other CRS). 'bilinear'.
+        precision (str): ``'auto'`` (default: bf16 autocast on a CPU with bf16
+            matrix units, fp32 elsewhere and on GPUs), ``'fp32'``, ``'bf16'`` or
+            ``'fp16'`` (GPUs); see :mod:`eofm.utils.precision`. The precision that
+            ran is in the manifest's settings.
         progress (bool): Progress bar on the windows.
     """
 
@@ -407,6 +414,7 @@ class SceneInferencer:
                  block=4,
                  num_threads=None,
                  resample='bilinear',
+                 precision='auto',
                  progress=True):
         outputs = tuple(outputs or ())
         bad = [o for o in outputs if o not in ALL_OUTPUTS]
@@ -427,11 +435,17 @@ class SceneInferencer:
             raise SceneInferenceError('batch_size and block must be >= 1')
         if num_threads:
             torch.set_num_threads(int(num_threads))
-        self.runner = _ModelRunner(config, checkpoint, device, cfg_options, outputs)
+        from eofm.utils.precision import resolve_precision
+        try:
+            precision = resolve_precision(precision, device)
+        except ValueError as e:
+            raise SceneInferenceError(f'precision: {e}') from e
+        self.runner = _ModelRunner(config, checkpoint, device, cfg_options, outputs,
+                                   precision)
         self.settings = dict(
             outputs=list(self.runner.outputs), tile=int(tile), overlap=int(overlap),
             blend=blend, tta=tta, block=int(block), resample=resample,
-            num_threads=torch.get_num_threads())
+            precision=precision, num_threads=torch.get_num_threads())
         self.batch_size, self.progress = batch_size, progress
         self.config_name = config if isinstance(config, str) else '<config>'
         self.checkpoint = checkpoint

@@ -369,3 +369,26 @@ def test_kill_9_and_resume_give_the_files_of_an_uninterrupted_run(tmp_path, repo
     assert 'blocks from an earlier run' in resumed.stdout
     for name in ('class.tif', 'probs.tif'):
         assert (out / name).read_bytes() == (tmp_path / 'whole' / name).read_bytes()
+
+
+def test_bf16_outputs_agree_with_fp32(setup, tmp_path):
+    """bf16 autocast (what 'auto' picks on a CPU with bf16 matrix units) gives the
+    fp32 probabilities within 0.02 and nearly the same class map."""
+    from osgeo import gdal
+    config, ckpt, scene = setup
+    kw = dict(outputs=('class', 'probs'), tile=64, overlap=16, progress=False)
+    out = {}
+    for precision in ('fp32', 'bf16'):
+        m = SceneInferencer(config, ckpt, precision=precision, **kw)(
+            scene, str(tmp_path / precision))
+        assert m['settings']['precision'] == precision
+        out[precision] = [gdal.Open(str(tmp_path / precision / f)).ReadAsArray()
+                          for f in ('class.tif', 'probs.tif')]
+    (c32, p32), (c16, p16) = out['fp32'], out['bf16']
+    valid = p32[0] != 255
+    assert valid.mean() > 0.5 and (p16[0] != 255).sum() == valid.sum()
+    diff = np.abs(p32.astype(int) - p16.astype(int))[:, valid]
+    assert diff.max() <= 0.02 * 254
+    assert (c32 == c16)[valid].mean() > 0.97
+    with pytest.raises(SceneInferenceError, match='precision.*for GPUs'):
+        SceneInferencer(config, ckpt, precision='fp16', **kw)
