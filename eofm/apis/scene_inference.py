@@ -837,7 +837,7 @@ class SceneInferencer:
             p = np.einsum('chw,kc->hwk', v - mean[:, None, None], comps)
             rgb = np.clip((p - lo) / np.maximum(hi - lo, 1e-12), 0, 1)
             rgb[~valid[ys[:, None] - y0, xs[None, :] - x0]] = 0
-            img[ys // step][:, xs // step] = (rgb * 255).astype(np.uint8)
+            img[np.ix_(ys // step, xs // step)] = (rgb * 255).astype(np.uint8)
         path = osp.join(out_dir, 'embeddings_preview.png')
         Image.fromarray(img).save(path)
         pca = dict(mean=mean.tolist(), components=comps.tolist())

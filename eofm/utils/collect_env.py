@@ -72,6 +72,11 @@ def collect_env():
             torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
     env['torch CUDA build'] = torch.version.cuda
     env['torch threads'] = torch.get_num_threads()
+    from eofm.utils.precision import cpu_bf16_flags, resolve_precision
+    flags = cpu_bf16_flags()
+    env['CPU bf16 matrix units'] = ('unknown (CPU flags not readable)' if flags is None
+                                    else ', '.join(flags) or 'none')
+    env['precision auto (CPU)'] = resolve_precision('auto', 'cpu')
     try:
         from mmcv.utils import ext_loader
         ext_loader.load_ext('_ext', ['nms'])

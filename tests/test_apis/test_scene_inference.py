@@ -211,7 +211,12 @@ def test_embeddings_export_gives_the_in_memory_probe(setup, tmp_path):
     assert manifest['files']['embeddings']['bands'] == 8
     emb = gdal.Open(str(tmp_path / 'emb' / 'embeddings.tif')).ReadAsArray()
     assert emb.shape == (8, 150, 130) and np.isnan(emb[:, :, :10]).all()
-    assert (tmp_path / 'emb' / 'embeddings_preview.png').exists()
+    from PIL import Image
+    preview = np.asarray(Image.open(tmp_path / 'emb' / 'embeddings_preview.png'))
+    assert preview.shape == (150, 130, 3)
+    assert (preview[:, :10] == 0).all()  # nodata is black, the rest is coloured
+    assert (preview[:, 10:].max(-1) > 0).mean() > 0.85  # less the nodata corner
+    assert len(np.unique(preview[:, 10:].reshape(-1, 3), axis=0)) > 100
     sample = inf.runner.sample(scene['modalities'], (0, 0, 130, 150), 'all')
     mem = inf.runner.run([sample], (150, 130))[0]
     sl = (slice(None), slice(20, 90), slice(20, 80))
