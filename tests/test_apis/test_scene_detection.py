@@ -3,6 +3,8 @@ once, as map-coordinate polygons of a GeoPackage; eofm's Faster R-CNN and Orient
 R-CNN configs end to end; repeated and resumed runs."""
 import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -376,3 +378,41 @@ def test_skysense_dior_configs_write_a_geopackage(tmp_path, config, iou):
     with pytest.raises(SceneInferenceError, match="reference 'rgb' is not read"):
         inf(dict(reference='rgb', modalities=dict(rgb=scene['modalities']['img'])),
             str(tmp_path / 'bad'))
+
+
+@pytest.mark.slow
+def test_cli_writes_boxes_from_a_checkpoint(tmp_path, repo_root, cli_env):
+    """tools/infer_scene.py --outputs boxes with a checkpoint and NMS options gives
+    the features of the API."""
+    from mmengine.registry import MODELS as ROOT_MODELS
+    from mmengine.registry import DefaultScope
+    import mmdet.utils
+    cfg, scene = _dior_scene(tmp_path, FASTER_RCNN)
+    cfg.dump(str(tmp_path / 'cfg.py'))
+    mmdet.utils.register_all_modules(False)
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = ROOT_MODELS.build(cfg.model)
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'det.pth')
+    (tmp_path / 'scene.json').write_text(json.dumps(scene))
+    opts = ['--tile', '64', '--overlap', '16', '--nms-iou', '0.4', '--score-thr',
+            '0.01', '--threads', '1']
+    run = subprocess.run([sys.executable, 'tools/infer_scene.py',
+                          str(tmp_path / 'cfg.py'), str(tmp_path / 'det.pth'),
+                          str(tmp_path / 'scene.json'), '--outputs', 'boxes',
+                          '--out-dir', str(tmp_path / 'cli'), *opts], cwd=repo_root,
+                         env=cli_env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    m = json.load(open(tmp_path / 'cli' / 'manifest.json'))
+    assert m['settings']['nms_iou'] == 0.4 and m['settings']['score_thr'] == 0.01
+    feats = _check_dior_output(tmp_path / 'cli', m)
+    assert all(score >= 0.01 for _, _, score, _ in feats)
+    threads = torch.get_num_threads()
+    try:
+        api = SceneInferencer(str(tmp_path / 'cfg.py'), str(tmp_path / 'det.pth'),
+                              tile=64, overlap=16, nms_iou=0.4, score_thr=0.01,
+                              num_threads=1, progress=False)
+        api(scene, str(tmp_path / 'api'))
+    finally:
+        torch.set_num_threads(threads)
+    assert _read_gpkg(tmp_path / 'api' / 'boxes.gpkg')[1] == feats
