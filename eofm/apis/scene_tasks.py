@@ -382,6 +382,8 @@ class DetectionTask(SceneTask):
         self.channels = len(self.classes) or None
         self.palette = meta.get('palette')
         self.nms_iou, self.score_thr = self._model_iou(), None
+        # (N, 5) boxes, known from mmrotate's heads (for a run without any box)
+        self.box_dim = 5 if getattr(head, 'predict_box_type', None) == 'rbox' else 4
 
     def _model_iou(self):
         """The NMS IoU of the model's ``test_cfg`` (``rcnn.nms`` of two-stage
@@ -467,6 +469,8 @@ class DetectionTask(SceneTask):
         """``boxes.gpkg`` of the boxes saved in the files ``blocks``; returns the
         manifest's ``files``."""
         merged = self.merge([dict(np.load(p)) for p in blocks])
+        if not len(merged['scores']):
+            merged['boxes'] = np.zeros((0, self.box_dim))
         boxes, scores, labels = suppress_boxes(merged['boxes'], merged['scores'],
                                                merged['labels'], self.nms_iou)
         order = np.lexsort(tuple(boxes[:, k] for k in range(boxes.shape[1] - 1, -1, -1))
@@ -519,7 +523,7 @@ def suppress_boxes(boxes, scores, labels, iou):
     over any scene); returns the kept (boxes, scores, labels)."""
     from mmcv.ops import nms, nms_rotated
     if not len(scores):
-        return np.zeros((0, boxes.shape[1] or 4)), scores, labels
+        return boxes, scores, labels
     keep = []
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)

@@ -369,9 +369,15 @@ def test_skysense_dior_configs_write_a_geopackage(tmp_path, config, iou):
     inf = SceneInferencer(cfg, tile=64, overlap=16, progress=False)
     m = inf(scene, str(tmp_path / 'out'))
     assert m['task'] == 'detection' and m['settings']['nms_iou'] == iou
-    assert m['files']['boxes']['box_type'] == ('rotated' if 'oriented' in config
-                                               else 'horizontal')
+    box_type = 'rotated' if 'oriented' in config else 'horizontal'
+    assert m['files']['boxes']['box_type'] == box_type
     _check_dior_output(tmp_path / 'out', m)
+    # no box above the threshold: an empty layer, still of the model's box type
+    m = SceneInferencer(cfg, tile=64, overlap=16, score_thr=0.999,
+                        progress=False)(scene, str(tmp_path / 'none'))
+    assert m['files']['boxes']['count'] == 0
+    assert m['files']['boxes']['box_type'] == box_type
+    assert _check_dior_output(tmp_path / 'none', m) == []
     summary = json.load(open(tmp_path / 'out' / '.work' / 'summary.json'))
     assert summary['windows'] == summary['unique_windows'] == len(
         window_starts(96, 64, 16)) * len(window_starts(160, 64, 16))
