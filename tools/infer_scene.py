@@ -1,10 +1,12 @@
 # Copyright (c) eofm contributors. Licensed under the Apache License 2.0.
-"""Run a model over whole geo-referenced scenes: maps and embeddings as COGs.
+"""Run a model over whole geo-referenced scenes: maps and embeddings as COGs,
+detected objects as a GeoPackage.
 
     python tools/infer_scene.py CONFIG CHECKPOINT SCENE --out-dir DIR
-        [--outputs class probs confidence | image | embeddings] [--tile 256]
-        [--overlap 32]
+        [--outputs class probs confidence | image | boxes | embeddings]
+        [--tile 256] [--overlap 32]
         [--blend cosine|none] [--tta flip] [--batch-size 4] [--block 4]
+        [--nms-iou IOU] [--score-thr S]
         [--device cpu] [--threads N] [--precision auto|fp32|bf16|fp16 | --amp]
         [--resume | --overwrite] [--cfg-options k=v]
 
@@ -13,8 +15,10 @@ as in an annotation file, ``reference``, optional ``aoi`` and ``dates``; for a
 change detector the two acquisitions as the modalities ``pre`` / ``post``, or
 ``change`` with two date ranges of one series. Outputs: ``class`` / ``probs`` /
 ``confidence`` for segmentation and change maps, ``image`` (float32 bands on the
-reference grid) for cloud removal and pan-sharpening, ``embeddings`` for any model;
-by default the model's own. Distributed:
+reference grid) for cloud removal and pan-sharpening, ``boxes`` (``boxes.gpkg``:
+polygons in the reference CRS with class, class_id and score; a detection config
+reading image files takes the scene modality ``img``, bands R, G, B) for detectors,
+``embeddings`` for any model; by default the model's own. Distributed:
 tools/dist_infer_scene.sh CONFIG CHECKPOINT SCENE NPROC [options].
 """
 import argparse
@@ -34,7 +38,7 @@ from eofm.apis.scene_inference import (SceneInferenceError,  # noqa: E402
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Scene inference to COGs: segmentation and change maps, '
-        'image-to-image bands, embeddings',
+        'image-to-image bands, embeddings; detections to a GeoPackage',
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split('\n\n', 2)[2])
     parser.add_argument('config')
@@ -46,16 +50,22 @@ def parse_args(argv=None):
     parser.add_argument('--out-dir', required=True)
     parser.add_argument(
         '--outputs', nargs='+', default=None,
-        choices=['class', 'probs', 'confidence', 'image', 'embeddings'],
-        help="layers to write (default: the model's own: class, or image for an "
-        'image-to-image model); change detectors write class / probs / '
-        "confidence with the classes 'no change' / 'change'")
+        choices=['class', 'probs', 'confidence', 'image', 'boxes', 'embeddings'],
+        help="layers to write (default: the model's own: class, image for an "
+        'image-to-image model, boxes for a detector); change detectors write '
+        "class / probs / confidence with the classes 'no change' / 'change'")
     parser.add_argument('--tile', type=int, default=256)
     parser.add_argument('--overlap', type=int, default=32)
     parser.add_argument('--blend', choices=['cosine', 'none'], default='cosine')
     parser.add_argument('--tta', choices=['flip'], default=None)
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--block', type=int, default=4, help='blocks of N x N windows')
+    parser.add_argument(
+        '--nms-iou', type=float, default=None,
+        help='detectors: IoU of the class-wise NMS over the boxes of all windows '
+        "(default: the model's test_cfg, else 0.5)")
+    parser.add_argument('--score-thr', type=float, default=None,
+                        help='detectors: drop boxes scoring less')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     prec = parser.add_mutually_exclusive_group()
@@ -93,7 +103,8 @@ def main(argv=None):
             cfg_options=args.cfg_options, outputs=args.outputs, tile=args.tile,
             overlap=args.overlap, blend=args.blend, tta=args.tta,
             batch_size=args.batch_size, block=args.block, num_threads=args.threads,
-            precision=args.precision, progress=int(os.environ.get('RANK', 0)) == 0)
+            precision=args.precision, progress=int(os.environ.get('RANK', 0)) == 0,
+            nms_iou=args.nms_iou, score_thr=args.score_thr)
         inferencer(args.scene, args.out_dir, resume=args.resume,
                    overwrite=args.overwrite)
     except SceneInferenceError as e:

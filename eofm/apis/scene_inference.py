@@ -61,7 +61,19 @@ task's default layer. Outputs (``outputs=``):
   panchromatic image for pan-sharpening), else an error;
 * ``'embeddings'``: the last feature map of the backbone (``extract_feat``, or the
   model itself for a bare backbone config), float16, one band per channel, with an
-  RGB preview (``embeddings_preview.png``) of its first three principal components.
+  RGB preview (``embeddings_preview.png``) of its first three principal components;
+* ``'boxes'``: the objects of a detector (mmdet's Faster R-CNN, mmrotate's Oriented
+  R-CNN, every model whose ``predict`` fills ``pred_instances``) as the polygons of
+  ``boxes.gpkg`` (GeoPackage layer ``boxes`` in the reference CRS, fields
+  ``class``, ``class_id``, ``score``; rotated boxes as their four corners). A
+  window's boxes count when their centre lies in its core (the cores partition
+  the scene, as for ``blend='none'``), then a class-wise NMS (``nms_iou``, default
+  the model's ``test_cfg``) removes what remains twice: with an overlap at least
+  the largest object's size, each object is reported once
+  (:class:`eofm.apis.scene_tasks.DetectionTask`). ``blend`` does not apply, and
+  each window runs once. A detection config that reads one image file
+  (``LoadImageFromFile``, as eofm's DIOR configs) reads the scene modality
+  ``img`` instead: three bands R, G, B, values as the model was trained on.
 
 Pixels without a valid input (every date of the reference modality nodata) and
 windows whose reference pixels are all nodata (skipped) are nodata in the outputs.
@@ -90,8 +102,10 @@ from eofm.datasets.geo_io import (RasterReadError, native_resolution, open_raste
 from eofm.utils.checkpoint import atomic_write_bytes, sha256_file
 from eofm.utils.palette import distinct_palette
 from eofm.utils.precision import autocast
-from .scene_tasks import (ALL_OUTPUTS, EMBED_OUTPUTS, SEG_OUTPUTS,  # noqa: F401
-                          SceneInferenceError, build_task, change_scene_modalities)
+from .scene_tasks import (ALL_OUTPUTS, EMBED_OUTPUTS, IMAGE_FILE_LOADERS,  # noqa: F401
+                          SEG_OUTPUTS, SceneInferenceError, build_task,
+                          change_scene_modalities, dataset_metainfo,
+                          image_file_pipeline)
 
 __all__ = ['SceneInferencer', 'window_starts', 'core_bounds', 'blend_weights',
            'SceneInferenceError']
@@ -154,6 +168,12 @@ def blend_weights(h: int, w: int, mode: str = 'cosine', margins=(0, 0, 0, 0)):
 # ---------------------------------------------------------------------- helpers
 def _atomic_json(obj, path):
     atomic_write_bytes(json.dumps(obj, indent=1, sort_keys=True).encode(), path)
+
+
+def _atomic_npz(path, **arrays):
+    tmp = f'{path}.tmp{os.getpid()}.npz'
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
 
 
 def _write_quicklook(out_dir, files, max_side=1024):
@@ -223,10 +243,9 @@ class _ModelRunner:
     def __init__(self, config, checkpoint, device, cfg_options, outputs,
                  precision='fp32'):
         from mmengine.dataset import Compose
-        from mmengine.registry import DefaultScope
+        from mmengine.registry import MODELS, DefaultScope
 
         from eofm.apis.runner_setup import load_config
-        from eofm.registry import MODELS
         cfg = load_config(config, cfg_options) if isinstance(config, str) else config
         self.cfg = cfg
         self.scope = cfg.get('default_scope', 'eofm')
@@ -236,6 +255,8 @@ class _ModelRunner:
         from eofm.apis.checkpoint_normalization import apply_checkpoint_normalization
         apply_checkpoint_normalization(cfg, checkpoint)
         with DefaultScope.overwrite_default_scope(self.scope):
+            # through the default scope's registry, as tools/test.py's runner builds
+            # it (mmrotate's detectors are mmdet types with mmrotate heads)
             self.model = MODELS.build(cfg.model)
             self.pipeline = Compose(self._pipeline_cfg(cfg))
         if checkpoint is not None:
@@ -245,10 +266,10 @@ class _ModelRunner:
         meta = {}
         loader = cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}
         for _, leaf in leaf_dataset_cfgs(loader.get('dataset', {})):
-            meta = dict(leaf.get('metainfo') or {})
+            meta = dataset_metainfo(leaf, self.scope)
         where = config if isinstance(config, str) else 'the config'
         self.task, self.outputs = build_task(self.model, outputs, self.loader_cfg, meta,
-                                             where)
+                                             where, image_file=self.image_file)
         self.num_classes = self.task.channels if self.task.classes else None
         self.classes = self.task.classes
         self.palette = self.task.palette
@@ -287,6 +308,13 @@ class _ModelRunner:
         pipeline = copy.deepcopy(first.get('pipeline') or [])
         out = []
         self.label_modalities = set()
+        loads = [t for t in pipeline
+                 if str(t.get('type', '')).split('.')[-1] in IMAGE_FILE_LOADERS]
+        self.image_file = bool(loads)
+        if loads:  # one image file: the scene's window instead (scene_tasks)
+            out = image_file_pipeline(loads[0])
+            self.loader_cfg = out[0]
+            return out
         for t in pipeline:
             name = str(t.get('type', '')).split('.')[-1]
             if name in GEOMETRY_TRANSFORMS:
@@ -334,8 +362,9 @@ class _ModelRunner:
     def run(self, samples, size, tta=None):
         """Per-pixel outputs (B, C, h, w) on the window grid ``size`` (h, w)."""
         from eofm.datasets import multimodal_collate
-        data = multimodal_collate(samples)
-        data = self.model.data_preprocessor(data, False)
+        data = self.task.preprocess(multimodal_collate(samples))
+        if self.task.vector:  # features of each window (no flips: see configure)
+            return self.task.forward(data['inputs'], data['data_samples'], size)
         views = [(False, False)] if not tta else [(False, False), (True, False),
                                                    (False, True), (True, True)]
         total = None
@@ -382,8 +411,9 @@ class SceneInferencer:
         cfg_options (dict, optional): Overrides of the config.
         outputs (Sequence[str], optional): Layers to write: ``'class'``,
             ``'probs'``, ``'confidence'`` (segmentation and change detection),
-            ``'image'`` (image-to-image) or ``'embeddings'`` (any model). Default:
-            the model's own (``'class'`` or ``'image'``).
+            ``'image'`` (image-to-image), ``'boxes'`` (detection) or
+            ``'embeddings'`` (any model). Default: the model's own (``'class'``,
+            ``'image'`` or ``'boxes'``).
         tile (int): Window side in reference pixels. Default 256.
         overlap (int): Window overlap in reference pixels. Default 32.
         blend (str): ``'cosine'`` (default) or ``'none'``.
@@ -398,6 +428,10 @@ class SceneInferencer:
             ``'fp16'`` (GPUs); see :mod:`eofm.utils.precision`. The precision that
             ran is in the manifest's settings.
         progress (bool): Progress bar on the windows.
+        nms_iou (float, optional): Detection: the IoU of the class-wise NMS over
+            the boxes of all windows. Default: the model's ``test_cfg`` NMS
+            threshold, else 0.5.
+        score_thr (float, optional): Detection: boxes scoring less are dropped.
     """
 
     def __init__(self,
@@ -415,7 +449,9 @@ class SceneInferencer:
                  num_threads=None,
                  resample='bilinear',
                  precision='auto',
-                 progress=True):
+                 progress=True,
+                 nms_iou=None,
+                 score_thr=None):
         outputs = tuple(outputs or ())
         bad = [o for o in outputs if o not in ALL_OUTPUTS]
         if bad:
@@ -446,6 +482,8 @@ class SceneInferencer:
             outputs=list(self.runner.outputs), tile=int(tile), overlap=int(overlap),
             blend=blend, tta=tta, block=int(block), resample=resample,
             precision=precision, num_threads=torch.get_num_threads())
+        self.settings.update(self.runner.task.configure(
+            nms_iou=nms_iou, score_thr=score_thr, tta=tta))
         self.batch_size, self.progress = batch_size, progress
         self.config_name = config if isinstance(config, str) else '<config>'
         self.checkpoint = checkpoint
@@ -631,8 +669,8 @@ class SceneInferencer:
             for j0 in range(0, len(xs), blk):
                 i1, j1 = min(i0 + blk, len(ys)), min(j0 + blk, len(xs))
                 region = (by[i0], by[i1], bx[j0], bx[j1])  # y0, y1, x0, x1
-                if self.settings['blend'] == 'none':  # weights only in the cores
-                    extent = region
+                if self.settings['blend'] == 'none' or self.runner.task.vector:
+                    extent = region  # weights (boxes) only in the cores
                 else:
                     extent = (ys[i0], ys[i1 - 1] + th, xs[j0], xs[j1 - 1] + tw)
                 blocks.append(dict(region=region, extent=extent,
@@ -665,13 +703,20 @@ class SceneInferencer:
         """Run block ``b``'s windows; save their weighted sums over its extent."""
         y0, y1, x0, x1 = plan['blocks'][b]['extent']
         acc, wsum = None, np.zeros((y1 - y0, x1 - x0), np.float32)
-        pending, counts = [], dict(windows=0, skipped_nodata=0)
+        pending, found, task = [], [], self.runner.task
+        counts = dict(windows=0, skipped_nodata=0)
 
         def flush():
             if not pending:
                 return
             outs = self.runner.run([p[0] for p in pending], (plan['th'], plan['tw']),
                                    self.settings['tta'])
+            if task.vector:  # the features whose centre is in the window's core
+                found.extend(task.keep(out, (plan['xs'][j], plan['ys'][i]),
+                                       _core(plan, i, j))
+                             for (_, i, j, _), out in zip(pending, outs))
+                pending.clear()
+                return
             nonlocal acc
             for (_, i, j, valid), out in zip(pending, outs):
                 if acc is None:
@@ -702,14 +747,17 @@ class SceneInferencer:
             if len(pending) >= self.batch_size:
                 flush()
         flush()
-        if acc is None:  # no window ran: no channels (the width may be unknown)
-            acc = np.zeros((0, y1 - y0, x1 - x0), np.float32)
-        # one file per array, so that assembling reads only the slices it needs
-        for name, arr in (('acc', acc), ('wsum', wsum)):
-            path = osp.join(work, f'block_{b:05d}_{name}.npy')
-            tmp = f'{path}.tmp{os.getpid()}.npy'
-            np.save(tmp, arr)
-            os.replace(tmp, path)
+        if task.vector:
+            _atomic_npz(osp.join(work, f'block_{b:05d}.npz'), **task.merge(found))
+        else:
+            if acc is None:  # no window ran: no channels (the width may be unknown)
+                acc = np.zeros((0, y1 - y0, x1 - x0), np.float32)
+            # one file per array, so that assembling reads only the slices it needs
+            for name, arr in (('acc', acc), ('wsum', wsum)):
+                path = osp.join(work, f'block_{b:05d}_{name}.npy')
+                tmp = f'{path}.tmp{os.getpid()}.npy'
+                np.save(tmp, arr)
+                os.replace(tmp, path)
         _atomic_json(counts, osp.join(work, f'block_{b:05d}.json'))
         for k in counts:
             stats[k] += counts[k]
@@ -745,6 +793,9 @@ class SceneInferencer:
         from osgeo import gdal
         gdal.UseExceptions()
         blocks = plan['blocks']
+        if self.runner.task.vector:
+            return self.runner.task.write(out_dir, work, [
+                osp.join(work, f'block_{b:05d}.npz') for b in range(len(blocks))], grid)
         # the channels come from a block where windows ran (none: a placeholder)
         channels = 1
         for b in range(len(blocks)):
@@ -966,6 +1017,14 @@ def _warp_if_needed(name, desc, ref_info, grid, work, resample):
 
 def _transformed_bounds(info, srs, ref_srs):
     return transform_bounds(info.bounds, srs.ExportToWkt(), ref_srs.ExportToWkt())
+
+
+def _core(plan, i, j):
+    """Window (i, j)'s core (y0, y1, x0, x1) in grid pixels, unbounded on the
+    scene's sides (a feature centred just outside the scene still counts once)."""
+    by, bx = plan['by'], plan['bx']
+    return (by[i] if i else -math.inf, by[i + 1] if i + 1 < len(by) - 1 else math.inf,
+            bx[j] if j else -math.inf, bx[j + 1] if j + 1 < len(bx) - 1 else math.inf)
 
 
 def _reference_validity(sample, refs, size):

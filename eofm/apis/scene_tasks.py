@@ -14,7 +14,17 @@ says how a model gives them and how the blended values become files:
 * :class:`ImageTask` (:class:`eofm.ImageToImageModel`: cloud removal,
   pan-sharpening): the predicted image, written as float32 bands;
 * :class:`EmbeddingTask`: the backbone's last feature map (``outputs=['embeddings']``
-  with any model).
+  with any model);
+* :class:`DetectionTask` (mmdet detectors, mmrotate's oriented detectors, every
+  model whose ``predict`` fills ``pred_instances`` with ``bboxes`` / ``scores`` /
+  ``labels``): boxes, written as polygons of a GeoPackage (see the class).
+
+Detection configs of the host libraries read one image file
+(``LoadImageFromFile``); scene inference reads the window of the scene modality
+``img`` (:data:`IMAGE_FILE_KEY`) instead, gives a 3-band window in the loader's
+blue-green-red order (the reverse of the raster's band order: store R, G, B) with
+the values as stored, and the rest of such a pipeline (resizing, annotations,
+packing) is left out: the detector sees the window at the reference's pixel size.
 
 A change detector compares the model's two inputs (``model.keys``, ``('pre',
 'post')`` in eofm's configs). A scene gives them as two modalities of those names
@@ -48,13 +58,20 @@ import torch.nn.functional as F
 from eofm.datasets.geo_io import parse_date, raster_info
 
 __all__ = ['SceneInferenceError', 'SEG_OUTPUTS', 'EMBED_OUTPUTS', 'IMAGE_OUTPUTS',
-           'build_task', 'SegmentationTask', 'ChangeTask', 'ImageTask',
-           'EmbeddingTask', 'change_scene_modalities']
+           'DET_OUTPUTS', 'IMAGE_FILE_KEY', 'build_task', 'SegmentationTask',
+           'ChangeTask', 'ImageTask', 'EmbeddingTask', 'DetectionTask',
+           'change_scene_modalities', 'image_file_pipeline', 'core_boxes',
+           'suppress_boxes', 'box_polygons', 'dataset_metainfo']
 
 SEG_OUTPUTS = ('class', 'probs', 'confidence')
 EMBED_OUTPUTS = ('embeddings', )
 IMAGE_OUTPUTS = ('image', )
-ALL_OUTPUTS = SEG_OUTPUTS + EMBED_OUTPUTS + IMAGE_OUTPUTS
+DET_OUTPUTS = ('boxes', )
+ALL_OUTPUTS = SEG_OUTPUTS + EMBED_OUTPUTS + IMAGE_OUTPUTS + DET_OUTPUTS
+#: The scene modality that an image-file test pipeline (``LoadImageFromFile``) reads.
+IMAGE_FILE_KEY = 'img'
+#: Loaders of one image file (mmcv / mmdet), replaced by :func:`image_file_pipeline`.
+IMAGE_FILE_LOADERS = ('LoadImageFromFile', )
 NODATA_CLASS = {np.uint8: 255, np.uint16: 65535}
 
 
@@ -130,11 +147,18 @@ class SceneTask:
         outputs (tuple[str]): The layers it can write; ``default`` those written when
             the user names none.
         channels (int | None): Blended channels, when known before any window ran.
-        classes (list[str]): Class names (segmentation and change).
+        classes (list[str]): Class names (segmentation, change and detection).
+        vector (bool): The outputs are vector features, not blended rasters: each
+            window runs once, for the block that holds its core, and gives
+            :meth:`forward`'s features instead of per-pixel values.
+        image_file (bool): The config's test pipeline reads one image file
+            (``LoadImageFromFile``): windows are given to the model's own data
+            preprocessor as such images (module docstring).
     """
     name = ''
     outputs = ()
     default = ()
+    vector = False
 
     def __init__(self, model, loader, meta):
         self.model = model
@@ -143,9 +167,32 @@ class SceneTask:
         self.channels = None
         self.classes = []
         self.palette = None
+        self.image_file = False
+
+    def configure(self, nms_iou=None, score_thr=None, tta=None):
+        """Check the inferencer's options for this task; returns the settings it
+        adds to the manifest (the detection options, which other tasks refuse)."""
+        given = [k for k, v in (('nms_iou', nms_iou), ('score_thr', score_thr))
+                 if v is not None]
+        if given:
+            raise SceneInferenceError(
+                f'{", ".join(given)}: options of detection models (boxes); the model '
+                f'is a {self.name} model')
+        return {}
+
+    def preprocess(self, data):
+        """The collated windows through the model's data preprocessor."""
+        if self.image_file:
+            data = _image_file_batch(data, self.image_samples)
+        return self.model.data_preprocessor(data, False)
+
+    def image_samples(self, samples, shapes):
+        """The data samples of windows from an image-file pipeline (None: none)."""
+        return None
 
     def forward(self, inputs, data_samples, size):
-        """(B, C, h, w) float outputs on the window grid ``size`` (h, w)."""
+        """(B, C, h, w) float outputs on the window grid ``size`` (h, w); for a
+        :attr:`vector` task, one dict of numpy arrays per window."""
         raise NotImplementedError
 
     def layers(self, channels, outputs):
@@ -290,12 +337,331 @@ class EmbeddingTask(SceneTask):
         return {'embeddings': float_layer(channels, np.float16)}
 
 
-def build_task(model, outputs, loader, meta, where):
-    """The task of ``model`` for ``outputs`` (None: the model's default layers)."""
+class DetectionTask(SceneTask):
+    """Boxes of a detector, written as the polygons of a GeoPackage.
+
+    ``predict`` must fill ``pred_instances`` with ``bboxes`` ((N, 4) x1, y1, x2, y2
+    or (N, 5) rotated cx, cy, w, h, angle in radians, in window pixels), ``scores``
+    and ``labels``. Sliced inference reports an object cut by a window border once:
+
+    * a window's boxes are shifted to scene pixels and kept only when their centre
+      lies in the window's *core* (the cores partition the scene,
+      :func:`eofm.apis.scene_inference.core_bounds`); each window runs once, for
+      the block that holds its core;
+    * the boxes kept in all windows then go through a class-wise NMS
+      (:func:`suppress_boxes`, IoU ``nms_iou``; default the model's
+      ``test_cfg`` NMS threshold, else 0.5), after an optional ``score_thr``.
+
+    With an overlap at least the size of the largest object, every object lies
+    whole in the window whose core holds its centre, and the part of it that a
+    neighbouring window sees (a box clipped at that window's edge) has its centre
+    beyond the neighbour's core: each object is reported exactly once, by one
+    window, and the NMS only removes the duplicates of larger objects.
+
+    Output ``'boxes'``: ``boxes.gpkg``, layer ``boxes`` of polygons in the
+    reference CRS (the box corners through the reference's geotransform; rotated
+    boxes as their four corners) with the fields ``class`` (the config's class
+    names), ``class_id`` and ``score``, sorted by score (descending), then by the
+    coordinates.
+    """
+    name = 'detection'
+    outputs = DET_OUTPUTS
+    default = ('boxes', )
+    vector = True
+    LAYER = 'boxes'
+
+    def __init__(self, model, loader, meta):
+        super().__init__(model, loader, meta)
+        roi = getattr(model, 'roi_head', None)
+        head = getattr(roi, 'bbox_head', None) or getattr(model, 'bbox_head', None)
+        n = getattr(head, 'num_classes', None)
+        classes = meta.get('classes')
+        if n is not None and not classes:
+            classes = [f'class_{i}' for i in range(n)]
+        self.classes = list(classes or [])
+        self.channels = len(self.classes) or None
+        self.palette = meta.get('palette')
+        self.nms_iou, self.score_thr = self._model_iou(), None
+        # (N, 5) boxes, known from mmrotate's heads (for a run without any box)
+        self.box_dim = 5 if getattr(head, 'predict_box_type', None) == 'rbox' else 4
+
+    def _model_iou(self):
+        """The NMS IoU of the model's ``test_cfg`` (``rcnn.nms`` of two-stage
+        detectors, ``nms`` of single-stage ones), else 0.5."""
+        cfg = getattr(self.model, 'test_cfg', None) or {}
+        for node in (cfg.get('rcnn') or {}, cfg):
+            nms = node.get('nms') if hasattr(node, 'get') else None
+            if hasattr(nms, 'get') and nms.get('iou_threshold') is not None:
+                return float(nms['iou_threshold'])
+        return 0.5
+
+    def configure(self, nms_iou=None, score_thr=None, tta=None):
+        if tta is not None:
+            raise SceneInferenceError(
+                f'tta={tta!r}: test-time flips average per-pixel outputs; a '
+                'detection model writes boxes (give tta=None)')
+        if nms_iou is not None:
+            if not 0 < float(nms_iou) <= 1:
+                raise SceneInferenceError(f'nms_iou must be in (0, 1], got {nms_iou}')
+            self.nms_iou = float(nms_iou)
+        if score_thr is not None:
+            if not 0 <= float(score_thr) < 1:
+                raise SceneInferenceError(
+                    f'score_thr must be in [0, 1), got {score_thr}')
+            self.score_thr = float(score_thr)
+        return dict(nms_iou=self.nms_iou, score_thr=self.score_thr)
+
+    def image_samples(self, samples, shapes):
+        from mmdet.structures import DetDataSample
+        out = []
+        for s, (h, w) in zip(samples, shapes):
+            meta = dict(s.metainfo) if hasattr(s, 'metainfo') else {}
+            out.append(DetDataSample(metainfo=dict(
+                img_id=meta.get('sample_id'), img_shape=(h, w), ori_shape=(h, w),
+                scale_factor=(1.0, 1.0))))
+        return out
+
+    def forward(self, inputs, data_samples, size):
+        """One dict per window: ``boxes`` (N, 4 | 5) float64 in window pixels,
+        ``scores`` (N,) float64, ``labels`` (N,) int64."""
+        preds = self.model.predict(inputs, data_samples)
+        out = []
+        for p in preds:
+            inst = getattr(p, 'pred_instances', None)
+            if inst is None or not all(k in inst for k in ('bboxes', 'scores',
+                                                           'labels')):
+                raise SceneInferenceError(
+                    f'outputs boxes: {type(self.model).__name__}.predict must fill '
+                    'pred_instances with bboxes, scores and labels')
+            boxes = getattr(inst.bboxes, 'tensor', inst.bboxes)  # mmdet's box types
+            boxes = boxes.detach().float().cpu().numpy().astype(np.float64)
+            if boxes.ndim != 2 or boxes.shape[1] not in (4, 5):
+                raise SceneInferenceError(
+                    'outputs boxes: pred_instances.bboxes must be (N, 4) x1, y1, x2, '
+                    f'y2 or (N, 5) cx, cy, w, h, angle boxes, got {boxes.shape}')
+            out.append(dict(
+                boxes=boxes,
+                scores=inst.scores.detach().float().cpu().numpy().astype(np.float64),
+                labels=inst.labels.detach().cpu().numpy().astype(np.int64)))
+        return out
+
+    def keep(self, found, offset, core):
+        """The boxes of one window (:meth:`forward`) in scene pixels (``offset``
+        (x, y) of the window) whose centre lies in ``core`` ((y0, y1, x0, x1),
+        half-open; infinite at the scene's borders) and whose score passes."""
+        boxes = shift_boxes(found['boxes'], offset)
+        keep = core_boxes(boxes, core)
+        if self.score_thr is not None:
+            keep &= found['scores'] >= self.score_thr
+        return dict(boxes=boxes[keep], scores=found['scores'][keep],
+                    labels=found['labels'][keep])
+
+    @staticmethod
+    def merge(parts):
+        """One array each of the boxes of ``parts`` (a block's windows)."""
+        parts = [p for p in parts if len(p['scores'])]
+        if not parts:
+            return dict(boxes=np.zeros((0, 0)), scores=np.zeros(0),
+                        labels=np.zeros(0, np.int64))
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+    def write(self, out_dir, work, blocks, grid):
+        """``boxes.gpkg`` of the boxes saved in the files ``blocks``; returns the
+        manifest's ``files``."""
+        merged = self.merge([dict(np.load(p)) for p in blocks])
+        if not len(merged['scores']):
+            merged['boxes'] = np.zeros((0, self.box_dim))
+        boxes, scores, labels = suppress_boxes(merged['boxes'], merged['scores'],
+                                               merged['labels'], self.nms_iou)
+        order = np.lexsort(tuple(boxes[:, k] for k in range(boxes.shape[1] - 1, -1, -1))
+                           + (labels, -scores)) if len(scores) else np.zeros(0, int)
+        boxes, scores, labels = boxes[order], scores[order], labels[order]
+        names = [self.classes[c] if 0 <= c < len(self.classes) else f'class_{c}'
+                 for c in labels]
+        path = osp.join(out_dir, 'boxes.gpkg')
+        tmp = osp.join(work, f'boxes.tmp{os.getpid()}.gpkg')
+        write_polygons(tmp, self.LAYER, box_polygons(boxes, grid.geotransform),
+                       {'class': (str, names), 'class_id': (int, labels.tolist()),
+                        'score': (float, scores.tolist())}, grid.crs)
+        os.replace(tmp, path)
+        return {'boxes': dict(path='boxes.gpkg', layer=self.LAYER, driver='GPKG',
+                              count=int(len(scores)), geometry='Polygon',
+                              box_type='rotated' if boxes.shape[1] == 5 else
+                              'horizontal', fields=['class', 'class_id', 'score'])}
+
+
+def shift_boxes(boxes, offset):
+    """``boxes`` (N, 4 | 5) moved by ``offset`` (x, y) pixels (a copy)."""
+    boxes = np.array(boxes, np.float64, copy=True)
+    cols = (0, 1, 2, 3) if boxes.shape[1] == 4 else (0, 1)
+    for c in cols:
+        boxes[:, c] += offset[c % 2]
+    return boxes
+
+
+def box_centres(boxes):
+    """(N, 2) centres (x, y) of (N, 4) x1, y1, x2, y2 or (N, 5) rotated boxes."""
+    if boxes.shape[1] == 4:
+        return np.stack([(boxes[:, 0] + boxes[:, 2]) / 2,
+                         (boxes[:, 1] + boxes[:, 3]) / 2], 1)
+    return boxes[:, :2]
+
+
+def core_boxes(boxes, core):
+    """(N,) bool: the centre lies in ``core`` (y0, y1, x0, x1), half-open."""
+    if not len(boxes):
+        return np.zeros(0, bool)
+    y0, y1, x0, x1 = core
+    c = box_centres(boxes)
+    return (c[:, 0] >= x0) & (c[:, 0] < x1) & (c[:, 1] >= y0) & (c[:, 1] < y1)
+
+
+def suppress_boxes(boxes, scores, labels, iou):
+    """Class-wise NMS at IoU ``iou``: :func:`mmcv.ops.nms` for (N, 4) boxes,
+    :func:`mmcv.ops.nms_rotated` for (N, 5) ones. One class at a time, in
+    coordinates relative to that class's boxes (float32 keeps sub-pixel precision
+    over any scene); returns the kept (boxes, scores, labels)."""
+    from mmcv.ops import nms, nms_rotated
+    if not len(scores):
+        return boxes, scores, labels
+    keep = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        b = boxes[idx].copy()
+        shift = box_centres(b).min(0)
+        b = shift_boxes(b, -shift)
+        op = nms if b.shape[1] == 4 else nms_rotated
+        _, k = op(torch.from_numpy(b).float(), torch.from_numpy(scores[idx]).float(),
+                  float(iou))
+        keep.append(idx[k.numpy()])
+    keep = np.sort(np.concatenate(keep))
+    return boxes[keep], scores[keep], labels[keep]
+
+
+def box_polygons(boxes, geotransform):
+    """(N, 4, 2) map coordinates of the corners of ``boxes`` (scene pixels)."""
+    if boxes.shape[1] == 4:
+        x1, y1, x2, y2 = boxes.T
+        xs = np.stack([x1, x2, x2, x1], 1)
+        ys = np.stack([y1, y1, y2, y2], 1)
+    else:  # rotated: cx, cy, w, h, angle (radians), as mmrotate's rbox2qbox
+        cx, cy, w, h, a = boxes.T
+        dx = np.array([-0.5, 0.5, 0.5, -0.5])[None] * w[:, None]
+        dy = np.array([-0.5, -0.5, 0.5, 0.5])[None] * h[:, None]
+        cos, sin = np.cos(a)[:, None], np.sin(a)[:, None]
+        xs = cx[:, None] + dx * cos - dy * sin
+        ys = cy[:, None] + dx * sin + dy * cos
+    g = geotransform
+    return np.stack([g[0] + xs * g[1] + ys * g[2], g[3] + xs * g[4] + ys * g[5]], -1)
+
+
+def write_polygons(path, layer, polygons, fields, crs_wkt):
+    """A GeoPackage at ``path``: layer ``layer`` of the (N, k, 2) ``polygons`` in
+    ``crs_wkt`` with ``fields`` (name -> (str | int | float, N values)). Written
+    with a fixed timestamp, so that the same features give the same bytes."""
+    from osgeo import gdal, ogr, osr
+    gdal.UseExceptions()
+    if osp.exists(path):
+        os.remove(path)
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(crs_wkt)
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    kinds = {str: ogr.OFTString, int: ogr.OFTInteger, float: ogr.OFTReal}
+    old = gdal.GetConfigOption('OGR_CURRENT_DATE')
+    gdal.SetConfigOption('OGR_CURRENT_DATE', '2000-01-01T00:00:00.000Z')
+    try:
+        ds = ogr.GetDriverByName('GPKG').CreateDataSource(path)
+        lyr = ds.CreateLayer(layer, srs, ogr.wkbPolygon)
+        for k, (kind, _) in fields.items():
+            lyr.CreateField(ogr.FieldDefn(k, kinds[kind]))
+        defn = lyr.GetLayerDefn()
+        lyr.StartTransaction()
+        for n, poly in enumerate(polygons):
+            ring = ogr.Geometry(ogr.wkbLinearRing)
+            for x, y in list(poly) + [poly[0]]:
+                ring.AddPoint_2D(float(x), float(y))
+            geom = ogr.Geometry(ogr.wkbPolygon)
+            geom.AddGeometry(ring)
+            feat = ogr.Feature(defn)
+            feat.SetGeometry(geom)
+            for k, (_, values) in fields.items():
+                feat.SetField(k, values[n])
+            lyr.CreateFeature(feat)
+        lyr.CommitTransaction()
+        ds = None
+    finally:
+        gdal.SetConfigOption('OGR_CURRENT_DATE', old)
+
+
+def image_file_pipeline(load):
+    """The window loading that replaces a test pipeline reading one image file
+    (``load``: its ``LoadImageFromFile``): the scene modality :data:`IMAGE_FILE_KEY`
+    read as stored, packed as eofm's inputs (module docstring)."""
+    if (load.get('color_type') or 'color') != 'color':
+        raise SceneInferenceError(
+            f"the test pipeline's {load.get('type')} reads color_type="
+            f"{load.get('color_type')!r}; scene inference gives a 3-band window "
+            "(color_type='color')")
+    return [
+        dict(type='eofm.LoadMultiModalTiles', modalities={IMAGE_FILE_KEY: dict()},
+             reference=IMAGE_FILE_KEY, label_maps={}, missing='skip'),
+        dict(type='eofm.PackMultiModalInputs', modalities=[IMAGE_FILE_KEY]),
+    ]
+
+
+def _image_file_batch(data, make_samples):
+    """Collated eofm windows as the batch of an image-file pipeline: (C, H, W)
+    images, 3 bands in blue-green-red order (the reverse of the raster's), and
+    ``make_samples(samples, shapes)``'s data samples."""
+    images = []
+    for k, inputs in enumerate(data['inputs']):
+        img = inputs[IMAGE_FILE_KEY]
+        if img.dim() != 3 or img.shape[0] != 3:
+            raise SceneInferenceError(
+                f'scene: modality {IMAGE_FILE_KEY!r}: the config reads 3-band '
+                f'images (LoadImageFromFile), the window has shape '
+                f'{tuple(img.shape)}; give a raster (or VRT) of the R, G, B bands')
+        images.append(img.flip(0))
+    shapes = [tuple(i.shape[-2:]) for i in images]
+    return dict(inputs=images, data_samples=make_samples(data['data_samples'], shapes))
+
+
+def dataset_metainfo(dataset, scope):
+    """The ``metainfo`` of a dataset config, else its registered class's ``METAINFO``
+    (the class names of a host library's dataset, e.g. DIOR's), looked up in
+    ``scope``; {} when neither gives one."""
+    meta = dict(dataset.get('metainfo') or {})
+    if meta.get('classes') or not isinstance(dataset.get('type'), str):
+        return meta
+    from mmengine.registry import DATASETS
+    try:
+        with DATASETS.switch_scope_and_registry(scope) as registry:
+            cls = registry.get(dataset['type'])
+    except (KeyError, ImportError):
+        cls = None
+    return dict(getattr(cls, 'METAINFO', None) or {}, **meta)
+
+
+def _is_detector(model):
+    try:
+        from mmdet.models.detectors import BaseDetector
+    except ImportError:  # pragma: no cover - mmdet is a dependency of eofm
+        return False
+    return isinstance(model, BaseDetector)
+
+
+def build_task(model, outputs, loader, meta, where, image_file=False):
+    """The task of ``model`` for ``outputs`` (None: the model's default layers).
+
+    ``image_file``: the test pipeline reads one image file (``LoadImageFromFile``),
+    which detectors and embeddings support.
+    """
     from eofm.models.tasks import ImageToImageModel, SiameseChangeDetector
     outputs = tuple(outputs) if outputs else ()
     if outputs and all(o in EMBED_OUTPUTS for o in outputs):
         task = EmbeddingTask(model, loader, meta)
+    elif _is_detector(model) or (outputs and all(o in DET_OUTPUTS for o in outputs)):
+        task = DetectionTask(model, loader, meta)
     elif isinstance(model, SiameseChangeDetector):
         task = ChangeTask(model, loader, meta)
     elif isinstance(model, ImageToImageModel):
@@ -312,6 +678,12 @@ def build_task(model, outputs, loader, meta, where):
             f'({type(model).__name__}), which writes {list(task.outputs)}'
             + ('; use outputs=[\'embeddings\'] (a separate run) for its features'
                if task.name != 'embeddings' else ''))
+    if image_file and task.name not in ('detection', 'embeddings'):
+        raise SceneInferenceError(
+            f'{where}: the test pipeline reads one image file (LoadImageFromFile), '
+            f'which scene inference supports for detectors and embeddings; a '
+            f'{task.name} config needs eofm.LoadMultiModalTiles')
+    task.image_file = bool(image_file)
     return task, outputs
 
 
