@@ -85,6 +85,22 @@ def _gdal():
     return gdal
 
 
+def _unpadded(meta):
+    """Whether a window's meta describes an unpadded, unflipped image (then mmseg's
+    ``postprocess_result`` leaves its logits as they are)."""
+    pad = meta.get('img_padding_size', meta.get('padding_size'))
+    if pad is not None and any(pad) or meta.get('flip'):
+        return False
+    shapes = {tuple(meta[k])[:2] for k in ('img_shape', 'ori_shape', 'pad_shape')
+              if k in meta}
+    return len(shapes) <= 1
+
+
+def _binary(p):
+    """(B, 1, h, w) probabilities of class 1 -> (B, 2, h, w) of both classes."""
+    return torch.cat([1 - p, p], 1)
+
+
 def _resize(x, size):
     if tuple(x.shape[-2:]) == tuple(size):
         return x
@@ -224,14 +240,44 @@ class SegmentationTask(SceneTask):
             classes = [f'class_{i}' for i in range(self.channels)]
         self.classes = list(classes or [])
         self.palette = meta.get('palette')
+        self.threshold = None
+        if getattr(head, 'out_channels', None) == 1 and self.channels == 2:
+            self.threshold = float(head.threshold)
 
     def forward(self, inputs, data_samples, size):
-        preds = self.model.predict(inputs, data_samples)
-        logits = torch.stack([p.seg_logits.data for p in preds]).float()
-        return _resize(logits.softmax(1), size)
+        return _resize(self._probs(inputs, data_samples), size)
+
+    def _probs(self, inputs, data_samples):
+        """(B, C, h, w) class probabilities of the windows.
+
+        mmseg's ``predict`` ends in ``postprocess_result``, which crops padding,
+        undoes flips, resizes to ``ori_shape`` and takes an argmax per window. The
+        inferencer blends probabilities and takes one argmax per block, so the
+        per-window argmax is wasted (a channel-first argmax over 4 x 512 x 512
+        costs more than the forward of a small model): when the windows carry no
+        padding and no flip, the logits come from ``inference`` directly, which
+        is what ``postprocess_result`` would keep (its resize to an equal size
+        is the identity); otherwise through ``predict``. A binary head with one
+        output channel (sigmoid) gives the probabilities of both classes.
+        """
+        model = self.model
+        metas = [s.metainfo for s in data_samples] if data_samples else None
+        if metas and hasattr(model, 'inference') and all(
+                _unpadded(m) for m in metas):
+            logits = model.inference(inputs, metas).float()
+            if logits.shape[1] == 1:
+                return _binary(logits.sigmoid())
+            return logits.softmax(1)
+        preds = model.predict(inputs, data_samples)
+        x = torch.stack([p.seg_logits.data for p in preds]).float()
+        # postprocess_result has already applied the sigmoid of a binary head
+        return _binary(x) if x.shape[1] == 1 else x.softmax(1)
 
     def layers(self, channels, outputs):
-        return class_layers(channels, self.classes, outputs)
+        decide = None
+        if self.threshold is not None:  # mmseg's rule for a one-channel head
+            decide = lambda v, t=self.threshold: v[1] > t  # noqa: E731
+        return class_layers(channels, self.classes, outputs, decide=decide)
 
 
 class ChangeTask(SegmentationTask):

@@ -75,7 +75,8 @@ def test_bit_change_map_of_two_acquisitions(tmp_path):
     """BIT (softmax head): the change map is the detector's own prediction for a
     window covering the scene, nodata where either acquisition is."""
     scene = _pair(tmp_path)
-    kw = dict(tile=48, overlap=0, progress=False)
+    # fp32: compared with the detector's own fp32 prediction below
+    kw = dict(tile=48, overlap=0, progress=False, precision='fp32')
     inf = SceneInferencer(_levir_cfg(), outputs=('class', 'probs', 'confidence'), **kw)
     ckpt = _checkpoint(inf, tmp_path / 'bit.pth')
     inf = SceneInferencer(_levir_cfg(), ckpt, outputs=('class', 'probs', 'confidence'),

@@ -106,11 +106,11 @@ def test_tiled_equals_whole_image_and_files_are_geo_referenced(setup, tmp_path, 
     from osgeo_utils.samples import validate_cloud_optimized_geotiff as vcog
     config, ckpt, scene = setup
     whole = SceneInferencer(config, ckpt, outputs=('probs', ), tile=256, overlap=0,
-                            progress=False)
+                            progress=False, precision='fp32')
     whole(scene, str(tmp_path / 'whole'))
     tiled = SceneInferencer(config, ckpt, outputs=('class', 'probs', 'confidence'),
                             tile=40, overlap=10, blend=blend, batch_size=3, block=2,
-                            progress=False)
+                            progress=False, precision='fp32')
     manifest = tiled(scene, str(tmp_path / 'tiled'))
     a = gdal.Open(str(tmp_path / 'whole' / 'probs.tif')).ReadAsArray().astype(float)
     b = gdal.Open(str(tmp_path / 'tiled' / 'probs.tif')).ReadAsArray().astype(float)
@@ -397,3 +397,72 @@ def test_bf16_outputs_agree_with_fp32(setup, tmp_path):
     assert (c32 == c16)[valid].mean() > 0.97
     with pytest.raises(SceneInferenceError, match='precision.*for GPUs'):
         SceneInferencer(config, ckpt, precision='fp16', **kw)
+
+
+def _window_batch(inf, scene, windows):
+    from eofm.datasets import multimodal_collate
+    samples = [inf.runner.sample(scene['modalities'], w, 'all') for w in windows]
+    return inf.runner.task.preprocess(multimodal_collate(samples))
+
+
+def test_unpadded_windows_skip_the_per_window_postprocessing(setup, tmp_path):
+    """Windows without padding or flips take the logits from ``inference``: the
+    probabilities equal those of mmseg's ``predict``, and ``predict`` is not called;
+    a padded window goes through ``predict``."""
+    config, ckpt, scene = setup
+    inf = SceneInferencer(config, ckpt, tile=40, overlap=10, progress=False,
+                          precision='fp32')
+    task, model = inf.runner.task, inf.runner.model
+    data = _window_batch(inf, scene, [(20, 20, 40, 40), (60, 30, 40, 40)])
+    with torch.no_grad():
+        preds = model.predict(data['inputs'], data['data_samples'])
+        ref = torch.stack([p.seg_logits.data for p in preds]).softmax(1)
+        calls = []
+        original = model.predict
+        model.predict = lambda *a, **k: calls.append(1) or original(*a, **k)
+        got = task.forward(data['inputs'], data['data_samples'], (40, 40))
+        assert calls == []
+        torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-6)
+        for s in data['data_samples']:  # a padded window: predict crops it
+            s.set_metainfo(dict(img_padding_size=[0, 1, 0, 1]))
+        task.forward(data['inputs'], data['data_samples'], (40, 40))
+        assert calls == [1]
+
+
+def test_binary_head_with_one_output_channel(tmp_path):
+    """A one-channel (sigmoid) binary head: probabilities of both classes, and the
+    class map follows the head's threshold, as mmseg's ``predict`` decides."""
+    from osgeo import gdal
+    config = tmp_path / 'bin.py'
+    text = open(_write_config(config, num_classes=2)).read().replace(
+        "num_classes=2,", "num_classes=2, out_channels=1, threshold=0.3,"
+        " loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=True),")
+    config.write_text(text)
+    ckpt = _checkpoint(str(config), tmp_path / 'bin.pth')
+    scene = _scene(tmp_path)
+    # shift the head's bias so that the median pixel sits at the threshold
+    inf = SceneInferencer(str(config), ckpt, tile=256, overlap=0, progress=False,
+                          precision='fp32')
+    data = _window_batch(inf, scene, [(20, 20, 60, 60)])
+    with torch.no_grad():
+        median = inf.runner.model.inference(
+            data['inputs'], [s.metainfo for s in data['data_samples']]).median()
+    state = torch.load(ckpt, weights_only=True)
+    state['state_dict']['decode_head.conv_seg.bias'] += float(np.log(0.3 / 0.7)) - median
+    torch.save(state, ckpt)
+    inf = SceneInferencer(str(config), ckpt, outputs=('class', 'probs'), tile=256,
+                          overlap=0, progress=False, precision='fp32')
+    assert inf.runner.task.threshold == 0.3
+    inf(scene, str(tmp_path / 'out'))
+    cls = gdal.Open(str(tmp_path / 'out' / 'class.tif')).ReadAsArray()
+    probs = gdal.Open(str(tmp_path / 'out' / 'probs.tif')).ReadAsArray().astype(int)
+    valid = cls != 255
+    assert probs.shape[0] == 2 and valid.mean() > 0.5
+    assert (np.abs(probs[0] + probs[1] - 254)[valid] <= 1).all()  # p and 1 - p
+    # mmseg's own decision for the window covering the scene
+    data = _window_batch(inf, scene, [(0, 0, 130, 150)])
+    with torch.no_grad():
+        pred = inf.runner.model.predict(data['inputs'], data['data_samples'])[0]
+    own = pred.pred_sem_seg.data[0].numpy()
+    assert 0.05 < own[valid].mean() < 0.95  # both classes occur
+    assert (own[valid] == cls[valid]).mean() > 0.999
