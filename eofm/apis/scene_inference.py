@@ -87,7 +87,6 @@ import json
 import math
 import os
 import os.path as osp
-import resource
 import shutil
 import time
 from typing import Sequence
@@ -99,6 +98,7 @@ import torch.nn.functional as F
 from eofm.datasets import leaf_dataset_cfgs
 from eofm.datasets.geo_io import (RasterReadError, native_resolution, open_raster,
                                   parse_date, raster_info, transform_bounds)
+from eofm.utils.benchmark import peak_rss_bytes
 from eofm.utils.checkpoint import atomic_write_bytes, sha256_file
 from eofm.utils.palette import distinct_palette
 from eofm.utils.precision import autocast
@@ -207,7 +207,7 @@ def _palette(n, given=None):
 
 
 def _peak_rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return peak_rss_bytes() / 2**20
 
 
 class _Grid:
@@ -684,6 +684,7 @@ class SceneInferencer:
         return dict(ys=ys, xs=xs, th=th, tw=tw, by=by, bx=bx, blocks=blocks)
 
     def _window_weight(self, plan, i, j):
+        """(th, tw) weights of window (i, j); read-only (shared between windows)."""
         th, tw = plan['th'], plan['tw']
         if self.settings['blend'] == 'cosine':
             # margins of (overlap - 1) // 2 px are left out, except on sides at the
@@ -692,7 +693,11 @@ class SceneInferencer:
             m = (self.settings['overlap'] - 1) // 2 if self.settings['overlap'] else 0
             margins = (m if i > 0 else 0, m if i < len(plan['ys']) - 1 else 0,
                        m if j > 0 else 0, m if j < len(plan['xs']) - 1 else 0)
-            return blend_weights(th, tw, 'cosine', margins)
+            cache = plan.setdefault('weights', {})  # at most 9 kinds of window
+            if margins not in cache:
+                cache[margins] = blend_weights(th, tw, 'cosine', margins)
+                cache[margins].flags.writeable = False
+            return cache[margins]
         y0, x0 = plan['ys'][i], plan['xs'][j]
         w = np.zeros((th, tw), np.float32)
         w[plan['by'][i] - y0:plan['by'][i + 1] - y0,
@@ -722,12 +727,15 @@ class SceneInferencer:
                 if acc is None:
                     acc = np.zeros((out.shape[0], y1 - y0, x1 - x0), np.float32)
                 wy, wx = plan['ys'][i], plan['xs'][j]
-                weight = self._window_weight(plan, i, j) * valid
+                weight = self._window_weight(plan, i, j)
+                if valid is not None:
+                    weight = weight * valid
                 sy0, sy1 = max(y0, wy), min(y1, wy + plan['th'])
                 sx0, sx1 = max(x0, wx), min(x1, wx + plan['tw'])
                 ws = weight[sy0 - wy:sy1 - wy, sx0 - wx:sx1 - wx]
-                acc[:, sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] += \
-                    out[:, sy0 - wy:sy1 - wy, sx0 - wx:sx1 - wx] * ws
+                part = out[:, sy0 - wy:sy1 - wy, sx0 - wx:sx1 - wx]
+                np.multiply(part, ws, out=part)
+                acc[:, sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] += part
                 wsum[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] += ws
             pending.clear()
 
@@ -743,7 +751,9 @@ class SceneInferencer:
                 counts['skipped_nodata'] += 1
                 continue
             counts['windows'] += 1
-            pending.append((sample, i, j, valid.astype(np.float32)))
+            # None: every pixel valid (the weights need no mask)
+            pending.append((sample, i, j, None if valid.all() else
+                            valid.astype(np.float32)))
             if len(pending) >= self.batch_size:
                 flush()
         flush()
@@ -782,8 +792,9 @@ class SceneInferencer:
             wsum[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] += \
                 w[sy0 - ey0:sy1 - ey0, sx0 - ex0:sx1 - ex0]
         valid = wsum > 0
-        value = np.where(valid, acc / np.maximum(wsum, 1e-12), 0.0).astype(np.float32)
-        return value, valid
+        np.divide(acc, np.maximum(wsum, 1e-12), out=acc)  # in place: blocks are large
+        np.copyto(acc, 0.0, where=~valid)
+        return acc, valid
 
     def _channels(self):
         return self.runner.task.channels or 1
@@ -804,7 +815,7 @@ class SceneInferencer:
                 channels = shape[0]
                 break
         layers = self._layers(channels)
-        files = {}
+        files, datasets = {}, {}
         for name, spec in layers.items():
             tmp = osp.join(work, f'{name}.tif')
             drv = gdal.GetDriverByName('GTiff')
@@ -827,14 +838,20 @@ class SceneInferencer:
                 # inside the TIFF (category names would go to a side .aux.xml file)
                 for c, cname in enumerate(self.runner.classes):
                     band.SetMetadataItem(f'CLASS_{c}', str(cname))
-            for b, blk in enumerate(blocks):
-                y0, y1, x0, x1 = blk['region']
-                value, valid = self._block_value(work, plan, b, channels)
+            datasets[name] = ds
+        ds = band = None  # the datasets close below, before they are translated
+        # each block's values once, converted to every layer
+        for b, blk in enumerate(blocks):
+            y0, y1, x0, x1 = blk['region']
+            value, valid = self._block_value(work, plan, b, channels)
+            for name, spec in layers.items():
                 arr = spec['convert'](value, valid)
                 for k in range(spec['bands']):
-                    ds.GetRasterBand(k + 1).WriteArray(arr[k], x0, y0)
-            ds.FlushCache()
-            ds = None
+                    datasets[name].GetRasterBand(k + 1).WriteArray(arr[k], x0, y0)
+        for name, spec in layers.items():
+            tmp = osp.join(work, f'{name}.tif')
+            datasets[name].FlushCache()
+            datasets[name] = None  # closes the file
             path = osp.join(out_dir, f'{name}.tif')
             tmp_cog = osp.join(work, f'{name}.cog.tif')
             gdal.Translate(tmp_cog, tmp, format='COG', creationOptions=[

@@ -108,6 +108,22 @@ def _resize(x, size):
 
 
 # ---------------------------------------------------------------------- layers
+def argmax0(v):
+    """``v.argmax(0)`` of a (C, h, w) array (the first of equal maxima), one
+    vectorised pass per channel: numpy's argmax over the leading axis of a
+    channel-first block walks it with a stride of h * w and is several times
+    slower."""
+    if v.shape[0] > 256:  # many classes: the passes would cost more
+        return v.argmax(0)
+    best = v[0].copy()
+    idx = np.zeros(v.shape[1:], np.int32)
+    for c in range(1, v.shape[0]):
+        better = v[c] > best
+        idx[better] = c
+        np.maximum(best, v[c], out=best)
+    return idx
+
+
 def class_layers(n, class_names, outputs, decide=None):
     """Specs of the segmentation layers of ``n`` blended class probabilities.
 
@@ -116,7 +132,7 @@ def class_layers(n, class_names, outputs, decide=None):
     gdal = _gdal()
     cls_dtype = np.uint8 if n <= 255 else np.uint16
     nd = NODATA_CLASS[cls_dtype]
-    decide = decide or (lambda v: v.argmax(0))
+    decide = decide or argmax0
 
     def classes(v, valid):
         return np.where(valid, decide(v), nd).astype(cls_dtype)[None]

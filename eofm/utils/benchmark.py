@@ -17,7 +17,7 @@ import torch
 
 __all__ = [
     'MEMORY_METHODS', 'sync', 'device_name', 'matmul_peak', 'time_runs', 'peak_memory',
-    'CUSTOM_FLOPS', 'write_json'
+    'CUSTOM_FLOPS', 'write_json', 'peak_rss_bytes'
 ]
 
 MEMORY_METHODS = {
@@ -119,6 +119,28 @@ CUSTOM_FLOPS = {
     torch.ops.aten._scaled_dot_product_flash_attention_for_cpu: _cpu_flash_fwd,
     torch.ops.aten._scaled_dot_product_flash_attention_for_cpu_backward: _cpu_flash_bwd,
 }
+
+
+def peak_rss_bytes():
+    """Peak resident set size of this process image so far (bytes).
+
+    Linux's ``getrusage(RUSAGE_SELF).ru_maxrss`` keeps the peak of the parent
+    across ``fork`` + ``exec``: a benchmark child spawned by a parent that
+    generated a large scene would report the parent's peak. ``VmHWM`` of
+    ``/proc/self/status`` belongs to the process image and starts afresh at
+    ``exec``; ``ru_maxrss`` is the fallback where there is no ``/proc``.
+    """
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+    import sys
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss if sys.platform == 'darwin' else rss * 1024
 
 
 def write_json(report, path):

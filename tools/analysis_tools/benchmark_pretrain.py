@@ -49,8 +49,8 @@ a temporary folder). Measured:
   allocator handed out during one more step above what was live before it, from
   the allocation and free events of ``torch.profiler`` (``profile_memory``), as in
   ``benchmark_skysense.py`` (tensors only, with the data loading), and the
-  process's peak resident set size (``peak_rss_bytes``: ``getrusage`` high-water
-  mark of the whole process after the steps, i.e. model, optimizer state, data
+  process's peak resident set size (``peak_rss_bytes``: the ``VmHWM`` high-water
+  mark of the process after the steps, i.e. model, optimizer state, data
   and Python included); on CUDA (``--device cuda``) the maximum of
   ``torch.cuda.max_memory_allocated`` over that step above what was allocated
   before it, and over the timed steps (``cuda_max_allocated_bytes``, everything
@@ -80,7 +80,6 @@ import logging
 import os
 import os.path as osp
 import random
-import resource
 import statistics
 import sys
 import tempfile
@@ -92,7 +91,7 @@ import torch
 # Run as a script, the repository root is not on sys.path.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from eofm.utils.benchmark import (CUSTOM_FLOPS, device_name, matmul_peak,  # noqa: E402
-                                  peak_memory, sync, write_json)
+                                  peak_memory, peak_rss_bytes, sync, write_json)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join('configs', 'skysense',
@@ -146,7 +145,7 @@ MEMORY_METHOD = ('torch.profiler allocation/free events (profile_memory): peak o
                  'live tensor bytes above those live before the step')
 CUDA_MEMORY_METHOD = ('torch.cuda.max_memory_allocated during the step above the '
                       'bytes allocated before it')
-RSS_METHOD = 'getrusage ru_maxrss: peak resident set size of the whole process'
+RSS_METHOD = 'VmHWM (getrusage ru_maxrss without /proc): peak resident set size of the process'
 
 
 # ---------------------------------------------------------------------- the step
@@ -401,12 +400,6 @@ def uses_teacher_ema(cfg, model):
     hooks = [h.get('type', '') for h in cfg.get('custom_hooks') or []]
     return hasattr(model, 'update_teacher') and any(
         str(t).split('.')[-1] == 'TeacherEMAHook' for t in hooks)
-
-
-def peak_rss_bytes():
-    """Peak resident set size of this process so far (bytes)."""
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss if sys.platform == 'darwin' else rss * 1024
 
 
 def bench_preset(preset, config, data_root, batch_size, iters, warmup, device=None):

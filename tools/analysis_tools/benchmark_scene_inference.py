@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import resource
 import subprocess
 import sys
 import time
@@ -140,6 +139,8 @@ def make_model(work):
 def run_child(args):
     """One (tool, size, blend) run in this process; prints its JSON line."""
     import torch
+
+    from eofm.utils.benchmark import peak_rss_bytes
     torch.set_num_threads(args.threads)
     tool, size, blend = args.child[0], int(args.child[1]), args.child[2]
     configs, ckpt = make_model(args.work_dir)
@@ -176,7 +177,7 @@ def run_child(args):
         tool=tool, blend=blend, size=size, windows=windows, seconds=seconds,
         precision=precision, windows_per_s=windows / seconds,
         mpix_per_s=size * size / seconds / 1e6,
-        peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
+        peak_rss_mib=peak_rss_bytes() / 2**20)))
 
 
 def spawn(args, tool, size, blend):
