@@ -89,6 +89,7 @@ import os
 import os.path as osp
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
 import numpy as np
@@ -562,11 +563,31 @@ class SceneInferencer:
         if self.progress and todo:
             from mmengine.utils import ProgressBar
             bar = ProgressBar(sum(len(plan['blocks'][b]['windows']) for b in todo))
-        for b in todo:
-            self._run_block(b, plan, modalities, ref, grid, work, stats, bar)
+
+        def finish(b, saving):
+            counts = saving.result()  # the block's files are written
+            for k in counts:
+                stats[k] += counts[k]
             if world_size == 1:
                 journal['done'] = sorted(set(journal['done']) | {b})
                 _atomic_json(journal, journal_path)
+
+        # a block's files are written by a thread while the next block runs (numpy
+        # releases the GIL in the writes); the journal names a block only once its
+        # files are complete; a block in writing when the run is interrupted is
+        # finished and journaled first
+        with ThreadPoolExecutor(1) as writer:
+            previous = None
+            try:
+                for b in todo:
+                    save = self._run_block(b, plan, modalities, ref, grid, bar)
+                    if previous is not None:
+                        done_now, previous = previous, None
+                        finish(*done_now)
+                    previous = (b, writer.submit(save, work))
+            finally:
+                if previous is not None:
+                    finish(*previous)
         if bar is not None:
             print()
         _barrier(world_size)
@@ -704,8 +725,9 @@ class SceneInferencer:
           plan['bx'][j] - x0:plan['bx'][j + 1] - x0] = 1.0
         return w
 
-    def _run_block(self, b, plan, modalities, ref, grid, work, stats, bar):
-        """Run block ``b``'s windows; save their weighted sums over its extent."""
+    def _run_block(self, b, plan, modalities, ref, grid, bar):
+        """Run block ``b``'s windows; returns ``save(work) -> counts``, which saves
+        their weighted sums over the block's extent (or its features)."""
         y0, y1, x0, x1 = plan['blocks'][b]['extent']
         acc, wsum = None, np.zeros((y1 - y0, x1 - x0), np.float32)
         pending, found, task = [], [], self.runner.task
@@ -758,19 +780,26 @@ class SceneInferencer:
                 flush()
         flush()
         if task.vector:
-            _atomic_npz(osp.join(work, f'block_{b:05d}.npz'), **task.merge(found))
+            arrays = dict(features=task.merge(found))
         else:
             if acc is None:  # no window ran: no channels (the width may be unknown)
                 acc = np.zeros((0, y1 - y0, x1 - x0), np.float32)
-            # one file per array, so that assembling reads only the slices it needs
-            for name, arr in (('acc', acc), ('wsum', wsum)):
-                path = osp.join(work, f'block_{b:05d}_{name}.npy')
-                tmp = f'{path}.tmp{os.getpid()}.npy'
-                np.save(tmp, arr)
-                os.replace(tmp, path)
-        _atomic_json(counts, osp.join(work, f'block_{b:05d}.json'))
-        for k in counts:
-            stats[k] += counts[k]
+            arrays = dict(acc=acc, wsum=wsum)
+
+        def save(work):
+            if task.vector:
+                _atomic_npz(osp.join(work, f'block_{b:05d}.npz'), **arrays['features'])
+            else:
+                # one file per array, so that assembling reads only the slices it needs
+                for name, arr in arrays.items():
+                    path = osp.join(work, f'block_{b:05d}_{name}.npy')
+                    tmp = f'{path}.tmp{os.getpid()}.npy'
+                    np.save(tmp, arr)
+                    os.replace(tmp, path)
+            _atomic_json(counts, osp.join(work, f'block_{b:05d}.json'))
+            return counts
+
+        return save
 
     def _block_value(self, work, plan, b, channels):
         """Block ``b``'s blended values ``(channels, h, w)`` over its region and
