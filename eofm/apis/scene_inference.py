@@ -532,6 +532,8 @@ class SceneInferencer:
         return modalities, ref, grid
 
     # -------------------------------------------------------------- run
+    GDAL_CACHE_BYTES = 16 * 2**20
+
     def __call__(self, scene, out_dir, resume=False, overwrite=False, rank=None,
                  world_size=None):
         """Run over ``scene`` (a dict or a JSON / YAML file) into ``out_dir``.
@@ -539,7 +541,21 @@ class SceneInferencer:
         Returns the manifest (also ``out_dir/manifest.json``). ``rank`` /
         ``world_size`` default to torch.distributed's when it is initialised: each
         process runs the blocks ``i % world_size == rank``, rank 0 writes the files.
+
+        GDAL's block cache is capped at :attr:`GDAL_CACHE_BYTES` during the run
+        (its default, 5 % of the RAM, fills up with blocks of a large scene that
+        the windows never read again, so the peak memory would grow with the
+        scene) unless the user set a smaller one.
         """
+        from osgeo import gdal
+        cache = gdal.GetCacheMax()
+        gdal.SetCacheMax(min(cache, self.GDAL_CACHE_BYTES))
+        try:
+            return self._call(scene, out_dir, resume, overwrite, rank, world_size)
+        finally:
+            gdal.SetCacheMax(cache)
+
+    def _call(self, scene, out_dir, resume, overwrite, rank, world_size):
         if rank is None or world_size is None:
             import torch.distributed as dist
             if dist.is_available() and dist.is_initialized():

@@ -3,6 +3,7 @@ import json
 import math
 
 import pytest
+import torch
 
 from tools.analysis_tools.benchmark_pretrain import PARTS, main, parse_args
 from eofm.datasets.sample_data import generate
@@ -63,3 +64,51 @@ def test_missing_config_names_the_path(capsys):
     with pytest.raises(SystemExit):
         parse_args(['--config', 'configs/no/such_config.py'])
     assert 'configs/no/such_config.py' in capsys.readouterr().err
+
+
+def test_fp32_and_bf16_side_by_side(tmp_path):
+    """--precision fp32 bf16: one result per precision, the bf16 matmul peak of the
+    same run and the step-time ratio."""
+    data = str(tmp_path / 'sample')
+    generate(data, num_tiles=4, size=32, hr_factor=8, seed=0)
+    report = main(['--preset', 'small', '--iters', '1', '--warmup', '0',
+                   '--data-root', data, '--precision', 'fp32', 'bf16'])
+    assert [r['precision'] for r in report['results']] == ['fp32', 'bf16']
+    assert set(report['matmul_peak_flops_per_s']) == {'fp32', 'bf16'}
+    ratio = report['bf16_over_fp32_step_time']['small']
+    times = [r['step_time_s'] for r in report['results']]
+    assert ratio == pytest.approx(times[1] / times[0])
+    assert report['precision_auto'] in ('fp32', 'bf16')
+
+
+class _Recorder(torch.nn.Module):
+    """A model that records whether its forward ran under CPU autocast."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.ones(4, 4))
+        self.autocast = []
+        self.data_preprocessor = lambda data, training: dict(inputs=data)
+
+    def forward(self, inputs, mode):
+        self.autocast.append(torch.is_autocast_enabled('cpu'))
+        x = torch.stack(inputs) @ self.w
+        return dict(loss=x.float().pow(2).mean())
+
+    def parse_losses(self, losses):
+        return losses['loss'], {}
+
+
+@pytest.mark.parametrize('precision', ['fp32', 'bf16'])
+def test_pretrain_step_runs_the_forward_in_its_precision(precision):
+    from mmengine.optim import OptimWrapper
+
+    from tools.analysis_tools.benchmark_pretrain import PretrainStep
+    model = _Recorder()
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    step = PretrainStep(model, wrapper, [torch.ones(4)] * 4, 2, collate=list,
+                        teacher_ema=False, precision=precision)
+    step()
+    assert model.autocast == [precision == 'bf16']
+    assert model.w.grad is None or float(model.w.grad.abs().sum()) == 0  # zeroed
+    assert float(model.w.detach().sum()) < 16  # the step moved the weights

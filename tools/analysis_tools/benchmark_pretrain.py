@@ -92,6 +92,7 @@ import torch
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from eofm.utils.benchmark import (CUSTOM_FLOPS, device_name, matmul_peak,  # noqa: E402
                                   peak_memory, peak_rss_bytes, sync, write_json)
+from eofm.utils.precision import autocast, resolve_precision  # noqa: E402
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join('configs', 'skysense',
@@ -182,7 +183,8 @@ class PretrainStep:
                  batches=None,
                  collate=None,
                  teacher_ema=None,
-                 device=None):
+                 device=None,
+                 precision='fp32'):
         from eofm.datasets import multimodal_collate
         self.model, self.optim_wrapper = model, optim_wrapper
         self.dataset, self.batch_size = dataset, batch_size
@@ -192,6 +194,7 @@ class PretrainStep:
         self.teacher_ema = hasattr(
             model, 'update_teacher') if (teacher_ema is None) else bool(teacher_ema)
         self.device = device or torch.device('cpu')
+        self.precision = precision  # a resolved one: 'fp32' or 'bf16'
         self.samples = []  # samples of each step
 
     def __call__(self):
@@ -202,7 +205,8 @@ class PretrainStep:
         data = self.model.data_preprocessor(data, True)
         wait()
         t1 = time.perf_counter()
-        loss, _ = self.model.parse_losses(self.model(**data, mode='loss'))
+        with autocast(self.precision, self.device):  # as AmpOptimWrapper does
+            loss, _ = self.model.parse_losses(self.model(**data, mode='loss'))
         wait()
         t2 = time.perf_counter()
         self.optim_wrapper.backward(loss)
@@ -402,8 +406,10 @@ def uses_teacher_ema(cfg, model):
         str(t).split('.')[-1] == 'TeacherEMAHook' for t in hooks)
 
 
-def bench_preset(preset, config, data_root, batch_size, iters, warmup, device=None):
-    """The measurements of one preset as a dict (see the module docstring)."""
+def bench_preset(preset, config, data_root, batch_size, iters, warmup, device=None,
+                 precision='fp32'):
+    """The measurements of one preset as a dict (see the module docstring);
+    ``precision`` ('fp32' or 'bf16') is that of the forward and the losses."""
     from torch.utils.flop_counter import FlopCounterMode
     device = device or torch.device('cpu')
     cfg = load_config(config, preset, data_root, batch_size)
@@ -424,7 +430,8 @@ def bench_preset(preset, config, data_root, batch_size, iters, warmup, device=No
         collate=build_collate(cfg),
         teacher_ema=uses_teacher_ema(cfg, model)
         or (skysense and hasattr(model, 'update_teacher')),
-        device=device)
+        device=device,
+        precision=precision)
     for _ in range(warmup):
         step()
     if device.type == 'cuda':
@@ -452,6 +459,7 @@ def bench_preset(preset, config, data_root, batch_size, iters, warmup, device=No
     backbone = cfg.model.get('backbone') or {}
     result = dict(
         preset=preset,
+        precision=precision,
         overrides=preset_overrides(cfg, preset),
         model=cfg.model.get('type'),
         backbone_arch=backbone.get('arch'),
@@ -530,7 +538,12 @@ def _ms(s):
 
 
 def preset_table(r, peak):
-    """Lines of the table of one preset result ``r``."""
+    """Lines of the table of one preset result ``r``; ``peak``: the fp32 matmul
+    peak (FLOP/s) or a dict of the peaks by precision."""
+    if not isinstance(peak, dict):
+        peak = dict(fp32=peak)
+    shares = ', '.join(f'{100 * r["flops_per_s"] / v:.1f} % of the {k} matmul peak'
+                       for k, v in peak.items())
     skysense = 'branch_times_s' in r
     batch = (f'batch {r["batch_size"]}' if r.get('batching', 'random') == 'random' else
              f'{r["samples_per_step"]:g} samples/step from {r["batching"]}')
@@ -541,14 +554,14 @@ def preset_table(r, peak):
         memory += (f', CUDA max allocated '
                    f'{r["cuda_max_allocated_bytes"] / 2**20:,.1f} MiB')
     lines = [
-        f'preset {r["preset"]} ({r.get("model") or "model"}, backbone '
+        f'preset {r["preset"]}, {r.get("precision", "fp32")} '
+        f'({r.get("model") or "model"}, backbone '
         f'{r["backbone_arch"]}, {batch}, {r["params_trainable"] / 1e6:,.2f} M '
         f'trainable of {r["params"] / 1e6:,.2f} M params)',
         f'step {_ms(r["step_time_s"])} ms (median), {r["samples_per_s"]:.2f} '
         f'samples/s, {memory}',
         f'{r["flops_per_step"] / 1e9:,.1f} GFLOP/step (matmul, fwd+bwd): '
-        f'{r["flops_per_s"] / 1e9:,.1f} GFLOP/s = '
-        f'{100 * r["flops_per_s"] / peak:.1f} % of the fp32 matmul peak',
+        f'{r["flops_per_s"] / 1e9:,.1f} GFLOP/s = {shares}',
     ]
     rows = []
     for p in r.get('parts', PARTS):
@@ -624,6 +637,14 @@ def parse_args(argv=None):
         type=int,
         default=16,
         help='tiles of the generated dataset without --data-root (16)')
+    parser.add_argument(
+        '--precision',
+        nargs='+',
+        default=['fp32'],
+        choices=['fp32', 'bf16', 'auto'],
+        help='precision of the forward and the losses (autocast, as '
+        "AmpOptimWrapper); several run side by side; auto: bf16 where the CPU has "
+        'bf16 matrix units (default: fp32)')
     parser.add_argument('--out', help='write the numbers to this JSON file')
     args = parser.parse_args(argv)
     for name, low in (('batch_size', 1), ('iters', 1), ('warmup', 0), ('threads', 1),
@@ -645,6 +666,13 @@ def parse_args(argv=None):
     if args.data_root is not None and not osp.isdir(args.data_root):
         parser.error(f'--data-root: no such folder: {args.data_root}')
     return args
+
+
+def _precision_ratios(results):
+    """{preset: bf16 step time / fp32 step time} of presets run in both."""
+    times = {(r['preset'], r['precision']): r['step_time_s'] for r in results}
+    return {p: times[(p, 'bf16')] / times[(p, 'fp32')]
+            for p, prec in times if prec == 'fp32' and (p, 'bf16') in times}
 
 
 def _check_ann_file(config, data_root):
@@ -674,10 +702,15 @@ def main(argv=None):
             from eofm.datasets.sample_data import generate
             root = osp.join(tmp, 'sample')
             generate(root, num_tiles=args.num_tiles, size=32, hr_factor=8)
+        precisions = list(dict.fromkeys(
+            resolve_precision(p, device.type) for p in args.precision))
         peak = matmul_peak(device)
+        peaks = dict(fp32=peak)
+        if 'bf16' in precisions or device.type == 'cpu':
+            peaks['bf16'] = matmul_peak(device, torch.bfloat16, n=1024, reps=3)
         results = [
             bench_preset(p, args.config, root, args.batch_size, args.iters, args.warmup,
-                         device) for p in presets
+                         device, precision) for p in presets for precision in precisions
         ]
     config = osp.relpath(args.config, REPO_ROOT) if osp.abspath(
         args.config).startswith(REPO_ROOT + os.sep) else args.config
@@ -692,8 +725,11 @@ def main(argv=None):
         data=args.data_root or f'generated sample dataset ({args.num_tiles} tiles)',
         iters=args.iters,
         warmup=args.warmup,
-        matmul_peak_flops_per_s=dict(fp32=peak),
-        matmul_peak_method='best of 5 timed 2048x2048 @ 2048x2048 torch.mm',
+        matmul_peak_flops_per_s=peaks,
+        matmul_peak_method='best of 5 timed 2048x2048 @ 2048x2048 torch.mm (fp32); '
+        'best of 3 1024^3 (bf16)',
+        precision_auto=resolve_precision('auto', device.type),
+        bf16_over_fp32_step_time=_precision_ratios(results),
         memory_method=CUDA_MEMORY_METHOD if device.type == 'cuda' else MEMORY_METHOD,
         rss_method=RSS_METHOD,
         flops_method='FlopCounterMode over one step, matrix products only, '
@@ -706,10 +742,14 @@ def main(argv=None):
     if load is not None:
         print(f'CPU load average before the run: {load:.2f} on {os.cpu_count()} '
               'cores (other processes slow the timings down)')
-    print(f'matmul peak (best 2048^3 torch.mm): fp32 {peak / 1e9:,.1f} GFLOP/s')
+    print('matmul peaks: ' + ', '.join(f'{k} {v / 1e9:,.1f} GFLOP/s'
+                                         for k, v in peaks.items())
+          + f' (auto: {report["precision_auto"]})')
     for r in results:
         print()
-        print('\n'.join(preset_table(r, peak)))
+        print('\n'.join(preset_table(r, peaks)))
+    for preset, ratio in report['bf16_over_fp32_step_time'].items():
+        print(f'preset {preset}: bf16 step time = {ratio:.3f} x the fp32 step')
     print(f'\npeak memory: {report["memory_method"]}; process RSS: {RSS_METHOD}')
     if args.out:
         write_json(report, args.out)
