@@ -30,7 +30,10 @@ def parse_args(argv=None):
         help='if a checkpoint is given, resume from it; without a value, resume from '
         'the latest checkpoint in the work dir')
     parser.add_argument(
-        '--amp', action='store_true', help='enable automatic mixed precision (GPU)')
+        '--amp',
+        action='store_true',
+        help='mixed precision: fp16 AMP on a GPU, bf16 autocast on a CPU with bf16 '
+        'matrix units (AMX, AVX512-BF16); ignored with a warning on other CPUs')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',

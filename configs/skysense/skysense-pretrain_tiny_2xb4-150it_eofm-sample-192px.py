@@ -11,8 +11,12 @@ _base_ = [
     '../_base_/default_runtime_eofm.py',
 ]
 
-# Two views of each sample; the dates are drawn once so that both views see the
-# same dates (pixel-level pairs are then exact in space and time).
+# Two views of each sample, each from its own draw of the augmentations (Sec. 3.3:
+# "two sets of random augmentations are employed"). For the series these are a
+# random fixed-size selection of the cloud-filtered dates and random disturbances
+# of the dates (Sec. 4.1, supplementary J), drawn per view like the HR crops: the
+# contrast between views then asks for features that do not depend on which dates
+# were seen. Pixel-level pairs stay exact in space (the crops' geometry).
 hr_view = [
     dict(type='eofm.AlignedRandomResizedCrop', size=192, scale=(0.35, 1.0),
          reference='hr'),
@@ -20,6 +24,7 @@ hr_view = [
                                                              'vertical']),
     dict(type='eofm.AlignedRandomRot90', prob=0.5),
     dict(type='eofm.RandomColorJitter', prob=0.8),
+    dict(type='eofm.TemporalSample', lengths=dict(s2=8, s1=6)),
     dict(type='eofm.DateJitter', modalities=['s2', 's1'], max_shift=5),
 ]
 view_1 = hr_view + [dict(type='eofm.RandomGaussianBlur', prob=1.0)]
@@ -31,7 +36,6 @@ pretrain_pipeline = [
     {{_base_.load}},
     dict(type='eofm.FilterCloudyDates', modality='s2', cloud_key='s2_scl',
          max_cloud_fraction=0.5, min_dates=4),
-    dict(type='eofm.TemporalSample', lengths=dict(s2=8, s1=6)),
     dict(type='eofm.MultiModalMultiView', transforms=[view_1, view_2],
          num_views=[1, 1]),
     dict(type='eofm.PackMultiModalInputs', modalities=['hr', 's2', 's1']),

@@ -53,6 +53,31 @@ def _prepare_launcher(cfg, launcher):
         setup_cpu_distributed(cfg, launcher)
 
 
+def _enable_amp(cfg):
+    """``--amp``: mmengine's ``AmpOptimWrapper`` on a GPU; bf16 autocast
+    (:class:`eofm.engine.CPUAmpOptimWrapper`) on a CPU with bf16 matrix units; fp32
+    with a warning on a CPU without them, where bf16 is emulated and slower."""
+    from eofm.utils.precision import resolve_precision
+    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper in ('AmpOptimWrapper', 'mmengine.AmpOptimWrapper',
+                   'CPUAmpOptimWrapper', 'eofm.CPUAmpOptimWrapper'):
+        warnings.warn(f'--amp: mixed precision is already on in the config ({wrapper})')
+        return
+    if wrapper not in ('OptimWrapper', 'mmengine.OptimWrapper'):
+        raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper, the '
+                         f'config has {wrapper!r}')
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    elif resolve_precision('auto', 'cpu') == 'bf16':
+        cfg.optim_wrapper.type = 'eofm.CPUAmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
+    else:
+        warnings.warn('--amp ignored: this CPU has no bf16 matrix units (bf16 would '
+                      'be emulated, many times slower than fp32); training runs in '
+                      'fp32')
+
+
 def merge_train_args(cfg, args):
     """Apply ``tools/train.py``'s flags to ``cfg`` (in place) and return it."""
     _prepare_launcher(cfg, args.launcher)
@@ -60,19 +85,7 @@ def merge_train_args(cfg, args):
         cfg, args.config)
 
     if args.amp:
-        if not torch.cuda.is_available():
-            warnings.warn('--amp ignored: no GPU is visible; CPU training runs in fp32 '
-                          '(bf16 and fp16 autocast are for GPUs)')
-        else:
-            wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-            if wrapper in ('AmpOptimWrapper', 'mmengine.AmpOptimWrapper'):
-                warnings.warn('AMP is already enabled in the config')
-            elif wrapper not in ('OptimWrapper', 'mmengine.OptimWrapper'):
-                raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper, the '
-                                 f'config has {wrapper!r}')
-            else:
-                cfg.optim_wrapper.type = 'AmpOptimWrapper'
-                cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        _enable_amp(cfg)
 
     if getattr(args, 'auto_scale_lr', False):
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:

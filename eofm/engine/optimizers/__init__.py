@@ -1,4 +1,7 @@
+from .cpu_amp_optim_wrapper import CPUAmpOptimWrapper
 from .layer_decay_constructor import (LayerDecayOptimWrapperConstructor,
                                       encoder_layer_depths)
 
-__all__ = ['LayerDecayOptimWrapperConstructor', 'encoder_layer_depths']
+__all__ = [
+    'CPUAmpOptimWrapper', 'LayerDecayOptimWrapperConstructor', 'encoder_layer_depths'
+]
