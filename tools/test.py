@@ -39,6 +39,11 @@ def parse_args(argv=None):
         action='store_true',
         help='test time augmentation (tta_model and '
         'tta_pipeline of the config)')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed-precision inference: fp16 autocast on a GPU, bf16 on a CPU with '
+        'bf16 matrix units (AMX, AVX512-BF16); ignored with a warning on other CPUs')
     add_common_args(parser)
     args = parser.parse_args(argv)
     set_local_rank(args)

@@ -169,6 +169,16 @@ def merge_test_args(cfg, args):
             evaluator['metrics'] = metrics + [dump]
         else:
             cfg.test_evaluator = [evaluator, dump]
+    if getattr(args, 'amp', False):
+        # mmengine's test loop autocasts with ``fp16=True``: fp16 on a GPU, bf16 (the
+        # CPU autocast's type) on a CPU
+        from eofm.utils.precision import resolve_precision
+        if torch.cuda.is_available() or resolve_precision('auto', 'cpu') == 'bf16':
+            cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
+        else:
+            warnings.warn('--amp ignored: this CPU has no bf16 matrix units (bf16 would '
+                          'be emulated, many times slower than fp32); testing runs in '
+                          'fp32')
     if getattr(args, 'tta', False):
         if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
             raise KeyError('--tta needs `tta_model` and `tta_pipeline` in the config')

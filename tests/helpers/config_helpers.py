@@ -29,15 +29,15 @@ __all__ = [
 TINY_CHANNELS = [32, 64, 128, 256]
 
 
-def load_train_config(config, work_dir):
-    """The config after tools/train.py's argument handling (no flags given)."""
+def load_train_config(config, work_dir, amp=False):
+    """The config after tools/train.py's argument handling (no flags but ``--amp``)."""
     path = osp.join(ROOT, config)
     cfg = load_config(path)
     args = SimpleNamespace(
         config=path,
         launcher='none',
         work_dir=str(work_dir),
-        amp=False,
+        amp=amp,
         auto_scale_lr=False,
         resume=None,
         no_validate=False)

@@ -76,3 +76,24 @@ def test_amp_flag_on_cpu_follows_the_matrix_units(monkeypatch):
     assert cfg.optim_wrapper.type == 'OptimWrapper'
     with pytest.raises(ValueError, match="optim_wrapper.type OptimWrapper, the config has"):
         _merge(monkeypatch, bf16=True, wrapper='mmengine.ApexOptimWrapper')
+
+
+def test_test_amp_flag_sets_the_test_loop_autocast(monkeypatch, tmp_path):
+    from eofm.apis import runner_setup
+    from eofm.utils import precision
+    ckpt = tmp_path / 'c.pth'
+    ckpt.write_bytes(b'')
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    for bf16, expected in ((True, True), (False, None)):
+        monkeypatch.setattr(precision, 'cpu_has_bf16_matrix_units', lambda: bf16)
+        cfg = Config(dict(test_cfg=dict(type='TestLoop')))
+        args = argparse.Namespace(launcher='none', work_dir='wd', config='c.py', amp=True,
+                                  checkpoint=str(ckpt), show=False, show_dir=None,
+                                  out=None, tta=False)
+        if bf16:
+            cfg = runner_setup.merge_test_args(cfg, args)
+        else:
+            with pytest.warns(UserWarning, match='testing runs in fp32'):
+                cfg = runner_setup.merge_test_args(cfg, args)
+        assert cfg.test_cfg.get('fp16') is expected
+        assert cfg.test_cfg.type == 'TestLoop'
