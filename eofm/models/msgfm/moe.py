@@ -158,34 +158,48 @@ class MoEMlp(BaseModule):
         return (_cv_squared(importance) + _cv_squared(load)) / 2
 
     def _capacity_keep(self, indices, gates, num_tokens):
-        """(N, k) bool: assignments kept under the capacity (largest gates first)."""
+        """(N, k) bool: assignments kept under the capacity (largest gates first).
+
+        Vectorised: assignments sorted by expert, then by gate (descending); each
+        expert keeps the first ``capacity`` of its run.
+        """
         if self.capacity_factor is None:
             return torch.ones_like(indices, dtype=torch.bool)
         cap = math.ceil(self.capacity_factor * self.top_k * num_tokens /
                         self.num_experts)
-        keep = torch.zeros_like(indices, dtype=torch.bool)
         flat_idx, flat_gate = indices.reshape(-1), gates.reshape(-1).detach()
-        flat_keep = keep.view(-1)
-        for ex in range(self.num_experts):
-            pos = (flat_idx == ex).nonzero(as_tuple=True)[0]
-            if pos.numel() > cap:
-                pos = pos[flat_gate[pos].topk(cap).indices]
-            flat_keep[pos] = True
-        return keep
+        by_gate = torch.argsort(flat_gate, descending=True, stable=True)
+        order = by_gate[torch.argsort(flat_idx[by_gate], stable=True)]
+        expert = flat_idx[order]
+        counts = torch.bincount(expert, minlength=self.num_experts)
+        starts = counts.cumsum(0) - counts
+        rank = torch.arange(len(order), device=order.device) - starts[expert]
+        keep = torch.zeros_like(flat_idx, dtype=torch.bool)
+        keep[order] = rank < cap
+        return keep.view_as(indices)
 
     # ------------------------------------------------------------------ forward
     def forward(self, x):
+        """Tokens dispatched to their experts in one sort: the only Python loop is
+        over the experts' own matmuls (on contiguous slices of the sorted tokens)."""
         shape = x.shape
         tokens = x.reshape(-1, shape[-1])
         indices, gates, probs, aux = self.route(tokens)
         keep = self._capacity_keep(indices, gates, tokens.shape[0])
+        kept = keep.reshape(-1).nonzero(as_tuple=True)[0]
+        expert = indices.reshape(-1)[kept]
+        order = torch.argsort(expert, stable=True)
+        kept = kept[order]
+        tok = kept // self.top_k  # the token of each (sorted) assignment
+        gate = gates.reshape(-1)[kept].unsqueeze(-1).to(tokens.dtype)
+        counts = torch.bincount(expert, minlength=self.num_experts).tolist()
+        chunks = tokens[tok].split(counts)
         out = torch.zeros_like(tokens)
-        for ex, expert in enumerate(self.experts):
-            tok, slot = ((indices == ex) & keep).nonzero(as_tuple=True)
-            if tok.numel() == 0:
-                continue
-            y = expert(tokens[tok]) * gates[tok, slot].unsqueeze(-1).to(tokens.dtype)
-            out.index_add_(0, tok, y)
+        if len(tok):
+            y = torch.cat([
+                ex(chunk) for ex, chunk, n in zip(self.experts, chunks, counts) if n
+            ])
+            out.index_add_(0, tok, (y * gate).to(out.dtype))
         self.aux_loss = aux
         self.last_routing = dict(indices=indices, gates=gates, probs=probs, keep=keep)
         return out.reshape(shape)
