@@ -5,12 +5,29 @@ import torch
 __all__ = ['model_features']
 
 
-def model_features(model, inputs):
+def model_features(model, inputs, feature=None):
     """A model's features: its ``probe_features(inputs)`` when it defines one, else
     ``extract_feat(inputs)`` (a pretraining algorithm's exported encoder, e.g.
     SkySense's teacher; a segmentor's backbone + neck), else ``backbone(inputs)``,
     else the model itself (a bare backbone config). A tuple or list gives its last
-    element (the deepest map)."""
+    element (the deepest map).
+
+    With ``feature``, the map of that name from the model's
+    ``named_features(inputs)`` (e.g. SkySense's ``'fused'``, ``'fused_mm'`` or one
+    modality's encoder features ``'hr'`` / ``'s2'`` / ``'s1'``): the probes of
+    each part of a model, for ablations.
+    """
+    if feature is not None:
+        named = getattr(model, 'named_features', None)
+        if named is None:
+            raise TypeError(f'{type(model).__name__}: a feature name ({feature!r}) needs '
+                            'a model with named_features(inputs); leave it out for the '
+                            "model's default features")
+        maps = named(inputs)
+        if feature not in maps:
+            raise TypeError(f'{type(model).__name__}: no feature {feature!r}; it has '
+                            f'{sorted(maps)}')
+        return maps[feature]
     if hasattr(model, 'probe_features'):
         out = model.probe_features(inputs)
     elif hasattr(model, 'extract_feat'):

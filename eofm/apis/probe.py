@@ -45,11 +45,13 @@ from eofm.utils.checkpoint import atomic_write_bytes, sha256_file
 __all__ = ['run_probe', 'extract_probe_features', 'model_features',
            'plot_probe_results', 'summarize', 'PROBE_COLUMNS', 'ProbeError']
 
-PROBE_COLUMNS = ('model', 'config_hash', 'checkpoint', 'dataset_hash', 'level', 'probe',
-                 'fraction', 'seed', 'n_train', 'n_test', 'accuracy', 'ci_low',
+PROBE_COLUMNS = ('model', 'config_hash', 'checkpoint', 'dataset_hash', 'feature', 'level',
+                 'probe', 'fraction', 'seed', 'n_train', 'n_test', 'accuracy', 'ci_low',
                  'ci_high')
-KEY_COLUMNS = ('config_hash', 'checkpoint', 'dataset_hash', 'level', 'probe',
+KEY_COLUMNS = ('config_hash', 'checkpoint', 'dataset_hash', 'feature', 'level', 'probe',
                'fraction', 'seed')
+#: The ``feature`` of rows of the model's default features.
+DEFAULT_FEATURE = 'default'
 IGNORE_INDEX = 255
 
 
@@ -64,10 +66,10 @@ def _cfg_hash(cfg):
 
 
 # ---------------------------------------------------------------------- features
-def _feature_maps(model, inputs):
+def _feature_maps(model, inputs, feature=None):
     """(B, D, h, w) or (B, D) features (:func:`eofm.apis.features.model_features`)."""
     try:
-        out = model_features(model, inputs)
+        out = model_features(model, inputs, feature)
     except TypeError as e:
         raise ProbeError(str(e)) from e
     if out.dim() not in (2, 4):
@@ -90,7 +92,7 @@ def _tile_label(sample):
 
 @torch.no_grad()
 def extract_probe_features(model, dataset, batch_size=8, pixels_per_tile=256, seed=0,
-                           device='cpu', progress=True):
+                           device='cpu', progress=True, feature=None):
     """Tile and pixel features of every sample of ``dataset`` (see module docstring).
 
     Returns:
@@ -108,7 +110,7 @@ def extract_probe_features(model, dataset, batch_size=8, pixels_per_tile=256, se
     for start in range(0, len(dataset), batch_size):
         items = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
         data = model.data_preprocessor(multimodal_collate(items), False)
-        feats = _feature_maps(model, data['inputs']).float().cpu()
+        feats = _feature_maps(model, data['inputs'], feature).float().cpu()
         for j, item in enumerate(items):
             sample = item['data_samples']
             f = feats[j]
@@ -183,6 +185,9 @@ def _read_rows(path):
         return []
     with open(path, newline='') as f:
         rows = list(csv.DictReader(f))
+    if rows and set(rows[0]) == set(PROBE_COLUMNS) - {'feature'}:
+        for r in rows:  # a file from before feature names: the default features
+            r['feature'] = DEFAULT_FEATURE
     if rows and set(rows[0]) != set(PROBE_COLUMNS):
         raise ProbeError(f'{path}: not a probe results file (columns {list(rows[0])}, '
                          f'expected {list(PROBE_COLUMNS)})')
@@ -220,7 +225,8 @@ def run_probe(config,
               device='cpu',
               cfg_options: Optional[Dict] = None,
               data_root: Optional[str] = None,
-              progress=True) -> List[Dict]:
+              progress=True,
+              feature: Optional[str] = None) -> List[Dict]:
     """Run the probes (see the module docstring); returns every row of the CSV.
 
     Args:
@@ -234,6 +240,9 @@ def run_probe(config,
         label (str, optional): The model's name in the CSV and the plot.
         data_root (str, optional): Set on every dataset of ``dataset_config``
             (through dataset wrappers).
+        feature (str, optional): A named feature map of the model (its
+            ``named_features``, e.g. SkySense's ``'hr'``, ``'s2'``, ``'fused_mm'``)
+            instead of its default features; a column of the CSV.
     """
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
@@ -260,15 +269,18 @@ def run_probe(config,
         json.dumps([train_cfg, test_cfg], sort_keys=True, default=str).encode()).hexdigest()[:16]
     label = label or (osp.splitext(osp.basename(checkpoint))[0] if checkpoint else
                       'random init')
+    feat_name = feature or DEFAULT_FEATURE
     rows = _read_rows(csv_path)
     done = {_row_key(r) for r in rows}
     todo = [(lv, p, f, s) for lv in levels for p in probes for f in fractions for s in seeds
             if _row_key(dict(config_hash=cfg_hash, checkpoint=ckpt_id, dataset_hash=data_hash,
-                             level=lv, probe=p, fraction=f, seed=s)) not in done]
+                             feature=feat_name, level=lv, probe=p, fraction=f, seed=s))
+            not in done]
     if not todo:
         return rows
+    suffix = '' if feature is None else f'_{feature}'
     cache = osp.join(osp.dirname(osp.abspath(csv_path)), '.probe_cache',
-                     f'{cfg_hash}_{ckpt_id[:16]}_{data_hash}.npz')
+                     f'{cfg_hash}_{ckpt_id[:16]}_{data_hash}{suffix}.npz')
     if osp.isfile(cache):
         with np.load(cache) as z:
             feats = {k: z[k] for k in z.files}
@@ -280,7 +292,7 @@ def run_probe(config,
                 with DefaultScope.overwrite_default_scope('eofm'):
                     ds = DATASETS.build(dcfg_split)
                 part = extract_probe_features(model, ds, batch_size, pixels_per_tile,
-                                              init_seed, device, progress)
+                                              init_seed, device, progress, feature)
                 feats.update({f'{split}_{k}': v for k, v in part.items()})
         os.makedirs(osp.dirname(cache), exist_ok=True)
         buf = io.BytesIO()
@@ -295,8 +307,8 @@ def run_probe(config,
                    accuracy=f'{res["accuracy"]:.6f}', ci_low=f'{res["ci_low"]:.6f}',
                    ci_high=f'{res["ci_high"]:.6f}')
         row.update(model=label, config_hash=cfg_hash, checkpoint=ckpt_id,
-                   dataset_hash=data_hash, level=lv, probe=probe, fraction=f'{fraction:g}',
-                   seed=seed)
+                   dataset_hash=data_hash, feature=feat_name, level=lv, probe=probe,
+                   fraction=f'{fraction:g}', seed=seed)
         rows.append(row)
         _write_rows(csv_path, rows)
     return rows

@@ -209,10 +209,17 @@ def probe_features(feats, level, probe, fraction, seed, k=20, temperature=0.07):
 
 
 def summarize(rows: Iterable[Dict]):
-    """{(model, level, probe): {fraction: (mean accuracy, mean CI low, mean CI high)}}."""
+    """{(model, level, probe): {fraction: (mean accuracy, mean CI low, mean CI high)}}.
+
+    Rows of a named feature map (``feature`` other than ``'default'``) count as the
+    model ``'{model} [{feature}]'``.
+    """
     acc = {}
     for r in rows:
-        key = (r['model'], r['level'], r['probe'])
+        model = r['model']
+        if r.get('feature') not in (None, '', 'default'):
+            model = f'{model} [{r["feature"]}]'
+        key = (model, r['level'], r['probe'])
         acc.setdefault(key, {}).setdefault(float(r['fraction']), []).append(
             (float(r['accuracy']), float(r['ci_low']), float(r['ci_high'])))
     return {

@@ -99,5 +99,45 @@ def test_probe_run_resumes_and_plots(sample_root, tmp_path, repo_root):
     more = run_probe(config, None, dataset, out, label='random',
                      **dict(kw, seeds=(0, 1)))
     assert len(more) == 2 * len(rows)  # only the new seed, from cached features
+    # one modality's encoder features (an ablation): new rows, summarised apart
+    from eofm.apis.probe import summarize
+    s2 = run_probe(config, None, dataset, out, label='random', feature='s2', **kw)
+    assert len(s2) == len(more) + len(rows)
+    assert {r['feature'] for r in s2} == {'default', 's2'}
+    keys = {m for m, _, _ in summarize(s2)}
+    assert keys == {'random', 'random [s2]'}
     png = plot_probe_results(more, str(tmp_path / 'probe.png'))
     assert open(png, 'rb').read(8) == b'\x89PNG\r\n\x1a\n'
+
+
+def test_named_features_and_their_errors():
+    import torch
+
+    from eofm.apis.features import model_features
+
+    class Named(torch.nn.Module):
+        def named_features(self, inputs):
+            return dict(a=inputs * 2, b=inputs + 1)
+
+        def extract_feat(self, inputs):
+            return inputs
+
+    x = torch.ones(1, 3, 2, 2)
+    assert torch.equal(model_features(Named(), x), x)
+    assert torch.equal(model_features(Named(), x, 'b'), x + 1)
+    with pytest.raises(TypeError, match=r"no feature 'c'; it has \['a', 'b'\]"):
+        model_features(Named(), x, 'c')
+    with pytest.raises(TypeError, match='needs a model with named_features'):
+        model_features(torch.nn.Identity(), x, 'a')
+
+
+def test_csv_from_before_feature_names_reads_as_default(tmp_path):
+    from eofm.apis.probe import PROBE_COLUMNS, _read_rows
+    old = [c for c in PROBE_COLUMNS if c != 'feature']
+    path = tmp_path / 'old.csv'
+    with open(path, 'w', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=old)
+        w.writeheader()
+        w.writerow({c: '1' for c in old})
+    (row, ) = _read_rows(str(path))
+    assert row['feature'] == 'default' and set(row) == set(PROBE_COLUMNS)

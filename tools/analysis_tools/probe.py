@@ -42,6 +42,9 @@ def parse_args(argv=None):
     p.add_argument('--probes', nargs='+', default=['knn', 'linear'],
                    choices=['knn', 'linear'])
     p.add_argument('--k', type=int, default=20, help='neighbours of the k-NN probe')
+    p.add_argument('--feature',
+                   help="a named feature map of the model instead of its default "
+                   "features (SkySense: fused, fused_mm, hr, s2, s1), for ablations")
     p.add_argument('--pixels-per-tile', type=int, default=256)
     p.add_argument('--batch-size', type=int, default=8)
     p.add_argument('--device', default='cpu')
@@ -63,7 +66,8 @@ def main(argv=None):
             args.out, label=args.label, fractions=args.fractions, seeds=args.seeds,
             levels=args.levels, probes=args.probes, k=args.k, init_seed=args.init_seed,
             pixels_per_tile=args.pixels_per_tile, batch_size=args.batch_size,
-            device=args.device, cfg_options=args.cfg_options, data_root=args.data_root)
+            device=args.device, cfg_options=args.cfg_options, data_root=args.data_root,
+            feature=args.feature)
     except (ProbeError, FileNotFoundError) as e:
         sys.exit(f'probe: {e}')
     for (model, level, probe), per in sorted(summarize(rows).items()):

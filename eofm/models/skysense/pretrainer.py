@@ -356,3 +356,8 @@ class SkySensePretrainer(EMATeacherMixin, BaseSelfSupervisor):
     def extract_feat(self, inputs):
         """Features of the teacher backbone (the exported one)."""
         return self.teacher.module['backbone'](inputs)
+
+    def named_features(self, inputs):
+        """The teacher backbone's feature maps by name (see
+        :meth:`eofm.models.SkySense.named_features`)."""
+        return self.teacher.module['backbone'].named_features(inputs)

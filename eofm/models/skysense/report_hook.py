@@ -101,13 +101,14 @@ class PretrainReportHook(Hook):
         torch.manual_seed(0)
         random = MODELS.build(runner.cfg.model['backbone'])
         random.init_weights()
-        rows = []
+        rows, per_class = [], {}
         for name, net in (('pretrained teacher', teacher), ('random init', random)):
             tr, _, _ = _features(net, model.data_preprocessor, train, self.max_samples)
             va, first, grid = _features(net, model.data_preprocessor, val,
                                         self.max_samples)
             feats = {f'train_{k}': v for k, v in tr.items()}
             feats.update({f'test_{k}': v for k, v in va.items()})
+            per_class[name] = self._per_class_recall(feats)
             for level in ('pixel', 'tile'):
                 for probe in ('knn', 'linear'):
                     for fraction in self.fractions:
@@ -137,11 +138,25 @@ class PretrainReportHook(Hook):
             }
         with open(osp.join(out_dir, 'linear_probe.json'), 'w') as f:
             json.dump(results, f, indent=1)
-        self._markdown(results, rows, osp.join(out_dir, 'report.md'))
+        results['per_class_pixel_recall'] = per_class
+        self._markdown(results, rows, osp.join(out_dir, 'report.md'),
+                       train.metainfo.get('classes'))
         runner.logger.info(f'pretraining report in {out_dir}: ' + ', '.join(
             f'{k}: pixel {results[k]["pixel_accuracy"]:.3f} / tile '
             f'{results[k]["tile_accuracy"]:.3f}'
             for k in ('pretrained teacher', 'random init')))
+
+    def _per_class_recall(self, feats):
+        """Per-class recall of the pixel-level linear probe on all training labels
+        (which classes the features tell apart, and which they confuse)."""
+        from eofm.evaluation.probes import fit_linear_probe
+        y = torch.from_numpy(feats['train_pixel_y']).long()
+        probe = fit_linear_probe(torch.from_numpy(feats['train_pixel_x']), y,
+                                 self.num_classes)
+        pred = probe.predict(torch.from_numpy(feats['test_pixel_x'])).numpy()
+        vy = feats['test_pixel_y']
+        return [float((pred[vy == c] == c).mean()) if (vy == c).any() else None
+                for c in range(self.num_classes)]
 
     @staticmethod
     def _loss_curves(runner, path):
@@ -241,8 +256,12 @@ class PretrainReportHook(Hook):
         fig.savefig(path, dpi=100)
         plt.close(fig)
 
-    def _markdown(self, results, rows, path):
+    def _markdown(self, results, rows, path, classes=None):
         from eofm.evaluation.probes import summarize
+        tiles = {}  # labelled training tiles of each fraction (the tile-level probes')
+        for f in self.fractions:
+            n = [r['n_train'] for r in rows if r['level'] == 'tile' and r['fraction'] == f]
+            tiles[f] = f'{np.mean(n):g}' if n else '?'
         lines = [
             '# SkySense pretraining report', '',
             f'{results["iterations"]} iterations. Frozen features (F_fus^mm of the EMA '
@@ -254,12 +273,23 @@ class PretrainReportHook(Hook):
             f'fractions of the training tiles, mean over seeds {list(self.seeds)}, '
             'with the mean bootstrapped 95 % interval.', '',
             '| features | level | probe | ' + ' | '.join(
-                f'{f * 100:g} % labels' for f in self.fractions) + ' |',
+                f'{f * 100:g} % labels ({tiles[f]} tiles)' for f in self.fractions) + ' |',
             '|---|---|---|' + '---|' * len(self.fractions)
         ]
         for (model, level, probe), per in sorted(summarize(rows).items()):
             lines.append(f'| {model} | {level} | {probe} | ' + ' | '.join(
                 f'{m:.3f} [{lo:.3f}, {hi:.3f}]' for m, lo, hi in per.values()) + ' |')
+        per_class = results.get('per_class_pixel_recall', {})
+        if per_class:
+            names = list(classes or range(self.num_classes))
+            lines += [
+                '', 'Per-class recall of the pixel-level linear probe on all training '
+                'labels:', '', '| features | ' + ' | '.join(map(str, names)) + ' |',
+                '|---|' + '---|' * len(names)
+            ]
+            for model, rec in per_class.items():
+                lines.append(f'| {model} | ' + ' | '.join(
+                    '-' if r is None else f'{r:.2f}' for r in rec) + ' |')
         lines += [
             '', '![label efficiency](label_efficiency.png)', '',
             '![land cover](land_cover_map.png)', '',

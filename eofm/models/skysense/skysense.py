@@ -384,6 +384,18 @@ class SkySense(BaseModule):
         """
         return self._features(zero_invalid_pixels(batch))
 
+    def named_features(self, batch):
+        """The fused path's feature maps by name, each (B, C, h, w) on the fusion grid:
+        ``'fused'`` (F_fus), ``'fused_mm'`` (F_fus^mm, before the geo-context) and
+        one per modality (its encoder's tokens F_i averaged over the valid dates) --
+        what the probe tool's ``--feature`` reads, to measure each part."""
+        out = self.forward_features(batch)
+        maps = dict(fused=out['fused'], fused_mm=out['fused_mm'])
+        for m, tokens in out['tokens'].items():
+            w = out['valid'][m].to(tokens.dtype)[:, :, None, None, None]
+            maps[m] = (tokens * w).sum(1) / w.sum(1).clamp_min(1)
+        return maps
+
     def _features(self, batch):
         tokens, doys, valids, hr_outs = {}, {}, {}, None
         for m in self.modalities:

@@ -264,7 +264,12 @@ def test_resume_reproduces_losses_and_teacher_exports(sample_root, tmp_path, rep
     assert all(r['ci_low'] <= r['accuracy'] <= r['ci_high'] for r in report['rows'])
     assert osp.isfile(tmp_path / 'full' / 'label_efficiency.png')
     assert osp.isfile(tmp_path / 'full' / 'land_cover_map.png')
-    assert '| random init | tile | knn |' in open(tmp_path / 'full' / 'report.md').read()
+    text = open(tmp_path / 'full' / 'report.md').read()
+    assert '| random init | tile | knn |' in text
+    # each fraction's column names its labelled tiles (max_samples=4: 4 at 100 %)
+    assert '100 % labels (4 tiles)' in text and '50 % labels (' in text
+    assert len(report['per_class_pixel_recall']['random init']) == 5
+    assert '| pretrained teacher | ' in text.split('Per-class recall')[1]
     assert osp.isfile(tmp_path / 'full' / 'loss_curves.png')
     assert osp.isfile(tmp_path / 'full' / 'prototypes.png')
     # The teacher exports into the downstream backbone with no missing keys.
