@@ -136,9 +136,9 @@ class PretrainReportHook(Hook):
                                                  if r['level'] == lv]))
                 for lv in ('pixel', 'tile')
             }
+        results['per_class_pixel_recall'] = per_class
         with open(osp.join(out_dir, 'linear_probe.json'), 'w') as f:
             json.dump(results, f, indent=1)
-        results['per_class_pixel_recall'] = per_class
         self._markdown(results, rows, osp.join(out_dir, 'report.md'),
                        train.metainfo.get('classes'))
         runner.logger.info(f'pretraining report in {out_dir}: ' + ', '.join(
