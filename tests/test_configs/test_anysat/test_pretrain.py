@@ -1,7 +1,11 @@
 """AnySat's CPU JEPA pretraining config trains on generated sample data with the loss
 going down, through the code path of tools/train.py."""
+import pytest
 import torch
+import torch.nn.functional as F
+from mmengine.hooks import Hook
 
+from eofm.apis.runner_setup import build_runner
 from tests.helpers.config_helpers import load_train_config, pretrain_losses
 from eofm.datasets.sample_data import generate
 
@@ -38,3 +42,54 @@ def test_anysat_jepa_sample_pretraining_loss_goes_down(tmp_path):
             for n, p in net.target_encoder.named_parameters()]
     assert max(diff) > 0
     assert torch.isfinite(torch.stack(diff)).all()
+
+
+class _TargetSpread(Hook):
+    """Per-channel std over the patches of a fixed batch of the EMA target encoder's
+    layer-normed patch tokens (the JEPA's regression targets)."""
+
+    def __init__(self):
+        self.batch, self.stds = None, []
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if self.batch is None:
+            self.batch = data_batch
+        if runner.iter % 10 == 0:
+            self._measure(runner.model)
+
+    def after_train(self, runner):
+        self._measure(runner.model)
+
+    @torch.no_grad()
+    def _measure(self, model):
+        data = model.data_preprocessor(self.batch, True)
+        batch = model.backbone.adapt_batch(model._rename(data['inputs']))
+        tokens = model.target_encoder(batch, patch_size=model._patch_size(None),
+                                      output='all')[:, 1:]
+        tokens = F.layer_norm(tokens, (tokens.shape[-1], )).flatten(0, 1)
+        self.stds.append(float(tokens.std(0).mean()))
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason='known: the CPU JEPA run collapses in the '
+                   "combiner's cross block (target std 0.29 -> 0.05 in 100 iterations)")
+def test_jepa_targets_do_not_collapse_over_the_cpu_run(tmp_path):
+    """The targets keep at least half their initial spread over the config's CPU
+    run (100 iterations, its own schedule). Measured here: 0.31 at the start, 0.047
+    at the end (on 96 tiles: 0.29, 0.105 at iteration 40, 0.05 at 100). The
+    student's combiner output collapses within 10 iterations while its
+    per-modality spatial tokens stay diverse; freezing the combiner's cross block
+    prevents it, freezing any one of its parameter groups does not."""
+    root = tmp_path / 'sample'
+    generate(root, num_tiles=32, size=32, hr_factor=8, seed=0)
+    cfg = load_train_config(SAMPLE, tmp_path / 'work')
+    cfg.train_dataloader.dataset.data_root = str(root) + '/'
+    assert cfg.train_cfg.max_iters == 100
+    cfg.default_hooks.checkpoint.interval = 100
+    cfg.randomness = dict(seed=0)
+    runner = build_runner(cfg)
+    spread = _TargetSpread()
+    runner.register_hook(spread)
+    runner.train()
+    assert len(spread.stds) == 11  # iterations 0, 10, ..., 90 and the end
+    assert min(spread.stds) >= 0.5 * spread.stds[0], spread.stds
