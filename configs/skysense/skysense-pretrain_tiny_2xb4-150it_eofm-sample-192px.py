@@ -17,7 +17,7 @@ _base_ = [
 # of the dates (Sec. 4.1, supplementary J), drawn per view like the HR crops: the
 # contrast between views then asks for features that do not depend on which dates
 # were seen. Pixel-level pairs stay exact in space (the crops' geometry).
-hr_view = [
+view_common = [
     dict(type='eofm.AlignedRandomResizedCrop', size=192, scale=(0.35, 1.0),
          reference='hr'),
     dict(type='eofm.AlignedRandomFlip', prob=0.5, directions=['horizontal',
@@ -33,8 +33,8 @@ hr_view = [
 # variant: with 2 px the teacher's HR features lost orchard vs forest (linear-probe
 # recall of orchard 0.46, 0.94 at random init); with 0.5 px they keep it (0.96).
 blur = (0.1, 0.5)
-view_1 = hr_view + [dict(type='eofm.RandomGaussianBlur', prob=1.0, sigma=blur)]
-view_2 = hr_view + [
+view_1 = view_common + [dict(type='eofm.RandomGaussianBlur', prob=1.0, sigma=blur)]
+view_2 = view_common + [
     dict(type='eofm.RandomGaussianBlur', prob=0.1, sigma=blur),
     dict(type='eofm.RandomSolarize', prob=0.2),
 ]

@@ -53,11 +53,22 @@ def _prepare_launcher(cfg, launcher):
         setup_cpu_distributed(cfg, launcher)
 
 
+def _amp_runs_here(what):
+    """Whether ``--amp`` takes effect: on a GPU, or on a CPU with bf16 matrix units;
+    elsewhere (bf16 emulated, many times slower than fp32) warn that ``what`` (e.g.
+    'training') runs in fp32."""
+    from eofm.utils.precision import resolve_precision
+    if torch.cuda.is_available() or resolve_precision('auto', 'cpu') == 'bf16':
+        return True
+    warnings.warn('--amp ignored: this CPU has no bf16 matrix units (bf16 would be '
+                  f'emulated, many times slower than fp32); {what} runs in fp32')
+    return False
+
+
 def _enable_amp(cfg):
     """``--amp``: mmengine's ``AmpOptimWrapper`` on a GPU; bf16 autocast
     (:class:`eofm.engine.CPUAmpOptimWrapper`) on a CPU with bf16 matrix units; fp32
     with a warning on a CPU without them, where bf16 is emulated and slower."""
-    from eofm.utils.precision import resolve_precision
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
     if wrapper in ('AmpOptimWrapper', 'mmengine.AmpOptimWrapper',
                    'CPUAmpOptimWrapper', 'eofm.CPUAmpOptimWrapper'):
@@ -66,16 +77,14 @@ def _enable_amp(cfg):
     if wrapper not in ('OptimWrapper', 'mmengine.OptimWrapper'):
         raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper, the '
                          f'config has {wrapper!r}')
+    if not _amp_runs_here('training'):
+        return
     if torch.cuda.is_available():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    elif resolve_precision('auto', 'cpu') == 'bf16':
+    else:
         cfg.optim_wrapper.type = 'eofm.CPUAmpOptimWrapper'
         cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
-    else:
-        warnings.warn('--amp ignored: this CPU has no bf16 matrix units (bf16 would '
-                      'be emulated, many times slower than fp32); training runs in '
-                      'fp32')
 
 
 def merge_train_args(cfg, args):
@@ -169,16 +178,10 @@ def merge_test_args(cfg, args):
             evaluator['metrics'] = metrics + [dump]
         else:
             cfg.test_evaluator = [evaluator, dump]
-    if getattr(args, 'amp', False):
+    if getattr(args, 'amp', False) and _amp_runs_here('testing'):
         # mmengine's test loop autocasts with ``fp16=True``: fp16 on a GPU, bf16 (the
         # CPU autocast's type) on a CPU
-        from eofm.utils.precision import resolve_precision
-        if torch.cuda.is_available() or resolve_precision('auto', 'cpu') == 'bf16':
-            cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
-        else:
-            warnings.warn('--amp ignored: this CPU has no bf16 matrix units (bf16 would '
-                          'be emulated, many times slower than fp32); testing runs in '
-                          'fp32')
+        cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
     if getattr(args, 'tta', False):
         if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
             raise KeyError('--tta needs `tta_model` and `tta_pipeline` in the config')

@@ -2,7 +2,15 @@
 import dataclasses
 from typing import Optional
 
-__all__ = ['SkySenseOutputs']
+__all__ = ['SkySenseOutputs', 'valid_date_mean']
+
+
+def valid_date_mean(tokens, valid):
+    """One modality's tokens (B, T, C, h, w) averaged over its valid dates
+    (``valid`` (B, T) bool) -> (B, C, h, w), fp32 weights; a sample without a valid
+    date gives zeros."""
+    w = valid.float()[:, :, None, None, None]
+    return (tokens * w).sum(1) / w.sum(1).clamp_min(1.0)
 
 
 @dataclasses.dataclass(eq=False, repr=False)

@@ -41,6 +41,7 @@ from eofm.structures.view_geometry import match_views
 from eofm.structures.batch_schema import LONLAT
 from ..common.sinkhorn import sinkhorn_knopp
 from ..common.teacher import EMATeacherMixin
+from .outputs import valid_date_mean
 
 __all__ = ['SkySensePretrainer']
 
@@ -285,8 +286,7 @@ class SkySensePretrainer(EMATeacherMixin, BaseSelfSupervisor):
         pooled = {}
         for m in mods:
             f, valid = s_maps[m]
-            w = valid.float()[:, :, None, None, None]
-            mean = (f * w).sum(1) / w.sum(1).clamp_min(1.0)  # (B, C, h, w)
+            mean = valid_date_mean(f, valid)  # (B, C, h, w)
             pooled[m] = (mean.flatten(2).transpose(1, 2).reshape(-1, f.shape[2]),
                          valid.any(1)[:, None].expand(-1, f.shape[-2] *
                                                       f.shape[-1]).reshape(-1))

@@ -108,7 +108,12 @@ class PretrainReportHook(Hook):
                                         self.max_samples)
             feats = {f'train_{k}': v for k, v in tr.items()}
             feats.update({f'test_{k}': v for k, v in va.items()})
-            per_class[name] = self._per_class_recall(feats)
+            pred = self._full_label_predictions(feats)
+            vy = feats['test_pixel_y']
+            per_class[name] = [
+                float((pred[vy == c] == c).mean()) if (vy == c).any() else None
+                for c in range(self.num_classes)
+            ]
             for level in ('pixel', 'tile'):
                 for probe in ('knn', 'linear'):
                     for fraction in self.fractions:
@@ -119,7 +124,7 @@ class PretrainReportHook(Hook):
             if name == 'pretrained teacher':
                 self._prototype_map(teacher, first[0], train.metainfo.get('classes'),
                                     osp.join(out_dir, 'prototypes.png'))
-                self._prediction_mosaic(feats, grid, train.metainfo.get('classes'),
+                self._prediction_mosaic(feats, pred, grid, train.metainfo.get('classes'),
                                         osp.join(out_dir, 'land_cover_map.png'))
         plot_probe_results(rows, osp.join(out_dir, 'label_efficiency.png'))
         results = dict(
@@ -146,17 +151,14 @@ class PretrainReportHook(Hook):
             f'{results[k]["tile_accuracy"]:.3f}'
             for k in ('pretrained teacher', 'random init')))
 
-    def _per_class_recall(self, feats):
-        """Per-class recall of the pixel-level linear probe on all training labels
-        (which classes the features tell apart, and which they confuse)."""
+    def _full_label_predictions(self, feats):
+        """Validation-pixel predictions of the pixel-level linear probe fitted on all
+        training labels: the per-class recall and the land-cover mosaic."""
         from eofm.evaluation.probes import fit_linear_probe
-        y = torch.from_numpy(feats['train_pixel_y']).long()
-        probe = fit_linear_probe(torch.from_numpy(feats['train_pixel_x']), y,
+        probe = fit_linear_probe(torch.from_numpy(feats['train_pixel_x']),
+                                 torch.from_numpy(feats['train_pixel_y']).long(),
                                  self.num_classes)
-        pred = probe.predict(torch.from_numpy(feats['test_pixel_x'])).numpy()
-        vy = feats['test_pixel_y']
-        return [float((pred[vy == c] == c).mean()) if (vy == c).any() else None
-                for c in range(self.num_classes)]
+        return probe.predict(torch.from_numpy(feats['test_pixel_x'])).numpy()
 
     @staticmethod
     def _loss_curves(runner, path):
@@ -215,19 +217,14 @@ class PretrainReportHook(Hook):
         plt.close(fig)
 
     @staticmethod
-    def _prediction_mosaic(feats, grid, classes, path):
-        """The validation tiles side by side: land cover predicted per fusion cell by
-        the linear probe on all training labels, next to the labels."""
+    def _prediction_mosaic(feats, pred, grid, classes, path):
+        """The validation tiles side by side: land cover predicted per fusion cell
+        (``pred``, the linear probe on all training labels), next to the labels."""
         import matplotlib
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt
 
-        from eofm.evaluation.probes import fit_linear_probe
-        x = torch.from_numpy(feats['train_pixel_x'])
-        y = torch.from_numpy(feats['train_pixel_y']).long()
-        vx = torch.from_numpy(feats['test_pixel_x'])
-        n_cls = len(classes or []) or int(y.max()) + 1
-        pred = fit_linear_probe(x, y, n_cls).predict(vx).numpy()
+        n_cls = len(classes or []) or int(feats['train_pixel_y'].max()) + 1
         cells = grid[0] * grid[1]
         tiles = feats['test_pixel_tile']
         ids = [t for t in np.unique(tiles) if (tiles == t).sum() == cells]

@@ -37,7 +37,7 @@ from eofm.structures import zero_invalid_pixels
 from eofm.structures.batch_schema import LONLAT, date_mask_key, doy_key, present_key
 from ..common.pretrained import (chain_converts, load_pretrained, modality_band_converts,
                                  pretrained_init_cfg, select_prefix, unwrap_state_dict)
-from .outputs import SkySenseOutputs
+from .outputs import SkySenseOutputs, valid_date_mean
 from .vit import DATE_TABLE_KEYS
 
 __all__ = ['SkySense']
@@ -392,8 +392,7 @@ class SkySense(BaseModule):
         out = self.forward_features(batch)
         maps = dict(fused=out['fused'], fused_mm=out['fused_mm'])
         for m, tokens in out['tokens'].items():
-            w = out['valid'][m].to(tokens.dtype)[:, :, None, None, None]
-            maps[m] = (tokens * w).sum(1) / w.sum(1).clamp_min(1)
+            maps[m] = valid_date_mean(tokens, out['valid'][m])
         return maps
 
     def _features(self, batch):

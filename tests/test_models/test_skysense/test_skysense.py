@@ -259,3 +259,21 @@ def test_sample_dataset_batch_through_skysense(tmp_path):
     out = model(batch)[0]
     assert out.shape == (2, 128, 6, 6)  # 192 px HR crop / 32 = 24 S2 px / 4
     assert torch.isfinite(out).all()
+
+
+def test_named_features_are_the_fused_path_maps_and_valid_date_means():
+    x = _batch()
+    x['s2_date_mask'][0, 1:] = False  # sample 0: only its first S2 date is valid
+    m = _model()
+    with torch.no_grad():
+        named = m.named_features(x)
+        out = m.forward_features(x)
+    assert set(named) == {'fused', 'fused_mm', 'hr', 's2', 's1'}
+    assert torch.equal(named['fused'], out['fused'])
+    assert torch.equal(named['fused_mm'], out['fused_mm'])
+    torch.testing.assert_close(named['hr'], out['tokens']['hr'][:, 0])
+    s2 = out['tokens']['s2']
+    torch.testing.assert_close(named['s2'][0], s2[0, 0])  # the invalid dates left out
+    torch.testing.assert_close(named['s2'][1], s2[1].mean(0))
+    grid = tuple(out['fused'].shape[-2:])
+    assert all(v.shape[-2:] == grid for v in named.values())
