@@ -66,6 +66,10 @@ def parse_args(argv=None):
         "(default: the model's test_cfg, else 0.5)")
     parser.add_argument('--score-thr', type=float, default=None,
                         help='detectors: drop boxes scoring less')
+    parser.add_argument(
+        '--feature', default=None,
+        help="embeddings: the model's named feature map to write (e.g. SkySense's "
+        "fused_mm, hr, s2, s1; as the probe tool's --feature)")
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     prec = parser.add_mutually_exclusive_group()
@@ -104,7 +108,7 @@ def main(argv=None):
             overlap=args.overlap, blend=args.blend, tta=args.tta,
             batch_size=args.batch_size, block=args.block, num_threads=args.threads,
             precision=args.precision, progress=int(os.environ.get('RANK', 0)) == 0,
-            nms_iou=args.nms_iou, score_thr=args.score_thr)
+            nms_iou=args.nms_iou, score_thr=args.score_thr, feature=args.feature)
         inferencer(args.scene, args.out_dir, resume=args.resume,
                    overwrite=args.overwrite)
     except SceneInferenceError as e:

@@ -105,9 +105,12 @@ _probe = dict(type='eofm.MultiModalDataset', data_root={{_base_.data_root}},
 custom_hooks = [
     dict(type='eofm.TeacherEMAHook'),
     # every training tile of the sample data (72 of 96) labels the probes, in
-    # stratified fractions down to one tile per class
+    # stratified fractions down to one tile per class; the land-cover map is a
+    # generated 128 x 128 px scene through scene inference (32 px windows, as the
+    # probes' tiles, overlapping by 8)
     dict(type='eofm.PretrainReportHook', num_classes=5, max_samples=72,
          fractions=(0.05, 0.25, 0.5, 1.0),
+         scene=dict(size=128, region=0, seed=0, tile=32, overlap=8),
          probe_train=dict(_probe, ann_file='train.json'),
          probe_val=dict(_probe, ann_file='val.json')),
 ]

@@ -433,6 +433,10 @@ class SceneInferencer:
             the boxes of all windows. Default: the model's ``test_cfg`` NMS
             threshold, else 0.5.
         score_thr (float, optional): Detection: boxes scoring less are dropped.
+        feature (str, optional): Embeddings: the map of this name from the model's
+            ``named_features(inputs)`` (e.g. SkySense's ``'fused_mm'``, the map
+            before the geo-context, or one modality's ``'hr'`` / ``'s2'``)
+            instead of its default features, as the probe tool's ``--feature``.
     """
 
     def __init__(self,
@@ -452,7 +456,8 @@ class SceneInferencer:
                  precision='auto',
                  progress=True,
                  nms_iou=None,
-                 score_thr=None):
+                 score_thr=None,
+                 feature=None):
         outputs = tuple(outputs or ())
         bad = [o for o in outputs if o not in ALL_OUTPUTS]
         if bad:
@@ -484,7 +489,7 @@ class SceneInferencer:
             blend=blend, tta=tta, block=int(block), resample=resample,
             precision=precision, num_threads=torch.get_num_threads())
         self.settings.update(self.runner.task.configure(
-            nms_iou=nms_iou, score_thr=score_thr, tta=tta))
+            nms_iou=nms_iou, score_thr=score_thr, tta=tta, feature=feature))
         self.batch_size, self.progress = batch_size, progress
         self.config_name = config if isinstance(config, str) else '<config>'
         self.checkpoint = checkpoint

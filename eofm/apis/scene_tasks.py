@@ -201,9 +201,15 @@ class SceneTask:
         self.palette = None
         self.image_file = False
 
-    def configure(self, nms_iou=None, score_thr=None, tta=None):
+    def configure(self, nms_iou=None, score_thr=None, tta=None, feature=None):
         """Check the inferencer's options for this task; returns the settings it
-        adds to the manifest (the detection options, which other tasks refuse)."""
+        adds to the manifest (the detection options and the embeddings' feature
+        name, which other tasks refuse)."""
+        if feature is not None:
+            raise SceneInferenceError(
+                f'feature={feature!r}: names the map of an embeddings run '
+                "(outputs=['embeddings']); the run writes the model's "
+                f'{self.name} layers')
         given = [k for k, v in (('nms_iou', nms_iou), ('score_thr', score_thr))
                  if v is not None]
         if given:
@@ -378,15 +384,30 @@ class ImageTask(SceneTask):
 
 
 class EmbeddingTask(SceneTask):
-    """The backbone's last feature map, resized to the window."""
+    """The backbone's last feature map, or the map named ``feature`` (see
+    :func:`eofm.apis.features.model_features`: the same features the probe tool's
+    ``--feature`` reads), resized to the window."""
     name = 'embeddings'
     outputs = EMBED_OUTPUTS
     default = ('embeddings', )
+    feature = None
+
+    def configure(self, nms_iou=None, score_thr=None, tta=None, feature=None):
+        out = super().configure(nms_iou=nms_iou, score_thr=score_thr, tta=tta)
+        if feature is None:
+            return out
+        if not hasattr(self.model, 'named_features'):
+            raise SceneInferenceError(
+                f'feature={feature!r}: {type(self.model).__name__} has no '
+                'named_features(inputs); leave the feature out for its default '
+                'embeddings')
+        self.feature = feature
+        return dict(out, feature=feature)
 
     def forward(self, inputs, data_samples, size):
         from eofm.apis.features import model_features
         try:
-            feats = model_features(self.model, inputs)
+            feats = model_features(self.model, inputs, self.feature)
         except TypeError as e:
             raise SceneInferenceError(str(e)) from e
         if feats.dim() != 4:
@@ -457,7 +478,8 @@ class DetectionTask(SceneTask):
                 return float(nms['iou_threshold'])
         return 0.5
 
-    def configure(self, nms_iou=None, score_thr=None, tta=None):
+    def configure(self, nms_iou=None, score_thr=None, tta=None, feature=None):
+        super().configure(feature=feature)  # refuses a feature name
         if tta is not None:
             raise SceneInferenceError(
                 f'tta={tta!r}: test-time flips average per-pixel outputs; a '

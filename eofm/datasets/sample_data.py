@@ -216,22 +216,27 @@ def _dates(rng, year, n):
 
 
 def make_tile(rng, out, tile_id, region, size=32, hr_factor=8, year=2021,
-              variant='default'):
-    """Write one tile; returns its annotation entry (relative paths)."""
+              variant='default', name=None, parcels=None):
+    """Write one tile; returns its annotation entry (relative paths).
+
+    ``name`` replaces the file stem ``tile_{tile_id:04d}``; ``parcels`` the number
+    of parcels, 4-9 drawn at random by default (a larger scene wants more).
+    """
     classes = VARIANTS[variant]
     hard = variant == 'hard'
-    name, lon0, lat0 = region
+    region_name, lon0, lat0 = region
     lon = lon0 + rng.uniform(-0.5, 0.5)
     lat = lat0 + rng.uniform(-0.5, 0.5)
     epsg = _utm_epsg(lon, lat)
     x, y = _to_utm(lon, lat, epsg)
     origin = (round(x / 10.0) * 10.0, round(y / 10.0) * 10.0)
     probs = rng.dirichlet(np.ones(len(classes)) * 0.8)
-    cls_map, parcel = _class_map(rng, size, int(rng.integers(4, 10)), probs, classes)
+    n_parcels = int(rng.integers(4, 10))
+    cls_map, parcel = _class_map(rng, size, int(parcels or n_parcels), probs, classes)
     k = hr_factor
     cls_hr = np.kron(cls_map, np.ones((k, k), np.int64))
     parcel_hr = np.kron(parcel, np.ones((k, k), np.int64))
-    tid = f'tile_{tile_id:04d}'
+    tid = name or f'tile_{tile_id:04d}'
     paths = {
         d: f'{d}/{tid}.tif'
         for d in ('hr', 'hr_post', 's2', 's1', 'labels', 'change')
@@ -267,7 +272,7 @@ def make_tile(rng, out, tile_id, region, size=32, hr_factor=8, year=2021,
             if sig['green'] is not None:
                 refl = (1 - g) * refl + g * np.array(sig['green'], np.float32)
             if hard:
-                refl = refl * _region_factor(name, cname)
+                refl = refl * _region_factor(region_name, cname)
             sel = cls_map == c
             s2[t, :10, sel] = refl
         s2[t, :10] *= rng.uniform(0.9, 1.1)
@@ -311,7 +316,7 @@ def make_tile(rng, out, tile_id, region, size=32, hr_factor=8, year=2021,
     counts = np.bincount(cls_map.ravel(), minlength=len(classes)) / cls_map.size
     return dict(
         sample_id=tid,
-        region=name,
+        region=region_name,
         modalities=dict(
             hr=dict(path=paths['hr'], bands=['R', 'G', 'B', 'NIR']),
             hr_post=dict(path=paths['hr_post'], bands=['R', 'G', 'B', 'NIR']),
@@ -366,3 +371,42 @@ def generate(out, num_tiles=96, size=32, hr_factor=8, val_fraction=0.25, seed=0,
             json.dump(dict(metainfo=meta, data_list=part), f)
         files.append(path)
     return files
+
+
+def make_scene(out, size=128, hr_factor=8, seed=0, variant='default', region=0):
+    """Write one scene larger than the tiles, drawn as they are (the same classes,
+    signatures, phenology, clouds and speckle; parcels in proportion to the area),
+    for scene inference (:class:`eofm.apis.SceneInferencer`) over what the sample
+    data's models were trained on.
+
+    Output: ``OUT/{hr,hr_post,s2,s1,labels,change}/scene.tif`` and ``OUT/scene.json``
+    (the scene description: the modalities ``hr``, ``s2``, ``s2_scl``, ``s1``,
+    reference ``s2``). Returns ``(scene_json, labels_tif)``: the labels are the
+    class per Sentinel-2 pixel, as the tiles' ``gt_seg_map``.
+
+    Args:
+        size (int): Scene side in Sentinel-2 pixels (10 m). Default 128 (1.28 km).
+        region (int): Index into :data:`REGIONS` (the scene lands within ~0.5
+            degree of it).
+    """
+    if variant not in VARIANTS:
+        raise ValueError(f'make_scene: variant must be one of {sorted(VARIANTS)}, got '
+                         f'{variant!r}')
+    if size < 4 or hr_factor < 1:
+        raise ValueError(f'make_scene: need size >= 4 and hr_factor >= 1, got size='
+                         f'{size}, hr_factor={hr_factor}')
+    rng = np.random.default_rng(seed)
+    for d in ('hr', 'hr_post', 's2', 's1', 'labels', 'change'):
+        os.makedirs(osp.join(out, d), exist_ok=True)
+    # the tiles' 4-9 parcels per 32 x 32 px, on average
+    parcels = max(4, int(round(6.5 * (size / 32)**2)))
+    entry = make_tile(rng, out, 0, REGIONS[region % len(REGIONS)], size, hr_factor,
+                      variant=variant, name='scene', parcels=parcels)
+    mods = {m: entry['modalities'][m] for m in ('hr', 's2', 's2_scl', 's1')}
+    scene = dict(reference='s2', modalities=mods, region=entry['region'],
+                 classes=list(VARIANTS[variant]),
+                 labels=entry['label_maps']['gt_seg_map']['path'])
+    path = osp.join(out, 'scene.json')
+    with open(path, 'w') as f:
+        json.dump(scene, f, indent=1)
+    return path, osp.join(out, scene['labels'])

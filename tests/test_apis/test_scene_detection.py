@@ -309,6 +309,11 @@ def test_boxes_is_refused_for_other_models_and_options_for_segmentors(tmp_path):
     seg = _write_config(tmp_path / 'seg.py')
     with pytest.raises(SceneInferenceError, match='nms_iou: options of detection'):
         SceneInferencer(seg, nms_iou=0.5)
+    # a feature name belongs to an embeddings run, and to a model with named maps
+    with pytest.raises(SceneInferenceError, match="names the map of an embeddings"):
+        SceneInferencer(seg, feature='fused_mm')
+    with pytest.raises(SceneInferenceError, match='EncoderDecoder has no named_feat'):
+        SceneInferencer(seg, outputs=['embeddings'], feature='fused_mm')
 
 
 def _shrink_detector(cfg):

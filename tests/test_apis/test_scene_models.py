@@ -5,6 +5,7 @@ outputs are COGs on the reference grid with sensible values."""
 import os
 
 import numpy as np
+import pytest
 from osgeo import gdal
 from osgeo_utils.samples import validate_cloud_optimized_geotiff as vcog
 
@@ -142,3 +143,56 @@ def test_msgfm_cloud_removal_from_s2_and_warped_s1(tmp_path):
     assert np.isfinite(img).all() and img.std() > 0
     assert m['files']['image']['bands'] == 13
     assert any(p.startswith('warp_s1_') for p in os.listdir(tmp_path / 'out' / '.work'))
+
+
+def test_skysense_named_feature_embeddings_of_a_generated_sample_scene(tmp_path):
+    """The demo's land-cover map path: the pretraining config's teacher over a
+    scene from the sample-data generator, ``feature='fused_mm'`` (the probes'
+    map). One window covers the scene: the COG equals the in-memory named map,
+    resized to the 10 m grid, to float16 precision; the default features (the
+    geo-context map ``fused``) are another map."""
+    import torch
+    import torch.nn.functional as F
+
+    from eofm.apis.scene_inference import SceneInferenceError
+    from eofm.datasets import multimodal_collate
+    from eofm.datasets.sample_data import make_scene
+    scene, _ = make_scene(str(tmp_path / 'scene'), size=32, hr_factor=8)
+    cfg = load_config(CFG + 'skysense/skysense-pretrain_tiny_2xb4-150it_eofm-sample-192px.py')
+    probe_val = cfg.custom_hooks[1].probe_val
+    cfg.test_dataloader = dict(dataset=probe_val)
+    from mmengine.registry import DefaultScope
+
+    from eofm.registry import MODELS
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('eofm'):
+        built = MODELS.build(cfg.model)
+    ckpt = str(tmp_path / 'model.pth')
+    torch.save(dict(state_dict=built.state_dict()), ckpt)
+    inf = SceneInferencer(cfg, ckpt, outputs=['embeddings'], feature='fused_mm',
+                          tile=32, overlap=0, precision='fp32', progress=False)
+    m = inf(scene, str(tmp_path / 'mm'))
+    assert m['settings']['feature'] == 'fused_mm'
+    emb = _check_grid(tmp_path / 'mm', 'embeddings',
+                      str(tmp_path / 'scene' / 's2' / 'scene.tif'), np.nan)
+    assert emb.shape == (64, 32, 32)
+    import json
+    desc = json.load(open(scene))
+    for d in desc['modalities'].values():
+        d['path'] = str(tmp_path / 'scene' / d['path'])
+    sample = inf.runner.sample(desc['modalities'], (0, 0, 32, 32), 'scene')
+    model = inf.runner.model
+    with torch.no_grad():
+        data = model.data_preprocessor(multimodal_collate([sample]), False)
+        mem = model.named_features(data['inputs'])['fused_mm']
+    mem = F.interpolate(mem, size=(32, 32), mode='bilinear', align_corners=False)[0]
+    np.testing.assert_allclose(emb.astype(np.float32), mem.numpy(), rtol=2e-3,
+                               atol=2e-3)
+    default = SceneInferencer(cfg, ckpt, outputs=['embeddings'], tile=32, overlap=0,
+                              precision='fp32', progress=False)
+    d = default(scene, str(tmp_path / 'default'))
+    assert d['files']['embeddings']['bands'] != 64 or not np.allclose(
+        gdal.Open(str(tmp_path / 'default' / 'embeddings.tif')).ReadAsArray(), emb)
+    with pytest.raises(SceneInferenceError, match="no feature 'nope'; it has"):
+        SceneInferencer(cfg, outputs=['embeddings'], feature='nope', tile=32,
+                        overlap=0, progress=False)(scene, str(tmp_path / 'nope'))

@@ -117,3 +117,28 @@ def test_s1_backscatter_and_clouds_in_files(sample_root):
     assert np.median(np.concatenate(water_db)) < -18 < -6 < np.median(
         np.concatenate(urban_db))
     assert cloudy_dates > 0
+
+
+def test_scene_is_drawn_as_the_tiles(tmp_path):
+    """make_scene: one deterministic scene, a scene description the scene
+    inference reads (reference s2, the loader's modalities), parcels in
+    proportion to the area, labels on the 10 m grid."""
+    from osgeo import gdal
+
+    from eofm.datasets.sample_data import make_scene
+    path, labels = make_scene(str(tmp_path / 'a'), size=64, hr_factor=4, seed=3)
+    make_scene(str(tmp_path / 'b'), size=64, hr_factor=4, seed=3)
+    assert _digest(str(tmp_path / 'a')) == _digest(str(tmp_path / 'b'))
+    scene = json.load(open(path))
+    assert scene['reference'] == 's2'
+    assert sorted(scene['modalities']) == ['hr', 's1', 's2', 's2_scl']
+    assert scene['classes'] == list(CLASSES) and scene['region'] == 'Paris'
+    lab = gdal.Open(labels).ReadAsArray()
+    assert lab.shape == (64, 64) and len(np.unique(lab)) >= 3
+    hr = gdal.Open(osp.join(tmp_path, 'a', scene['modalities']['hr']['path']))
+    assert (hr.RasterXSize, hr.RasterYSize, hr.RasterCount) == (256, 256, 4)
+    # 26 parcels (6.5 per 32 x 32 px): many more boundaries than a tile's 4-9
+    edges = (np.diff(lab, axis=0) != 0).sum() + (np.diff(lab, axis=1) != 0).sum()
+    assert edges > 4 * 64
+    with pytest.raises(ValueError, match='variant must be one of'):
+        make_scene(str(tmp_path / 'x'), variant='harder')

@@ -9,7 +9,13 @@
   the same architecture randomly initialised, on the sample labels (per-pixel land
   cover on the fusion grid, and the tile's majority class from pooled features),
   trained on stratified label fractions of the train split with several seeds,
-  scored on the validation split with bootstrapped 95 % intervals.
+  scored on the validation split with bootstrapped 95 % intervals;
+* ``land_cover_map.png`` and ``scene_map/``: a generated scene larger than the
+  tiles (:func:`eofm.datasets.sample_data.make_scene`, drawn as the sample data),
+  run through scene inference (:class:`eofm.apis.SceneInferencer`, the last
+  checkpoint, the teacher's F_fus^mm as blended embeddings on the Sentinel-2 grid),
+  every pixel classified by the pixel-level linear probe fitted on all training
+  labels, next to the scene's labels.
 """
 import json
 import os.path as osp
@@ -70,6 +76,12 @@ class PretrainReportHook(Hook):
         probe_val (dict): Dataset config to score them on.
         num_classes (int): Land-cover classes of the labels.
         max_samples (int): Tiles used from each split.
+        fractions (Sequence[float]): Label fractions of the probes.
+        seeds (Sequence[int]): Seeds of the label fractions.
+        scene (dict, optional): The generated scene of the land-cover map:
+            ``size`` (Sentinel-2 pixels), ``region`` (index into the sample data's
+            regions), ``seed``, and the scene inference's ``tile`` / ``overlap``
+            (Sentinel-2 pixels). None: no map.
     """
 
     priority = 'VERY_LOW'
@@ -80,10 +92,12 @@ class PretrainReportHook(Hook):
                  num_classes,
                  max_samples=64,
                  fractions=(0.05, 0.1, 0.25, 1.0),
-                 seeds=(0, 1, 2)):
+                 seeds=(0, 1, 2),
+                 scene=dict(size=128, region=0, seed=0, tile=32, overlap=8)):
         self.probe_train, self.probe_val = probe_train, probe_val
         self.num_classes, self.max_samples = num_classes, max_samples
         self.fractions, self.seeds = tuple(fractions), tuple(seeds)
+        self.scene = scene
 
     def after_run(self, runner):
         if not is_main_process():
@@ -108,7 +122,8 @@ class PretrainReportHook(Hook):
                                         self.max_samples)
             feats = {f'train_{k}': v for k, v in tr.items()}
             feats.update({f'test_{k}': v for k, v in va.items()})
-            pred = self._full_label_predictions(feats)
+            full_probe = self._full_label_probe(feats)
+            pred = full_probe.predict(torch.from_numpy(feats['test_pixel_x'])).numpy()
             vy = feats['test_pixel_y']
             per_class[name] = [
                 float((pred[vy == c] == c).mean()) if (vy == c).any() else None
@@ -124,8 +139,9 @@ class PretrainReportHook(Hook):
             if name == 'pretrained teacher':
                 self._prototype_map(teacher, first[0], train.metainfo.get('classes'),
                                     osp.join(out_dir, 'prototypes.png'))
-                self._prediction_mosaic(feats, pred, grid, train.metainfo.get('classes'),
-                                        osp.join(out_dir, 'land_cover_map.png'))
+                scene_acc = self._scene_map(runner, full_probe, train.metainfo,
+                                            osp.join(out_dir, 'scene_map'),
+                                            osp.join(out_dir, 'land_cover_map.png'))
         plot_probe_results(rows, osp.join(out_dir, 'label_efficiency.png'))
         results = dict(
             iterations=runner.iter,
@@ -142,6 +158,7 @@ class PretrainReportHook(Hook):
                 for lv in ('pixel', 'tile')
             }
         results['per_class_pixel_recall'] = per_class
+        results['scene_map_accuracy'] = scene_acc
         with open(osp.join(out_dir, 'linear_probe.json'), 'w') as f:
             json.dump(results, f, indent=1)
         self._markdown(results, rows, osp.join(out_dir, 'report.md'),
@@ -151,14 +168,13 @@ class PretrainReportHook(Hook):
             f'{results[k]["tile_accuracy"]:.3f}'
             for k in ('pretrained teacher', 'random init')))
 
-    def _full_label_predictions(self, feats):
-        """Validation-pixel predictions of the pixel-level linear probe fitted on all
-        training labels: the per-class recall and the land-cover mosaic."""
+    def _full_label_probe(self, feats):
+        """The pixel-level linear probe fitted on all training labels: the
+        per-class recall and the land-cover map."""
         from eofm.evaluation.probes import fit_linear_probe
-        probe = fit_linear_probe(torch.from_numpy(feats['train_pixel_x']),
-                                 torch.from_numpy(feats['train_pixel_y']).long(),
-                                 self.num_classes)
-        return probe.predict(torch.from_numpy(feats['test_pixel_x'])).numpy()
+        return fit_linear_probe(torch.from_numpy(feats['train_pixel_x']),
+                                torch.from_numpy(feats['train_pixel_y']).long(),
+                                self.num_classes)
 
     @staticmethod
     def _loss_curves(runner, path):
@@ -216,42 +232,80 @@ class PretrainReportHook(Hook):
         fig.savefig(path, dpi=100)
         plt.close(fig)
 
-    @staticmethod
-    def _prediction_mosaic(feats, pred, grid, classes, path):
-        """The validation tiles side by side: land cover predicted per fusion cell
-        (``pred``, the linear probe on all training labels), next to the labels."""
+    def _scene_map(self, runner, probe, metainfo, out_dir, path):
+        """The land-cover map of a generated scene (module docstring); returns its
+        pixel accuracy, None without a scene."""
+        if not self.scene:
+            return None
+        import copy
+        import os
+
+        from eofm.apis import SceneInferencer
+        from eofm.datasets.geo_io import open_raster
+        from eofm.datasets.sample_data import make_scene
+        opts = {**dict(size=128, region=0, seed=0, tile=32, overlap=8), **self.scene}
+        variant = (metainfo.get('generator') or {}).get('variant', 'default')
+        scene_json, labels_path = make_scene(
+            osp.join(out_dir, 'data'), size=opts['size'], seed=opts['seed'],
+            variant=variant, region=opts['region'])
+        cfg = copy.deepcopy(runner.cfg)
+        cfg.test_dataloader = dict(dataset=self.probe_val)  # the probes' pipeline
+        last = osp.join(runner.work_dir, 'last_checkpoint')
+        ckpt = open(last).read().strip() if osp.isfile(last) else None
+        if not ckpt or not osp.isfile(ckpt):  # no checkpoint saved: this model's
+            from mmengine.model import is_model_wrapper
+            model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+            os.makedirs(out_dir, exist_ok=True)
+            ckpt = osp.join(out_dir, 'model.pth')
+            torch.save(dict(state_dict=model.state_dict()), ckpt)
+        # fp32 and the map the probes read, so that the pixels get the probes'
+        # features; one process (the other ranks have left the run)
+        inferencer = SceneInferencer(
+            cfg, ckpt, outputs=['embeddings'], feature='fused_mm', tile=opts['tile'],
+            overlap=opts['overlap'], precision='fp32', progress=False)
+        manifest = inferencer(scene_json, osp.join(out_dir, 'inference'),
+                              overwrite=True, rank=0, world_size=1)
+        emb = open_raster(osp.join(out_dir, 'inference', manifest['files'][
+            'embeddings']['path'])).ReadAsArray().astype(np.float32)
+        valid = np.isfinite(emb).all(0)
+        pred = np.full(valid.shape, -1)
+        pred[valid] = probe.predict(torch.from_numpy(emb[:, valid].T)).numpy()
+        labels = open_raster(labels_path).ReadAsArray().astype(int).reshape(valid.shape)
+        acc = float((pred[valid] == labels[valid]).mean()) if valid.any() else None
+        hr = open_raster(osp.join(out_dir, 'data', 'hr', 'scene.tif'))
+        side = min(512, hr.RasterXSize)  # a preview
+        hr = hr.ReadAsArray(band_list=[1, 2, 3], buf_xsize=side, buf_ysize=side)
+        self._plot_scene(hr, pred, labels, valid, acc, metainfo.get('classes'), path,
+                         runner.logger)
+        return acc
+
+    def _plot_scene(self, hr, pred, labels, valid, acc, classes, path, logger=None):
         import matplotlib
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt
-
-        n_cls = len(classes or []) or int(feats['train_pixel_y'].max()) + 1
-        cells = grid[0] * grid[1]
-        tiles = feats['test_pixel_tile']
-        ids = [t for t in np.unique(tiles) if (tiles == t).sum() == cells]
-        if not ids:
-            return
-        cols = int(np.ceil(np.sqrt(len(ids))))
-        rows = int(np.ceil(len(ids) / cols))
-        mosaic = np.full((2, rows * grid[0], cols * grid[1]), np.nan)
-        for n, t in enumerate(ids):
-            r, c = divmod(n, cols)
-            sel = tiles == t
-            for k, v in enumerate((pred[sel], feats['test_pixel_y'][sel])):
-                mosaic[k, r * grid[0]:(r + 1) * grid[0],
-                       c * grid[1]:(c + 1) * grid[1]] = v.reshape(grid)
-        acc = float((pred == feats['test_pixel_y']).mean())
-        fig, axes = plt.subplots(1, 2, figsize=(9, 4.6))
-        for ax, img, title in zip(axes, mosaic, (f'predicted (accuracy {acc:.3f})',
-                                                  'labels')):
+        n_cls = len(classes or []) or self.num_classes
+        shown = np.where(valid, pred, np.nan).astype(float)
+        rgb = hr.transpose(1, 2, 0).astype(np.float32)
+        rgb = (rgb - rgb.min()) / max(float(rgb.max() - rgb.min()), 1e-6)
+        fig, axes = plt.subplots(1, 3, figsize=(13, 4.6))
+        axes[0].imshow(rgb)
+        axes[0].set_title('HR image (R, G, B)')
+        acc_text = 'no valid pixel' if acc is None else f'pixel accuracy {acc:.3f}'
+        for ax, img, title in zip(axes[1:], (shown, labels),
+                                  (f'predicted ({acc_text})', 'labels')):
             im = ax.imshow(img, cmap=plt.get_cmap('tab10', n_cls), vmin=-0.5,
                            vmax=n_cls - 0.5, interpolation='nearest')
             ax.set_title(title)
+        for ax in axes:
             ax.axis('off')
         cbar = fig.colorbar(im, ax=axes, ticks=range(n_cls), fraction=0.03)
         cbar.ax.set_yticklabels(list(classes or range(n_cls)))
-        fig.suptitle(f'{len(ids)} validation tiles, pretrained teacher + linear probe')
+        fig.suptitle('A generated scene through scene inference: the pretrained '
+                     "teacher's embeddings + the linear probe (10 m pixels)")
         fig.savefig(path, dpi=100)
         plt.close(fig)
+        if logger is not None:
+            logger.info(f'land-cover map of the generated scene: {acc_text}')
 
     def _markdown(self, results, rows, path, classes=None):
         from eofm.evaluation.probes import summarize
@@ -287,9 +341,20 @@ class PretrainReportHook(Hook):
             for model, rec in per_class.items():
                 lines.append(f'| {model} | ' + ' | '.join(
                     '-' if r is None else f'{r:.2f}' for r in rec) + ' |')
+        lines += ['', '![label efficiency](label_efficiency.png)']
+        if results.get('scene_map_accuracy') is not None:
+            lines += [
+                '', f'A generated scene of {self.scene.get("size", 128)} x '
+                f'{self.scene.get("size", 128)} Sentinel-2 pixels (larger than the '
+                'tiles, drawn as they are) through scene inference '
+                '(`eofm.apis.SceneInferencer`, `scene_map/inference/`: the last '
+                "checkpoint's teacher F_fus^mm, blended embeddings on the 10 m grid), "
+                'each pixel classified by the pixel-level linear probe on all training '
+                f'labels: pixel accuracy {results["scene_map_accuracy"]:.3f}.', '',
+                '![land cover](land_cover_map.png)'
+            ]
         lines += [
-            '', '![label efficiency](label_efficiency.png)', '',
-            '![land cover](land_cover_map.png)', '',
+            '',
             '![loss curves](loss_curves.png)', '', '![prototypes](prototypes.png)', ''
         ]
         with open(path, 'w') as f:

@@ -222,7 +222,8 @@ def test_a_few_steps_lower_the_loss(cfg):
 
 
 def _log_losses(work_dir):
-    (run, ) = [d for d in os.listdir(work_dir) if osp.isdir(osp.join(work_dir, d))]
+    (run, ) = [d for d in os.listdir(work_dir)
+               if osp.isdir(osp.join(work_dir, d, 'vis_data'))]  # the run's log dir
     path = osp.join(work_dir, run, 'vis_data', 'scalars.json')
     return {r['step']: r['loss'] for r in map(json.loads, open(path)) if 'loss' in r}
 
@@ -263,7 +264,15 @@ def test_resume_reproduces_losses_and_teacher_exports(sample_root, tmp_path, rep
     assert len(report['rows']) == 2 * 2 * 2 * 1 * 2
     assert all(r['ci_low'] <= r['accuracy'] <= r['ci_high'] for r in report['rows'])
     assert osp.isfile(tmp_path / 'full' / 'label_efficiency.png')
+    # the land-cover map: a generated scene through scene inference, on the
+    # Sentinel-2 grid, every pixel valid and classified
     assert osp.isfile(tmp_path / 'full' / 'land_cover_map.png')
+    manifest = json.load(open(tmp_path / 'full' / 'scene_map' / 'inference' /
+                              'manifest.json'))
+    assert (manifest['width'], manifest['height']) == (128, 128)
+    assert manifest['settings']['feature'] == 'fused_mm'
+    assert manifest['files']['embeddings']['bands'] == 64  # the tiny fusion's width
+    assert 0.2 < report['scene_map_accuracy'] <= 1  # above chance (5 classes)
     text = open(tmp_path / 'full' / 'report.md').read()
     assert '| random init | tile | knn |' in text
     # each fraction's column names its labelled tiles (max_samples=4: 4 at 100 %)
