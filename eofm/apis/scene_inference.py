@@ -593,22 +593,28 @@ class SceneInferencer:
                 journal['done'] = sorted(set(journal['done']) | {b})
                 _atomic_json(journal, journal_path)
 
-        # a block's files are written by a thread while the next block runs (numpy
-        # releases the GIL in the writes); the journal names a block only once its
-        # files are complete; a block in writing when the run is interrupted is
-        # finished and journaled first
+        # a block's files are written by a thread (numpy releases the GIL in the
+        # writes) while the next block reads and runs its first windows; that
+        # block's accumulators are allocated once the write is done (ready), and
+        # no reference to a written block is kept, so one block's accumulators are
+        # in memory at a time. The journal names a block only once its files are
+        # complete; a block in writing when the run is interrupted is finished and
+        # journaled first
+        in_writing = []
+
+        def ready():
+            while in_writing:
+                finish(*in_writing.pop())
+
         with ThreadPoolExecutor(1) as writer:
-            previous = None
             try:
                 for b in todo:
-                    save = self._run_block(b, plan, modalities, ref, grid, bar)
-                    if previous is not None:
-                        done_now, previous = previous, None
-                        finish(*done_now)
-                    previous = (b, writer.submit(save, work))
+                    save = self._run_block(b, plan, modalities, ref, grid, bar, ready)
+                    ready()
+                    in_writing.append((b, writer.submit(save, work)))
+                    del save
             finally:
-                if previous is not None:
-                    finish(*previous)
+                ready()
         if bar is not None:
             print()
         _barrier(world_size)
@@ -746,11 +752,18 @@ class SceneInferencer:
           plan['bx'][j] - x0:plan['bx'][j + 1] - x0] = 1.0
         return w
 
-    def _run_block(self, b, plan, modalities, ref, grid, bar):
+    def _run_block(self, b, plan, modalities, ref, grid, bar, ready=None):
         """Run block ``b``'s windows; returns ``save(work) -> counts``, which saves
-        their weighted sums over the block's extent (or its features)."""
+        their weighted sums over the block's extent (or its features).
+
+        ``ready()`` is called once before the block's accumulators are allocated
+        (when its first windows' outputs are there): the previous block's write
+        is waited for then, so that one block's accumulators are in memory at a
+        time while the write still overlaps the reading and the first forward
+        pass of the next block.
+        """
         y0, y1, x0, x1 = plan['blocks'][b]['extent']
-        acc, wsum = None, np.zeros((y1 - y0, x1 - x0), np.float32)
+        acc, wsum = None, None
         pending, found, task = [], [], self.runner.task
         counts = dict(windows=0, skipped_nodata=0)
 
@@ -765,10 +778,13 @@ class SceneInferencer:
                              for (_, i, j, _), out in zip(pending, outs))
                 pending.clear()
                 return
-            nonlocal acc
+            nonlocal acc, wsum
             for (_, i, j, valid), out in zip(pending, outs):
                 if acc is None:
+                    if ready is not None:
+                        ready()
                     acc = np.zeros((out.shape[0], y1 - y0, x1 - x0), np.float32)
+                    wsum = np.zeros((y1 - y0, x1 - x0), np.float32)
                 wy, wx = plan['ys'][i], plan['xs'][j]
                 weight = self._window_weight(plan, i, j)
                 if valid is not None:
@@ -805,7 +821,9 @@ class SceneInferencer:
         else:
             if acc is None:  # no window ran: no channels (the width may be unknown)
                 acc = np.zeros((0, y1 - y0, x1 - x0), np.float32)
+                wsum = np.zeros((y1 - y0, x1 - x0), np.float32)
             arrays = dict(acc=acc, wsum=wsum)
+            acc = wsum = None  # held by the saver only
 
         def save(work):
             if task.vector:
@@ -822,17 +840,29 @@ class SceneInferencer:
 
         return save
 
-    def _block_value(self, work, plan, b, channels):
-        """Block ``b``'s blended values ``(channels, h, w)`` over its region and
-        their validity (pixels some window gave weight to): the weighted sums of
-        its sources, added in block order (the same numbers whichever processes
-        ran them, and after a resume)."""
+    STRIP_ROWS = 256
+
+    def _block_strips(self, plan, b):
+        """Block ``b``'s region in strips of :attr:`STRIP_ROWS` rows, each
+        ``(y0, y1, x0, x1)``: the values are assembled a strip at a time, so that
+        assembling holds a strip's float arrays, not a block's."""
         y0, y1, x0, x1 = plan['blocks'][b]['region']
+        return [(y, min(y + self.STRIP_ROWS, y1), x0, x1)
+                for y in range(y0, y1, self.STRIP_ROWS)]
+
+    def _block_value(self, work, plan, b, channels, part):
+        """Block ``b``'s blended values ``(channels, h, w)`` over ``part`` (one of
+        :meth:`_block_strips`) and their validity (pixels some window gave weight
+        to): the weighted sums of its sources, added in block order (the same
+        numbers whichever processes ran them, and after a resume)."""
+        y0, y1, x0, x1 = part
         acc = np.zeros((channels, y1 - y0, x1 - x0), np.float32)
         wsum = np.zeros((y1 - y0, x1 - x0), np.float32)
         for k in plan['blocks'][b]['sources']:
             ey0, ey1, ex0, ex1 = plan['blocks'][k]['extent']
             sy0, sy1, sx0, sx1 = max(y0, ey0), min(y1, ey1), max(x0, ex0), min(x1, ex1)
+            if sy0 >= sy1 or sx0 >= sx1:  # the source does not reach this strip
+                continue
             src = np.load(osp.join(work, f'block_{k:05d}_acc.npy'), mmap_mode='r')
             if not src.shape[0]:  # no window ran there
                 continue
@@ -891,13 +921,14 @@ class SceneInferencer:
             datasets[name] = ds
         ds = band = None  # the datasets close below, before they are translated
         # each block's values once, converted to every layer
-        for b, blk in enumerate(blocks):
-            y0, y1, x0, x1 = blk['region']
-            value, valid = self._block_value(work, plan, b, channels)
-            for name, spec in layers.items():
-                arr = spec['convert'](value, valid)
-                for k in range(spec['bands']):
-                    datasets[name].GetRasterBand(k + 1).WriteArray(arr[k], x0, y0)
+        for b in range(len(blocks)):
+            for part in self._block_strips(plan, b):
+                value, valid = self._block_value(work, plan, b, channels, part)
+                for name, spec in layers.items():
+                    arr = spec['convert'](value, valid)
+                    for k in range(spec['bands']):
+                        datasets[name].GetRasterBand(k + 1).WriteArray(
+                            arr[k], part[2], part[0])
         for name, spec in layers.items():
             tmp = osp.join(work, f'{name}.tif')
             datasets[name].FlushCache()
@@ -927,11 +958,12 @@ class SceneInferencer:
         samples = []
         blocks = plan['blocks']
         for b in range(len(blocks)):
-            v, valid = self._block_value(work, plan, b, channels)
-            if not valid.any():  # a block without data (placeholder)
-                continue
-            pix = v.reshape(v.shape[0], -1)[:, valid.reshape(-1)].T[::8]
-            samples.append(pix.astype(np.float64))
+            for part in self._block_strips(plan, b):
+                v, valid = self._block_value(work, plan, b, channels, part)
+                if not valid.any():  # no data there (a placeholder block)
+                    continue
+                pix = v.reshape(v.shape[0], -1)[:, valid.reshape(-1)].T[::8]
+                samples.append(pix.astype(np.float64))
         x = np.concatenate(samples)
         mean = x.mean(0)
         _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
@@ -942,20 +974,21 @@ class SceneInferencer:
         step = max(1, int(math.ceil(max(grid.width, grid.height) / max_side)))
         img = np.zeros((math.ceil(grid.height / step), math.ceil(grid.width / step), 3),
                        np.uint8)
-        for b, blk in enumerate(blocks):
-            y0, y1, x0, x1 = blk['region']
-            value, valid = self._block_value(work, plan, b, channels)
-            if not valid.any():
-                continue
-            ys = np.arange(-(-y0 // step) * step, y1, step)
-            xs = np.arange(-(-x0 // step) * step, x1, step)
-            if not len(ys) or not len(xs):
-                continue
-            v = value[:, ys[:, None] - y0, xs[None, :] - x0]
-            p = np.einsum('chw,kc->hwk', v - mean[:, None, None], comps)
-            rgb = np.clip((p - lo) / np.maximum(hi - lo, 1e-12), 0, 1)
-            rgb[~valid[ys[:, None] - y0, xs[None, :] - x0]] = 0
-            img[np.ix_(ys // step, xs // step)] = (rgb * 255).astype(np.uint8)
+        for b in range(len(blocks)):
+            for part in self._block_strips(plan, b):
+                y0, y1, x0, x1 = part
+                ys = np.arange(-(-y0 // step) * step, y1, step)
+                xs = np.arange(-(-x0 // step) * step, x1, step)
+                if not len(ys) or not len(xs):
+                    continue
+                value, valid = self._block_value(work, plan, b, channels, part)
+                if not valid.any():
+                    continue
+                v = value[:, ys[:, None] - y0, xs[None, :] - x0]
+                p = np.einsum('chw,kc->hwk', v - mean[:, None, None], comps)
+                rgb = np.clip((p - lo) / np.maximum(hi - lo, 1e-12), 0, 1)
+                rgb[~valid[ys[:, None] - y0, xs[None, :] - x0]] = 0
+                img[np.ix_(ys // step, xs // step)] = (rgb * 255).astype(np.uint8)
         path = osp.join(out_dir, 'embeddings_preview.png')
         Image.fromarray(img).save(path)
         pca = dict(mean=mean.tolist(), components=comps.tolist())
