@@ -575,6 +575,11 @@ class SceneInferencer:
         fingerprint = self._fingerprint(modalities, ref, grid)
         journal_path = osp.join(work, 'journal.json')
         journal = self._journal(journal_path, fingerprint, resume, rank)
+        manifest_path = osp.join(out_dir, 'manifest.json')
+        if journal.get('assembled') and osp.isfile(manifest_path):
+            # a finished run (its block arrays are gone): its files stand
+            _barrier(world_size)
+            return json.load(open(manifest_path)) if rank == 0 else None
         done = set(journal['done'])
         mine = [b for b in range(len(plan['blocks'])) if b % world_size == rank]
         todo = [b for b in mine if b not in done]
@@ -648,6 +653,15 @@ class SceneInferencer:
                        peak_rss_mib=round(_peak_rss_mib(), 1),
                        files=sorted(f['path'] for f in files.values()))
         _atomic_json(summary, osp.join(work, 'summary.json'))
+        # the blocks' float arrays (the blended sums of the whole scene) are only
+        # needed until the files are assembled: dropped, the journal says so
+        journal['assembled'] = True
+        _atomic_json(journal, journal_path)
+        for b in range(len(plan['blocks'])):
+            for suffix in ('_acc.npy', '_wsum.npy', '.npz'):
+                path = osp.join(work, f'block_{b:05d}{suffix}')
+                if osp.isfile(path):
+                    os.remove(path)
         if self.progress:
             print(f"scene inference: {stats['windows']} windows run "
                   f"({stats['windows_this_run']} in this call), "

@@ -1,5 +1,6 @@
 """Scene inference: tiles, blending, geo-referenced COGs, nodata, resume, errors."""
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -194,6 +195,14 @@ def test_repeated_and_resumed_runs_are_byte_identical(setup, tmp_path):
     for name in ('class.tif', 'probs.tif'):
         assert open(tmp_path / 'a' / name, 'rb').read() == open(out / name,
                                                                 'rb').read()
+    # a finished run keeps no block arrays (the scene's blended floats), and a
+    # resume of it runs nothing and gives its manifest
+    work = os.listdir(out / '.work')
+    assert not [f for f in work if f.endswith(('.npy', '.npz'))]
+    assert json.load(open(out / '.work' / 'journal.json'))['assembled'] is True
+    again = SceneInferencer(config, ckpt, **kw)
+    again._run_block = None  # would fail if called
+    assert again(scene, str(out), resume=True) == json.load(open(out / 'manifest.json'))
     # a resume with other settings is refused
     with pytest.raises(SceneInferenceError, match='another scene, config'):
         SceneInferencer(config, ckpt, **dict(kw, overlap=12))(scene, str(out),

@@ -141,3 +141,48 @@ def test_csv_from_before_feature_names_reads_as_default(tmp_path):
         w.writerow({c: '1' for c in old})
     (row, ) = _read_rows(str(path))
     assert row['feature'] == 'default' and set(row) == set(PROBE_COLUMNS)
+
+
+@pytest.mark.parametrize('config, dataset, grid, levels', [
+    # msGFM: hr / s2 / s1 last-stage maps (tiny preset: 256 channels each) on the
+    # 8 x 8 grid of a 256 px HR tile (stride 32)
+    ('msgfm/msgfm-pretrain_swin-tiny_1xb4-100it_eofm-sample-192px.py',
+     'eofm_sample_msgfm-probe.py', (3 * 256, 8, 8), ('tile', 'pixel')),
+    # OmniSat: the combiner's patch tokens (d = 64) on the 6 x 6 grid of 60 m
+    ('omnisat/omnisat-pretrain_small_1xb4-100it_eofm-sample-60m.py',
+     'eofm_sample_omnisat-probe-60m.py', (64, 6, 6), ('pixel', )),
+    # AnySat: the target encoder's patch tokens (tiny: 64) on 16 x 16 patches of
+    # 20 m over the whole 320 m tile
+    ('anysat/anysat-jepa_tiny_1xb4-100it_eofm-sample-160m.py',
+     'eofm_sample_anysat-probe.py', (64, 16, 16), ('tile', 'pixel')),
+])
+def test_probe_runs_on_every_cpu_pretraining_config(sample_root, tmp_path, repo_root,
+                                                     config, dataset, grid, levels):
+    """The probe tool on msGFM, OmniSat and AnySat pretraining configs: the
+    features the probes read (their probe_features) and a full run's rows."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+
+    from eofm.apis.probe import extract_probe_features, run_probe
+    from eofm.registry import DATASETS, MODELS
+    config = osp.join(repo_root, 'configs', config)
+    dataset = osp.join(repo_root, 'configs', '_base_', 'datasets', dataset)
+    ds_cfg = Config.fromfile(dataset).val_dataloader.dataset
+    ds_cfg.update(data_root=sample_root)
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('eofm'):
+        model = MODELS.build(Config.fromfile(config).model)
+        ds = DATASETS.build(ds_cfg)
+    feats = extract_probe_features(model, ds, batch_size=2, pixels_per_tile=10 ** 6,
+                                   progress=False)
+    n, (d, h, w) = len(ds), grid
+    assert feats['tile_x'].shape == (n, d)
+    assert feats['pixel_x'].shape == (n * h * w, d)  # every cell of every tile
+    assert np.isfinite(feats['pixel_x']).all() and feats['pixel_x'].std(0).min() > 0
+    rows = run_probe(config, None, dataset, str(tmp_path / 'p.csv'), label='random',
+                     fractions=(1.0, ), seeds=(0, ), levels=levels, data_root=sample_root,
+                     progress=False)
+    assert len(rows) == len(levels) * 2
+    assert all(0 <= float(r['accuracy']) <= 1 for r in rows)

@@ -77,6 +77,9 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', default='work_dirs/benchmark_scene_inference')
     parser.add_argument('--out', default=None, help='results JSON (atomic write)')
     parser.add_argument('--skip-mmseg', action='store_true')
+    parser.add_argument('--keep-outputs', action='store_true',
+                        help='keep each run\'s output folder and the generated scenes '
+                        '(default: removed once measured)')
     parser.add_argument('--child', nargs=3, metavar=('TOOL', 'SIZE', 'BLEND'),
                         help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -173,6 +176,9 @@ def run_child(args):
         windows = len(image.grids)
         precision = 'fp32'
     seconds = time.perf_counter() - t0
+    if not args.keep_outputs:  # a 16384^2 run's outputs and work files take GBs
+        import shutil
+        shutil.rmtree(out, ignore_errors=True)
     print(json.dumps(dict(
         tool=tool, blend=blend, size=size, windows=windows, seconds=seconds,
         precision=precision, windows_per_s=windows / seconds,
@@ -184,7 +190,7 @@ def spawn(args, tool, size, blend):
     cmd = [sys.executable, osp.abspath(__file__), '--child', tool, str(size), blend,
            '--work-dir', args.work_dir, '--tile', str(args.tile), '--overlap',
            str(args.overlap), '--batch-size', str(args.batch_size), '--threads',
-           str(args.threads)]
+           str(args.threads)] + (['--keep-outputs'] if args.keep_outputs else [])
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(f'benchmark run {tool} {blend} {size} failed:\n'
@@ -219,6 +225,8 @@ def main(argv=None):
             print(f'  {tool:5s} blend={blend:6s} {r["windows"]:6d} windows '
                   f'{r["windows_per_s"]:7.2f} windows/s {r["mpix_per_s"]:7.2f} Mpx/s '
                   f'peak RSS {r["peak_rss_mib"]:7.1f} MiB', flush=True)
+        if not args.keep_outputs:
+            os.remove(osp.join(args.work_dir, f'scene_{size}.tif'))
 
     def find(tool, blend, size):
         return next(r for r in runs if (r['tool'], r['blend'], r['size']) ==

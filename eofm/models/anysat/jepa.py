@@ -522,6 +522,13 @@ class AnySatJEPA(EMATeacherMixin, ModeForwardMixin, BaseModel):
         return self.backbone(
             self._rename(inputs), patch_size=self._patch_size(), output='all')
 
+    def probe_features(self, inputs):
+        """The frozen-encoder probes' features: the target (EMA) encoder's patch
+        tokens as a (B, D, gh, gw) map (I-JEPA evaluates the target encoder, and
+        :meth:`predict` uses it)."""
+        return self.target_encoder(self._rename(inputs), patch_size=self._patch_size(),
+                                   output='patch').permute(0, 3, 1, 2)
+
     @torch.no_grad()
     def predict(self, inputs, data_samples=None):
         return self.target_encoder(

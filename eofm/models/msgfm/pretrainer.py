@@ -335,6 +335,28 @@ class MsGFM(ModeForwardMixin, BaseModel):
             for s, (_, x, p) in self._sensor_images(inputs).items() if p.any()
         }
 
+    def named_features(self, inputs):
+        """{sensor: (B, C, h, w) last-stage map} of every sensor in the batch (the
+        whole batch; a sample without the sensor gives zeros there)."""
+        out = {}
+        for s, (_, x, present) in self._sensor_images(inputs).items():
+            f = self.backbone(x, s)[-1]
+            out[s] = f * present.view(-1, 1, 1, 1).to(f.dtype)
+        return out
+
+    def probe_features(self, inputs):
+        """The frozen-encoder probes' features: every sensor's last-stage map
+        (:meth:`named_features`), resized to the finest of their grids (bilinear)
+        and concatenated over the channels, in the batch's sensor order. The
+        encoder is shared, but its features of two sensors are not averaged: the
+        probe sees what each sensor gives."""
+        maps = list(self.named_features(inputs).values())
+        size = max((f.shape[-2:] for f in maps), key=lambda hw: hw[0] * hw[1])
+        return torch.cat([
+            f if f.shape[-2:] == size else F.interpolate(
+                f, size=size, mode='bilinear', align_corners=False) for f in maps
+        ], dim=1)
+
     def forward_tensor(self, inputs):
         """``mode='tensor'``: the backbone's features."""
         return self.extract_feat(inputs)

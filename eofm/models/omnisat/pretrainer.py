@@ -204,6 +204,20 @@ class OmniSatPretrainer(ModeForwardMixin, BaseModel):
     def extract_feat(self, inputs):
         return self.backbone(inputs)
 
+    def named_features(self, inputs):
+        """The unmasked encoder's outputs by name: ``'patch'`` the combiner's patch
+        tokens as a (B, d, gh, gw) map on the tile's patch grid, ``'tile'`` its
+        (B, d) tile token."""
+        tokens, _ = self.backbone.forward_proj(inputs)
+        x = self.backbone.forward_transformer(tokens)
+        gh, gw = self.backbone.grid_shape
+        return dict(patch=x[:, 1:].transpose(1, 2).reshape(x.shape[0], -1, gh, gw),
+                    tile=x[:, 0])
+
+    def probe_features(self, inputs):
+        """The frozen-encoder probes' features: the patch-token map."""
+        return self.named_features(inputs)['patch']
+
     def forward_tensor(self, inputs):
         """``mode='tensor'``: the encoder's outputs."""
         return self.extract_feat(inputs)

@@ -1,0 +1,20 @@
+# eofm's sample data as AnySat's CPU JEPA pretraining reads it
+# (configs/anysat/anysat-jepa_tiny_1xb4-100it_eofm-sample-160m.py), for the
+# frozen-encoder probes (tools/analysis_tools/probe.py --dataset): whole tiles (320 m:
+# 16 x 16 patches of 20 m; AnySat takes any tile size), 6 Sentinel-2 and 4
+# Sentinel-1 dates spread over the year, no augmentation, land-cover labels per
+# Sentinel-2 pixel.
+_base_ = ['./eofm_sample.py']
+probe_pipeline = [
+    dict(type='eofm.LoadMultiModalTiles',
+         modalities=dict(
+             hr=dict(scale='uint8'),
+             s2=dict(bands={{_base_.s2_bands}}, scale='reflectance'),
+             s1=dict(bands=['VV', 'VH'], scale='db')),
+         reference='hr', label_maps=dict(gt_seg_map=dict(like='s2'))),
+    dict(type='eofm.TemporalSample', lengths=dict(s2=6, s1=4), mode='even'),
+    dict(type='eofm.PackMultiModalInputs', modalities=['hr', 's2', 's1']),
+]
+train_dataloader = dict(dataset=dict(pipeline=probe_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=probe_pipeline))
+test_dataloader = val_dataloader
