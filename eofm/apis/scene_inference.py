@@ -121,7 +121,7 @@ LABEL_TRANSFORMS = ('RemapLabelMap', 'OneHotToSegMap', 'SegMapToMultiLabel',
                     'RGBLabelToIndex')
 WORK = '.work'
 #: Version of the work folder's block files (a resume needs the same).
-BLOCK_LAYOUT = 2
+BLOCK_LAYOUT = 3
 
 
 # ---------------------------------------------------------------------- tiling
@@ -592,7 +592,7 @@ class SceneInferencer:
 
         def finish(b, saving):
             counts = saving.result()  # the block's files are written
-            for k in counts:
+            for k in ('windows', 'skipped_nodata'):
                 stats[k] += counts[k]
             if world_size == 1:
                 journal['done'] = sorted(set(journal['done']) | {b})
@@ -657,11 +657,9 @@ class SceneInferencer:
         # needed until the files are assembled: dropped, the journal says so
         journal['assembled'] = True
         _atomic_json(journal, journal_path)
-        for b in range(len(plan['blocks'])):
-            for suffix in ('_acc.npy', '_wsum.npy', '.npz'):
-                path = osp.join(work, f'block_{b:05d}{suffix}')
-                if osp.isfile(path):
-                    os.remove(path)
+        for f in os.listdir(work):
+            if f.startswith('block_') and f.endswith(('.npy', '.npz')):
+                os.remove(osp.join(work, f))
         if self.progress:
             print(f"scene inference: {stats['windows']} windows run "
                   f"({stats['windows_this_run']} in this call), "
@@ -719,6 +717,12 @@ class SceneInferencer:
         that; a block's final values are the sums of every block whose extent
         reaches its region (its ``sources``, in block order), so blending across
         block borders needs no window to run twice.
+
+        Only the block's ``rings`` (its extent less its ``interior``: the part of
+        its region no other block's extent reaches) are saved as float sums; the
+        interior is final once the block has run, and is saved converted to the
+        output layers (a class map: 1 byte a pixel instead of 4 per channel), so
+        the work folder holds little more than the outputs.
         """
         tile, overlap, blk = (self.settings['tile'], self.settings['overlap'],
                               self.settings['block'])
@@ -739,10 +743,12 @@ class SceneInferencer:
                                    windows=[(i, j) for i in range(i0, i1)
                                             for j in range(j0, j1)]))
         for blk_ in blocks:
-            y0, y1, x0, x1 = blk_['region']
             blk_['sources'] = [k for k, o in enumerate(blocks)
-                               if o['extent'][0] < y1 and o['extent'][1] > y0
-                               and o['extent'][2] < x1 and o['extent'][3] > x0]
+                               if _box_and(o['extent'], blk_['region'])]
+        for b, blk_ in enumerate(blocks):
+            blk_['interior'] = _interior(blk_['region'], [
+                blocks[k]['extent'] for k in blk_['sources'] if k != b])
+            blk_['rings'] = _ring_boxes(blk_['extent'], blk_['interior'])
         return dict(ys=ys, xs=xs, th=th, tw=tw, by=by, bx=bx, blocks=blocks)
 
     def _window_weight(self, plan, i, j):
@@ -830,29 +836,48 @@ class SceneInferencer:
             if len(pending) >= self.batch_size:
                 flush()
         flush()
-        if task.vector:
-            arrays = dict(features=task.merge(found))
-        else:
-            if acc is None:  # no window ran: no channels (the width may be unknown)
-                acc = np.zeros((0, y1 - y0, x1 - x0), np.float32)
-                wsum = np.zeros((y1 - y0, x1 - x0), np.float32)
-            arrays = dict(acc=acc, wsum=wsum)
-            acc = wsum = None  # held by the saver only
+        held = dict(features=task.merge(found)) if task.vector else dict(
+            acc=acc, wsum=wsum)
+        acc = wsum = None  # held by the saver only
+        meta = dict(counts, channels=0 if held.get('acc') is None else
+                    int(held['acc'].shape[0]))
 
         def save(work):
             if task.vector:
-                _atomic_npz(osp.join(work, f'block_{b:05d}.npz'), **arrays['features'])
-            else:
-                # one file per array, so that assembling reads only the slices it needs
-                for name, arr in arrays.items():
-                    path = osp.join(work, f'block_{b:05d}_{name}.npy')
-                    tmp = f'{path}.tmp{os.getpid()}.npy'
-                    np.save(tmp, arr)
-                    os.replace(tmp, path)
-            _atomic_json(counts, osp.join(work, f'block_{b:05d}.json'))
+                _atomic_npz(osp.join(work, f'block_{b:05d}.npz'), **held['features'])
+            elif held['acc'] is not None:  # else no window ran: nothing but nodata
+                self._save_block(work, plan, b, held.pop('acc'), held.pop('wsum'))
+            _atomic_json(meta, osp.join(work, f'block_{b:05d}.json'))
             return counts
 
         return save
+
+    def _save_block(self, work, plan, b, acc, wsum):
+        """Block ``b``'s rings as float sums (``block_{b}_ring{n}_{acc,wsum}.npy``,
+        one file per array, so that assembling reads only the slices it needs),
+        and its interior as the output layers (``block_{b}_{layer}.npy``)."""
+        blk = plan['blocks'][b]
+        ey0, _, ex0, _ = blk['extent']
+
+        def put(name, arr):
+            path = osp.join(work, f'block_{b:05d}_{name}.npy')
+            tmp = f'{path}.tmp{os.getpid()}.npy'
+            np.save(tmp, arr)
+            os.replace(tmp, path)
+
+        for n, (y0, y1, x0, x1) in enumerate(blk['rings']):
+            put(f'ring{n}_acc', acc[:, y0 - ey0:y1 - ey0, x0 - ex0:x1 - ex0])
+            put(f'ring{n}_wsum', wsum[y0 - ey0:y1 - ey0, x0 - ex0:x1 - ex0])
+        iy0, iy1, ix0, ix1 = blk['interior']
+        if iy0 >= iy1 or ix0 >= ix1:
+            return
+        value = acc[:, iy0 - ey0:iy1 - ey0, ix0 - ex0:ix1 - ex0]
+        w = wsum[iy0 - ey0:iy1 - ey0, ix0 - ex0:ix1 - ex0]
+        valid = w > 0
+        value = value / np.maximum(w, 1e-12)  # as _block_value: the same numbers
+        np.copyto(value, 0.0, where=~valid)
+        for name, spec in self._layers(acc.shape[0]).items():
+            put(name, spec['convert'](value, valid))
 
     STRIP_ROWS = 256
 
@@ -865,30 +890,51 @@ class SceneInferencer:
                 for y in range(y0, y1, self.STRIP_ROWS)]
 
     def _block_value(self, work, plan, b, channels, part):
-        """Block ``b``'s blended values ``(channels, h, w)`` over ``part`` (one of
-        :meth:`_block_strips`) and their validity (pixels some window gave weight
-        to): the weighted sums of its sources, added in block order (the same
-        numbers whichever processes ran them, and after a resume)."""
+        """Blended values ``(channels, h, w)`` over ``part`` (one of
+        :meth:`_block_strips`) of block ``b`` outside its interior, and their
+        validity (pixels some window gave weight to): the weighted sums of the
+        rings of its sources, added in block order (the same numbers whichever
+        processes ran them, and after a resume). Interior pixels are left invalid
+        here; their layers are in the block's files (:meth:`_interior_layer`)."""
         y0, y1, x0, x1 = part
         acc = np.zeros((channels, y1 - y0, x1 - x0), np.float32)
         wsum = np.zeros((y1 - y0, x1 - x0), np.float32)
         for k in plan['blocks'][b]['sources']:
-            ey0, ey1, ex0, ex1 = plan['blocks'][k]['extent']
-            sy0, sy1, sx0, sx1 = max(y0, ey0), min(y1, ey1), max(x0, ex0), min(x1, ex1)
-            if sy0 >= sy1 or sx0 >= sx1:  # the source does not reach this strip
-                continue
-            src = np.load(osp.join(work, f'block_{k:05d}_acc.npy'), mmap_mode='r')
-            if not src.shape[0]:  # no window ran there
-                continue
-            w = np.load(osp.join(work, f'block_{k:05d}_wsum.npy'), mmap_mode='r')
-            acc[:, sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] += \
-                src[:, sy0 - ey0:sy1 - ey0, sx0 - ex0:sx1 - ex0]
-            wsum[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] += \
-                w[sy0 - ey0:sy1 - ey0, sx0 - ex0:sx1 - ex0]
+            for n, box in enumerate(plan['blocks'][k]['rings']):
+                inter = _box_and(box, part)
+                if inter is None:  # the ring does not reach this strip
+                    continue
+                path = osp.join(work, f'block_{k:05d}_ring{n}_acc.npy')
+                if not osp.isfile(path):  # no window ran in block k
+                    break
+                sy0, sy1, sx0, sx1 = inter
+                ry0, rx0 = box[0], box[2]
+                src = np.load(path, mmap_mode='r')
+                w = np.load(osp.join(work, f'block_{k:05d}_ring{n}_wsum.npy'),
+                            mmap_mode='r')
+                acc[:, sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] += \
+                    src[:, sy0 - ry0:sy1 - ry0, sx0 - rx0:sx1 - rx0]
+                wsum[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] += \
+                    w[sy0 - ry0:sy1 - ry0, sx0 - rx0:sx1 - rx0]
         valid = wsum > 0
-        np.divide(acc, np.maximum(wsum, 1e-12), out=acc)  # in place: blocks are large
+        np.divide(acc, np.maximum(wsum, 1e-12), out=acc)  # in place
         np.copyto(acc, 0.0, where=~valid)
         return acc, valid
+
+    @staticmethod
+    def _interior_layer(work, plan, b, name, part):
+        """Layer ``name`` of block ``b``'s interior over ``part``: ``(slices into
+        the part, (bands, h, w) array)``, or None (no interior there, or no window
+        ran in the block: nodata, as :meth:`_block_value` gives)."""
+        inter = _box_and(plan['blocks'][b]['interior'], part)
+        path = osp.join(work, f'block_{b:05d}_{name}.npy')
+        if inter is None or not osp.isfile(path):
+            return None
+        iy0, _, ix0, _ = plan['blocks'][b]['interior']
+        sy0, sy1, sx0, sx1 = inter
+        arr = np.load(path, mmap_mode='r')[:, sy0 - iy0:sy1 - iy0, sx0 - ix0:sx1 - ix0]
+        return (slice(None), slice(sy0 - part[0], sy1 - part[0]),
+                slice(sx0 - part[2], sx1 - part[2])), arr
 
     def _channels(self):
         return self.runner.task.channels or 1
@@ -902,12 +948,9 @@ class SceneInferencer:
             return self.runner.task.write(out_dir, work, [
                 osp.join(work, f'block_{b:05d}.npz') for b in range(len(blocks))], grid)
         # the channels come from a block where windows ran (none: a placeholder)
-        channels = 1
-        for b in range(len(blocks)):
-            shape = np.load(osp.join(work, f'block_{b:05d}_acc.npy'), mmap_mode='r').shape
-            if shape[0]:
-                channels = shape[0]
-                break
+        channels = next((c for c in (json.load(open(osp.join(
+            work, f'block_{b:05d}.json'))).get('channels', 0)
+            for b in range(len(blocks))) if c), 1)
         layers = self._layers(channels)
         files, datasets = {}, {}
         for name, spec in layers.items():
@@ -940,6 +983,9 @@ class SceneInferencer:
                 value, valid = self._block_value(work, plan, b, channels, part)
                 for name, spec in layers.items():
                     arr = spec['convert'](value, valid)
+                    inner = self._interior_layer(work, plan, b, name, part)
+                    if inner is not None:
+                        arr[inner[0]] = inner[1]
                     for k in range(spec['bands']):
                         datasets[name].GetRasterBand(k + 1).WriteArray(
                             arr[k], part[2], part[0])
@@ -965,6 +1011,16 @@ class SceneInferencer:
     def _layers(self, channels):
         return self.runner.task.layers(channels, self.settings['outputs'])
 
+    def _embedding_values(self, work, plan, b, channels, part):
+        """The embeddings over ``part`` of block ``b``: the blended rings, and the
+        interior as written (float16)."""
+        value, valid = self._block_value(work, plan, b, channels, part)
+        inner = self._interior_layer(work, plan, b, 'embeddings', part)
+        if inner is not None:
+            value[inner[0]] = inner[1]
+            valid[inner[0][1:]] = np.isfinite(inner[1]).all(0)
+        return value, valid
+
     def _preview(self, out_dir, work, plan, grid, channels, max_side=512):
         """An RGB PNG of the first three principal components (fitted on every
         eighth valid pixel of every block)."""
@@ -973,7 +1029,7 @@ class SceneInferencer:
         blocks = plan['blocks']
         for b in range(len(blocks)):
             for part in self._block_strips(plan, b):
-                v, valid = self._block_value(work, plan, b, channels, part)
+                v, valid = self._embedding_values(work, plan, b, channels, part)
                 if not valid.any():  # no data there (a placeholder block)
                     continue
                 pix = v.reshape(v.shape[0], -1)[:, valid.reshape(-1)].T[::8]
@@ -995,7 +1051,7 @@ class SceneInferencer:
                 xs = np.arange(-(-x0 // step) * step, x1, step)
                 if not len(ys) or not len(xs):
                     continue
-                value, valid = self._block_value(work, plan, b, channels, part)
+                value, valid = self._embedding_values(work, plan, b, channels, part)
                 if not valid.any():
                     continue
                 v = value[:, ys[:, None] - y0, xs[None, :] - x0]
@@ -1008,6 +1064,52 @@ class SceneInferencer:
         pca = dict(mean=mean.tolist(), components=comps.tolist())
         _atomic_json(pca, osp.join(out_dir, 'embeddings_pca.json'))
         return dict(png=osp.basename(path), pca='embeddings_pca.json')
+
+
+def _box_and(a, b):
+    """The intersection of two (y0, y1, x0, x1) boxes, None when empty."""
+    y0, y1, x0, x1 = max(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), min(a[3], b[3])
+    return (y0, y1, x0, x1) if y0 < y1 and x0 < x1 else None
+
+
+def _interior(region, others):
+    """The largest part of ``region`` that no box of ``others`` reaches, as a box:
+    the region less the strips that the neighbours' extents cover along whole
+    sides (a corner neighbour reaches less far than the side ones); an empty box
+    (y0 == y1) when something else still reaches in."""
+    y0, y1, x0, x1 = region
+    iy0, iy1, ix0, ix1 = region
+    for e in others:
+        inter = _box_and(e, region)
+        if inter is None:
+            continue
+        if inter[2] == x0 and inter[3] == x1:  # a whole-width strip: top or bottom
+            if inter[0] == y0:
+                iy0 = max(iy0, inter[1])
+            elif inter[1] == y1:
+                iy1 = min(iy1, inter[0])
+        elif inter[0] == y0 and inter[1] == y1:  # whole height: left or right
+            if inter[2] == x0:
+                ix0 = max(ix0, inter[3])
+            elif inter[3] == x1:
+                ix1 = min(ix1, inter[2])
+    box = (iy0, max(iy0, iy1), ix0, max(ix0, ix1))
+    if box[0] == box[1] or box[2] == box[3] or any(
+            _box_and(e, box) for e in others):
+        return (y0, y0, x0, x0)
+    return box
+
+
+def _ring_boxes(extent, interior):
+    """``extent`` less ``interior`` as up to four disjoint boxes (top, bottom,
+    left, right); the whole extent when the interior is empty."""
+    ey0, ey1, ex0, ex1 = extent
+    iy0, iy1, ix0, ix1 = interior
+    if iy0 >= iy1 or ix0 >= ix1:
+        return [tuple(extent)]
+    boxes = [(ey0, iy0, ex0, ex1), (iy1, ey1, ex0, ex1), (iy0, iy1, ex0, ix0),
+             (iy0, iy1, ix1, ex1)]
+    return [bx for bx in boxes if bx[0] < bx[1] and bx[2] < bx[3]]
 
 
 def _barrier(world_size):
