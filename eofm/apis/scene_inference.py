@@ -652,14 +652,18 @@ class SceneInferencer:
                                            3),
                        peak_rss_mib=round(_peak_rss_mib(), 1),
                        files=sorted(f['path'] for f in files.values()))
+        # the blocks' arrays (rings of float sums, interiors' layers) are only
+        # needed until the files are assembled: dropped, the journal says so; the
+        # summary records how much they took (the work folder's disk at its peak)
+        blocks_files = [osp.join(work, f) for f in os.listdir(work)
+                        if f.startswith('block_') and f.endswith(('.npy', '.npz'))]
+        summary['block_files_mib'] = round(
+            sum(osp.getsize(f) for f in blocks_files) / 2**20, 1)
         _atomic_json(summary, osp.join(work, 'summary.json'))
-        # the blocks' float arrays (the blended sums of the whole scene) are only
-        # needed until the files are assembled: dropped, the journal says so
         journal['assembled'] = True
         _atomic_json(journal, journal_path)
-        for f in os.listdir(work):
-            if f.startswith('block_') and f.endswith(('.npy', '.npz')):
-                os.remove(osp.join(work, f))
+        for f in blocks_files:
+            os.remove(f)
         if self.progress:
             print(f"scene inference: {stats['windows']} windows run "
                   f"({stats['windows_this_run']} in this call), "

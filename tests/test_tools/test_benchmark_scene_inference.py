@@ -30,3 +30,10 @@ def test_benchmark_reports_every_run_and_ratio(tmp_path, repo_root, cli_env):
                                      'peak_rss_eofm_cosine_320_over_192'}
     assert report['machine']['precision_auto'] in ('fp32', 'bf16')
     assert '| mmseg | none | 320^2 |' in report['table']
+    # eofm's block files are reported (no window runs twice: a few MiB here), and
+    # each run's outputs and the scenes are gone once measured
+    assert all(runs['eofm', b, s]['block_files_mib'] >= 0 for b in ('cosine', 'none')
+               for s in (192, 320))
+    assert runs['mmseg', 'none', 320]['block_files_mib'] is None
+    assert sorted(p.name for p in (tmp_path / 'work').iterdir()
+                  if p.name.startswith(('out_', 'scene_'))) == []

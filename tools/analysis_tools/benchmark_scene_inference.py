@@ -7,7 +7,8 @@ both tools load); each (tool, size) in its own process, so that its peak RSS is 
 own; the same thread count. eofm runs with cosine blending (``--overlap``) and
 without (``blend='none'``, no overlap); mmseg's ``RSInferencer`` with its defaults
 (windows without overlap, no blending, a uint8 argmax map). Reported: windows,
-windows/s, megapixels/s, peak RSS and wall time per run; eofm's pixels/s over
+windows/s, megapixels/s, peak RSS, eofm's block files in its work folder (their
+size at the end, before they are dropped) and wall time per run; eofm's pixels/s over
 mmseg's at each size; peak RSS at the largest size over that at the smallest. The
 machine's fp32 / bf16 matmul peaks measured in the same run are printed next to
 it (the precision ``auto`` picks follows them).
@@ -161,6 +162,7 @@ def run_child(args):
             overwrite=True)
         summary = json.load(open(osp.join(out, '.work', 'summary.json')))
         windows = summary['windows']
+        work_mib = summary.get('block_files_mib')
         precision = summary.get('precision') or inf.settings['precision']
     else:
         import eofm  # noqa: F401 - registers SimpleConvNet
@@ -175,6 +177,7 @@ def run_child(args):
             out, 'class.tif'))
         windows = len(image.grids)
         precision = 'fp32'
+        work_mib = None
     seconds = time.perf_counter() - t0
     if not args.keep_outputs:  # a 16384^2 run's outputs and work files take GBs
         import shutil
@@ -183,7 +186,7 @@ def run_child(args):
         tool=tool, blend=blend, size=size, windows=windows, seconds=seconds,
         precision=precision, windows_per_s=windows / seconds,
         mpix_per_s=size * size / seconds / 1e6,
-        peak_rss_mib=peak_rss_bytes() / 2**20)))
+        peak_rss_mib=peak_rss_bytes() / 2**20, block_files_mib=work_mib)))
 
 
 def spawn(args, tool, size, blend):
@@ -253,11 +256,13 @@ def main(argv=None):
              f'(precision auto: {machine["precision_auto"]}); tile {args.tile}, '
              f'overlap {args.overlap} (cosine), batch {args.batch_size}', '',
              '| tool | blending | scene | windows | windows/s | Mpx/s | peak RSS MiB '
-             '| s |', '|---|---|---|---|---|---|---|---|']
+             '| work files MiB | s |', '|---|---|---|---|---|---|---|---|---|']
     for r in runs:
+        work = r.get('block_files_mib')
         lines.append(f'| {r["tool"]} | {r["blend"]} | {r["size"]}^2 | {r["windows"]} | '
                      f'{r["windows_per_s"]:.2f} | {r["mpix_per_s"]:.2f} | '
-                     f'{r["peak_rss_mib"]:.0f} | {r["seconds"]:.1f} |')
+                     f'{r["peak_rss_mib"]:.0f} | {"-" if work is None else f"{work:.0f}"} '
+                     f'| {r["seconds"]:.1f} |')
     lines += [''] + [f'- {k}: {v:.3f}' for k, v in sorted(ratios.items())]
     table = '\n'.join(lines)
     print(table)
