@@ -875,13 +875,23 @@ class SceneInferencer:
         iy0, iy1, ix0, ix1 = blk['interior']
         if iy0 >= iy1 or ix0 >= ix1:
             return
-        value = acc[:, iy0 - ey0:iy1 - ey0, ix0 - ex0:ix1 - ex0]
-        w = wsum[iy0 - ey0:iy1 - ey0, ix0 - ex0:ix1 - ex0]
-        valid = w > 0
-        value = value / np.maximum(w, 1e-12)  # as _block_value: the same numbers
-        np.copyto(value, 0.0, where=~valid)
-        for name, spec in self._layers(acc.shape[0]).items():
-            put(name, spec['convert'](value, valid))
+        # converted a strip of rows at a time (a strip's float copy, not a block's)
+        out = {}
+        for y in range(iy0, iy1, self.STRIP_ROWS):
+            rows = slice(y - ey0, min(y + self.STRIP_ROWS, iy1) - ey0)
+            cols = slice(ix0 - ex0, ix1 - ex0)
+            w = wsum[rows, cols]
+            valid = w > 0
+            value = acc[:, rows, cols] / np.maximum(w, 1e-12)  # as _block_value
+            np.copyto(value, 0.0, where=~valid)
+            for name, spec in self._layers(acc.shape[0]).items():
+                arr = spec['convert'](value, valid)
+                if name not in out:
+                    out[name] = np.empty((arr.shape[0], iy1 - iy0, ix1 - ix0),
+                                         arr.dtype)
+                out[name][:, y - iy0:y - iy0 + arr.shape[1]] = arr
+        for name, arr in out.items():
+            put(name, arr)
 
     STRIP_ROWS = 256
 
