@@ -6,12 +6,7 @@
 # Sentinel-2 pixel.
 _base_ = ['./eofm_sample.py']
 probe_pipeline = [
-    dict(type='eofm.LoadMultiModalTiles',
-         modalities=dict(
-             hr=dict(scale='uint8'),
-             s2=dict(bands={{_base_.s2_bands}}, scale='reflectance'),
-             s1=dict(bands=['VV', 'VH'], scale='db')),
-         reference='hr', label_maps=dict(gt_seg_map=dict(like='s2'))),
+    {{_base_.load}},  # the sample data's modalities at their own pixel sizes
     dict(type='eofm.TemporalSample', lengths=dict(s2=6, s1=4), mode='even'),
     dict(type='eofm.PackMultiModalInputs', modalities=['hr', 's2', 's1']),
 ]
