@@ -522,6 +522,20 @@ class AnySatJEPA(EMATeacherMixin, ModeForwardMixin, BaseModel):
         return self.backbone(
             self._rename(inputs), patch_size=self._patch_size(), output='all')
 
+    def named_features(self, inputs):
+        """The target (EMA) encoder's maps by name, (B, D, gh, gw) on the patch grid:
+        ``'patch'`` its output (:meth:`probe_features`), ``'spatial'`` the
+        per-modality spatial-transformer tokens before the combiner, concatenated
+        (M x D channels), and ``'spatial_{m}'`` each of them."""
+        enc = self.target_encoder
+        parts = enc.tokenize(self._rename(inputs), self._patch_size())
+        (gh, gw), b = parts['grid'], parts['tokens'][0].shape[0]
+        maps = {f'spatial_{m}': t.transpose(1, 2).reshape(b, -1, gh, gw)
+                for m, t in zip(parts['names'], parts['tokens'])}
+        out = enc.combine(parts)[:, 1:]
+        return dict(patch=out.transpose(1, 2).reshape(b, -1, gh, gw),
+                    spatial=torch.cat(list(maps.values()), dim=1), **maps)
+
     def probe_features(self, inputs):
         """The frozen-encoder probes' features: the target (EMA) encoder's patch
         tokens as a (B, D, gh, gw) map (I-JEPA evaluates the target encoder, and

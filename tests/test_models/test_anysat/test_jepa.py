@@ -254,3 +254,27 @@ def test_mask_collator_small_grids():
     assert enc[0].shape == (3, 1)
     with pytest.raises(ValueError, match='1x1 patch grid'):
         col(1, (1, 1), g)
+
+
+def test_probe_and_named_features_are_the_target_encoders_maps():
+    """probe_features: the target encoder's patch tokens on the 4 x 4 grid of 20 m
+    patches (80 m tiles), as predict's encoder; named_features adds its
+    per-modality spatial tokens before the combiner (3 modalities x 64)."""
+    net = _model().eval()
+    with torch.no_grad():  # the target encoder differs from the student's weights
+        for p in net.target_encoder.parameters():
+            p.add_(0.01)
+    batch = _batch()
+    with torch.no_grad():
+        feats = net.probe_features(batch)
+        named = net.named_features(batch)
+        grid = net.target_encoder(batch, patch_size=20, output='patch')
+        student = net.backbone(batch, patch_size=20, output='patch')
+    assert feats.shape == (2, 64, 4, 4)
+    torch.testing.assert_close(feats, grid.permute(0, 3, 1, 2))
+    assert not torch.allclose(feats, student.permute(0, 3, 1, 2))
+    torch.testing.assert_close(named['patch'], feats)
+    assert named['spatial'].shape == (2, 3 * 64, 4, 4)
+    tokens = net.target_encoder.tokenize(batch, 20)['tokens'][1]  # s2, (B, N, D)
+    torch.testing.assert_close(named['spatial_s2'],
+                               tokens.transpose(1, 2).reshape(2, 64, 4, 4))
