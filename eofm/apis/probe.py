@@ -41,17 +41,20 @@ import torch.nn.functional as F
 from eofm.apis.features import model_features
 from eofm.evaluation.probes import plot_probe_results, probe_features, summarize
 from eofm.utils.checkpoint import atomic_write_bytes, sha256_file
+from eofm.utils.precision import autocast
 
 __all__ = ['run_probe', 'extract_probe_features', 'model_features',
            'plot_probe_results', 'summarize', 'PROBE_COLUMNS', 'ProbeError']
 
-PROBE_COLUMNS = ('model', 'config_hash', 'checkpoint', 'dataset_hash', 'feature', 'level',
-                 'probe', 'fraction', 'seed', 'n_train', 'n_test', 'accuracy', 'ci_low',
-                 'ci_high')
-KEY_COLUMNS = ('config_hash', 'checkpoint', 'dataset_hash', 'feature', 'level', 'probe',
-               'fraction', 'seed')
+PROBE_COLUMNS = ('model', 'config_hash', 'checkpoint', 'dataset_hash', 'feature',
+                 'precision', 'level', 'probe', 'fraction', 'seed', 'n_train', 'n_test',
+                 'accuracy', 'ci_low', 'ci_high')
+KEY_COLUMNS = ('config_hash', 'checkpoint', 'dataset_hash', 'feature', 'precision',
+               'level', 'probe', 'fraction', 'seed')
 #: The ``feature`` of rows of the model's default features.
 DEFAULT_FEATURE = 'default'
+#: Columns that files written before them lack, and what their rows were.
+_LEGACY_COLUMNS = dict(feature=DEFAULT_FEATURE, precision='fp32')
 IGNORE_INDEX = 255
 
 
@@ -92,8 +95,10 @@ def _tile_label(sample):
 
 @torch.no_grad()
 def extract_probe_features(model, dataset, batch_size=8, pixels_per_tile=256, seed=0,
-                           device='cpu', progress=True, feature=None):
-    """Tile and pixel features of every sample of ``dataset`` (see module docstring).
+                           device='cpu', progress=True, feature=None, precision='fp32'):
+    """Tile and pixel features of every sample of ``dataset`` (see module docstring),
+    the model run in ``precision`` (``'fp32'``, ``'bf16'`` or ``'fp16'`` autocast;
+    the features are kept in fp32).
 
     Returns:
         dict of numpy arrays: ``tile_x`` (N, D), ``tile_y`` (N,), and when the model
@@ -110,7 +115,9 @@ def extract_probe_features(model, dataset, batch_size=8, pixels_per_tile=256, se
     for start in range(0, len(dataset), batch_size):
         items = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
         data = model.data_preprocessor(multimodal_collate(items), False)
-        feats = _feature_maps(model, data['inputs'], feature).float().cpu()
+        with autocast(precision, device):
+            feats = _feature_maps(model, data['inputs'], feature)
+        feats = feats.float().cpu()
         for j, item in enumerate(items):
             sample = item['data_samples']
             f = feats[j]
@@ -185,9 +192,10 @@ def _read_rows(path):
         return []
     with open(path, newline='') as f:
         rows = list(csv.DictReader(f))
-    if rows and set(rows[0]) == set(PROBE_COLUMNS) - {'feature'}:
-        for r in rows:  # a file from before feature names: the default features
-            r['feature'] = DEFAULT_FEATURE
+    missing = set(PROBE_COLUMNS) - set(rows[0]) if rows else set()
+    if rows and missing <= set(_LEGACY_COLUMNS) and set(rows[0]) <= set(PROBE_COLUMNS):
+        for r in rows:  # a file from before these columns: default features, fp32
+            r.update({k: _LEGACY_COLUMNS[k] for k in missing})
     if rows and set(rows[0]) != set(PROBE_COLUMNS):
         raise ProbeError(f'{path}: not a probe results file (columns {list(rows[0])}, '
                          f'expected {list(PROBE_COLUMNS)})')
@@ -226,7 +234,8 @@ def run_probe(config,
               cfg_options: Optional[Dict] = None,
               data_root: Optional[str] = None,
               progress=True,
-              feature: Optional[str] = None) -> List[Dict]:
+              feature: Optional[str] = None,
+              precision: str = 'fp32') -> List[Dict]:
     """Run the probes (see the module docstring); returns every row of the CSV.
 
     Args:
@@ -243,6 +252,11 @@ def run_probe(config,
         feature (str, optional): A named feature map of the model (its
             ``named_features``, e.g. SkySense's ``'hr'``, ``'s2'``, ``'fused_mm'``)
             instead of its default features; a column of the CSV.
+        precision (str): Of the feature extraction: ``'fp32'`` (default), ``'bf16'``
+            (autocast; CPUs with bf16 matrix units, GPUs), ``'fp16'`` (GPUs) or
+            ``'auto'`` (bf16 where the CPU has the units, see
+            :mod:`eofm.utils.precision`); the precision that ran is a column of the
+            CSV (rows of two precisions are not mixed) and part of the cache key.
     """
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
@@ -254,6 +268,11 @@ def run_probe(config,
     if bad:
         raise ProbeError(f"levels must be among ('tile', 'pixel') and probes among "
                          f"('knn', 'linear'), got {bad}")
+    from eofm.utils.precision import resolve_precision
+    try:
+        precision = resolve_precision(precision, device)
+    except ValueError as e:
+        raise ProbeError(f'precision: {e}') from e
     cfg = load_config(config, cfg_options) if isinstance(config, str) else config
     dcfg = load_config(dataset_config) if isinstance(dataset_config, str) else \
         Config(dict(dataset_config))
@@ -274,11 +293,13 @@ def run_probe(config,
     done = {_row_key(r) for r in rows}
     todo = [(lv, p, f, s) for lv in levels for p in probes for f in fractions for s in seeds
             if _row_key(dict(config_hash=cfg_hash, checkpoint=ckpt_id, dataset_hash=data_hash,
-                             feature=feat_name, level=lv, probe=p, fraction=f, seed=s))
+                             feature=feat_name, precision=precision, level=lv, probe=p,
+                             fraction=f, seed=s))
             not in done]
     if not todo:
         return rows
-    suffix = '' if feature is None else f'_{feature}'
+    suffix = ('' if feature is None else f'_{feature}') + (
+        '' if precision == 'fp32' else f'_{precision}')
     cache = osp.join(osp.dirname(osp.abspath(csv_path)), '.probe_cache',
                      f'{cfg_hash}_{ckpt_id[:16]}_{data_hash}{suffix}.npz')
     if osp.isfile(cache):
@@ -292,7 +313,8 @@ def run_probe(config,
                 with DefaultScope.overwrite_default_scope('eofm'):
                     ds = DATASETS.build(dcfg_split)
                 part = extract_probe_features(model, ds, batch_size, pixels_per_tile,
-                                              init_seed, device, progress, feature)
+                                              init_seed, device, progress, feature,
+                                              precision)
                 feats.update({f'{split}_{k}': v for k, v in part.items()})
         os.makedirs(osp.dirname(cache), exist_ok=True)
         buf = io.BytesIO()
@@ -307,7 +329,8 @@ def run_probe(config,
                    accuracy=f'{res["accuracy"]:.6f}', ci_low=f'{res["ci_low"]:.6f}',
                    ci_high=f'{res["ci_high"]:.6f}')
         row.update(model=label, config_hash=cfg_hash, checkpoint=ckpt_id,
-                   dataset_hash=data_hash, feature=feat_name, level=lv, probe=probe,
+                   dataset_hash=data_hash, feature=feat_name, precision=precision,
+                   level=lv, probe=probe,
                    fraction=f'{fraction:g}', seed=seed)
         rows.append(row)
         _write_rows(csv_path, rows)

@@ -211,14 +211,18 @@ def probe_features(feats, level, probe, fraction, seed, k=20, temperature=0.07):
 def summarize(rows: Iterable[Dict]):
     """{(model, level, probe): {fraction: (mean accuracy, mean CI low, mean CI high)}}.
 
-    Rows of a named feature map (``feature`` other than ``'default'``) count as the
-    model ``'{model} [{feature}]'``.
+    Rows of a named feature map (``feature`` other than ``'default'``) or of another
+    precision than fp32 count as the model ``'{model} [{feature}, {precision}]'``
+    (the tags that apply).
     """
     acc = {}
     for r in rows:
         model = r['model']
-        if r.get('feature') not in (None, '', 'default'):
-            model = f'{model} [{r["feature"]}]'
+        tags = [r['feature']] if r.get('feature') not in (None, '', 'default') else []
+        if r.get('precision') not in (None, '', 'fp32'):
+            tags.append(r['precision'])
+        if tags:
+            model = f'{model} [{", ".join(tags)}]'
         key = (model, r['level'], r['probe'])
         acc.setdefault(key, {}).setdefault(float(r['fraction']), []).append(
             (float(r['accuracy']), float(r['ci_low']), float(r['ci_high'])))

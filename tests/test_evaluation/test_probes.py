@@ -106,6 +106,21 @@ def test_probe_run_resumes_and_plots(sample_root, tmp_path, repo_root):
     assert {r['feature'] for r in s2} == {'default', 's2'}
     keys = {m for m, _, _ in summarize(s2)}
     assert keys == {'random', 'random [s2]'}
+    # bf16 extraction: rows of their own (a CSV column and the cache key), read apart
+    # by summarize, close to the fp32 ones
+    bf = run_probe(config, None, dataset, out, label='random', precision='bf16', **kw)
+    new = [r for r in bf if r['precision'] == 'bf16']
+    assert len(new) == len(rows) and len(bf) == len(s2) + len(rows)
+    assert {r['precision'] for r in bf} == {'fp32', 'bf16'}
+    summary = summarize(bf)
+    assert {m for m, _, _ in summary} == {'random', 'random [s2]', 'random [bf16]'}
+    for (m, lv, pr), per in summary.items():
+        if m == 'random [bf16]' and lv == 'pixel':  # (the tile level has 4 tiles)
+            for f, (a, _, _) in per.items():
+                assert abs(a - summary['random', lv, pr][f][0]) < 0.05
+    from eofm.apis.probe import ProbeError
+    with pytest.raises(ProbeError, match="precision: precision='fp16' is for GPUs"):
+        run_probe(config, None, dataset, out, precision='fp16', **kw)
     png = plot_probe_results(more, str(tmp_path / 'probe.png'))
     assert open(png, 'rb').read(8) == b'\x89PNG\r\n\x1a\n'
 
@@ -132,8 +147,9 @@ def test_named_features_and_their_errors():
 
 
 def test_csv_from_before_feature_names_reads_as_default(tmp_path):
+    """A file from before the feature and precision columns: default features, fp32."""
     from eofm.apis.probe import PROBE_COLUMNS, _read_rows
-    old = [c for c in PROBE_COLUMNS if c != 'feature']
+    old = [c for c in PROBE_COLUMNS if c not in ('feature', 'precision')]
     path = tmp_path / 'old.csv'
     with open(path, 'w', newline='') as f:
         w = csv.DictWriter(f, fieldnames=old)
@@ -141,6 +157,7 @@ def test_csv_from_before_feature_names_reads_as_default(tmp_path):
         w.writerow({c: '1' for c in old})
     (row, ) = _read_rows(str(path))
     assert row['feature'] == 'default' and set(row) == set(PROBE_COLUMNS)
+    assert row['precision'] == 'fp32'
 
 
 @pytest.mark.parametrize('config, dataset, grid, levels', [

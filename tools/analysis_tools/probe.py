@@ -45,6 +45,13 @@ def parse_args(argv=None):
     p.add_argument('--feature',
                    help="a named feature map of the model instead of its default "
                    "features (SkySense: fused, fused_mm, hr, s2, s1), for ablations")
+    prec = p.add_mutually_exclusive_group()
+    prec.add_argument('--precision', choices=['fp32', 'auto', 'bf16', 'fp16'],
+                      default='fp32',
+                      help='of the feature extraction (default fp32; auto: bf16 on a '
+                      'CPU with bf16 matrix units); a column of the CSV')
+    prec.add_argument('--amp', action='store_const', const='bf16', dest='precision',
+                      help='bf16 autocast (the same as --precision bf16)')
     p.add_argument('--pixels-per-tile', type=int, default=256)
     p.add_argument('--batch-size', type=int, default=8)
     p.add_argument('--device', default='cpu')
@@ -67,7 +74,7 @@ def main(argv=None):
             levels=args.levels, probes=args.probes, k=args.k, init_seed=args.init_seed,
             pixels_per_tile=args.pixels_per_tile, batch_size=args.batch_size,
             device=args.device, cfg_options=args.cfg_options, data_root=args.data_root,
-            feature=args.feature)
+            feature=args.feature, precision=args.precision)
     except (ProbeError, FileNotFoundError) as e:
         sys.exit(f'probe: {e}')
     for (model, level, probe), per in sorted(summarize(rows).items()):
