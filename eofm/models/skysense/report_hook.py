@@ -31,6 +31,11 @@ from eofm.structures.batch_schema import LONLAT
 
 __all__ = ['PretrainReportHook']
 
+#: The generated scene of the land-cover map (``PretrainReportHook(scene=...)``
+#: overrides some of it): its side in Sentinel-2 pixels, region index and seed, and
+#: the scene inference's window and overlap in Sentinel-2 pixels.
+DEFAULT_SCENE = dict(size=128, region=0, seed=0, tile=32, overlap=8)
+
 
 def _features(backbone, preprocessor, dataset, max_samples, pixels_per_tile=256):
     """Teacher F_fus^mm per pixel (labels at the fusion grid) and pooled per tile.
@@ -81,7 +86,8 @@ class PretrainReportHook(Hook):
         scene (dict, optional): The generated scene of the land-cover map:
             ``size`` (Sentinel-2 pixels), ``region`` (index into the sample data's
             regions), ``seed``, and the scene inference's ``tile`` / ``overlap``
-            (Sentinel-2 pixels). None: no map.
+            (Sentinel-2 pixels); keys left out keep :data:`DEFAULT_SCENE`. None:
+            no map.
     """
 
     priority = 'VERY_LOW'
@@ -93,11 +99,11 @@ class PretrainReportHook(Hook):
                  max_samples=64,
                  fractions=(0.05, 0.1, 0.25, 1.0),
                  seeds=(0, 1, 2),
-                 scene=dict(size=128, region=0, seed=0, tile=32, overlap=8)):
+                 scene=DEFAULT_SCENE):
         self.probe_train, self.probe_val = probe_train, probe_val
         self.num_classes, self.max_samples = num_classes, max_samples
         self.fractions, self.seeds = tuple(fractions), tuple(seeds)
-        self.scene = scene
+        self.scene = {**DEFAULT_SCENE, **scene} if scene else None
 
     def after_run(self, runner):
         if not is_main_process():
@@ -243,16 +249,14 @@ class PretrainReportHook(Hook):
         from eofm.apis import SceneInferencer
         from eofm.datasets.geo_io import open_raster
         from eofm.datasets.sample_data import make_scene
-        opts = {**dict(size=128, region=0, seed=0, tile=32, overlap=8), **self.scene}
         variant = (metainfo.get('generator') or {}).get('variant', 'default')
         scene_json, labels_path = make_scene(
-            osp.join(out_dir, 'data'), size=opts['size'], seed=opts['seed'],
-            variant=variant, region=opts['region'])
+            osp.join(out_dir, 'data'), size=self.scene['size'], seed=self.scene['seed'],
+            variant=variant, region=self.scene['region'])
         cfg = copy.deepcopy(runner.cfg)
         cfg.test_dataloader = dict(dataset=self.probe_val)  # the probes' pipeline
-        last = osp.join(runner.work_dir, 'last_checkpoint')
-        ckpt = open(last).read().strip() if osp.isfile(last) else None
-        if not ckpt or not osp.isfile(ckpt):  # no checkpoint saved: this model's
+        ckpt = self._final_checkpoint(runner)
+        if ckpt is None:  # this run saved none at its end: the model as it is
             from mmengine.model import is_model_wrapper
             model = runner.model.module if is_model_wrapper(runner.model) else runner.model
             os.makedirs(out_dir, exist_ok=True)
@@ -261,8 +265,8 @@ class PretrainReportHook(Hook):
         # fp32 and the map the probes read, so that the pixels get the probes'
         # features; one process (the other ranks have left the run)
         inferencer = SceneInferencer(
-            cfg, ckpt, outputs=['embeddings'], feature='fused_mm', tile=opts['tile'],
-            overlap=opts['overlap'], precision='fp32', progress=False)
+            cfg, ckpt, outputs=['embeddings'], feature='fused_mm', tile=self.scene['tile'],
+            overlap=self.scene['overlap'], precision='fp32', progress=False)
         manifest = inferencer(scene_json, osp.join(out_dir, 'inference'),
                               overwrite=True, rank=0, world_size=1)
         emb = open_raster(osp.join(out_dir, 'inference', manifest['files'][
@@ -278,6 +282,21 @@ class PretrainReportHook(Hook):
         self._plot_scene(hr, pred, labels, valid, acc, metainfo.get('classes'), path,
                          runner.logger)
         return acc
+
+    @staticmethod
+    def _final_checkpoint(runner):
+        """The checkpoint this run saved at its last iteration (the work dir's
+        ``last_checkpoint``, when it names ``iter_{runner.iter}.pth``), else None:
+        a ``last_checkpoint`` left by an earlier run in the same work dir, or one
+        of an earlier iteration, holds other weights."""
+        last = osp.join(runner.work_dir, 'last_checkpoint')
+        if not osp.isfile(last):
+            return None
+        with open(last) as f:
+            ckpt = f.read().strip()
+        if osp.basename(ckpt) != f'iter_{runner.iter}.pth' or not osp.isfile(ckpt):
+            return None
+        return ckpt
 
     def _plot_scene(self, hr, pred, labels, valid, acc, classes, path, logger=None):
         import matplotlib
@@ -344,8 +363,8 @@ class PretrainReportHook(Hook):
         lines += ['', '![label efficiency](label_efficiency.png)']
         if results.get('scene_map_accuracy') is not None:
             lines += [
-                '', f'A generated scene of {self.scene.get("size", 128)} x '
-                f'{self.scene.get("size", 128)} Sentinel-2 pixels (larger than the '
+                '', f'A generated scene of {self.scene["size"]} x '
+                f'{self.scene["size"]} Sentinel-2 pixels (larger than the '
                 'tiles, drawn as they are) through scene inference '
                 '(`eofm.apis.SceneInferencer`, `scene_map/inference/`: the last '
                 "checkpoint's teacher F_fus^mm, blended embeddings on the 10 m grid), "

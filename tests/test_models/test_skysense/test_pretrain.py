@@ -320,3 +320,26 @@ def test_paper_scale_config_builds_on_meta():
     assert student + protos.numel() == 2_078_438_544
     teacher = sum(p.numel() for p in model.teacher.module['backbone'].parameters())
     assert teacher == student
+
+
+def test_report_map_uses_only_the_checkpoint_of_the_runs_end(tmp_path):
+    """The land-cover map's weights: the checkpoint ``last_checkpoint`` names only
+    when it is this run's last iteration; a stale one (an earlier run in the same
+    work dir, an earlier iteration) is not used."""
+    import types
+
+    from eofm.models.skysense.report_hook import DEFAULT_SCENE, PretrainReportHook
+    runner = types.SimpleNamespace(work_dir=str(tmp_path), iter=150)
+    assert PretrainReportHook._final_checkpoint(runner) is None  # none saved
+    for name in ('iter_100.pth', 'iter_150.pth'):
+        (tmp_path / name).write_bytes(b'x')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_100.pth'))
+    assert PretrainReportHook._final_checkpoint(runner) is None  # another iteration
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_150.pth'))
+    assert PretrainReportHook._final_checkpoint(runner) == str(tmp_path / 'iter_150.pth')
+    (tmp_path / 'iter_150.pth').unlink()
+    assert PretrainReportHook._final_checkpoint(runner) is None  # named but gone
+    # scene options: the defaults, with what is given over them; None: no map
+    hook = PretrainReportHook(None, None, 5, scene=dict(size=64))
+    assert hook.scene == dict(DEFAULT_SCENE, size=64)
+    assert PretrainReportHook(None, None, 5, scene=None).scene is None
