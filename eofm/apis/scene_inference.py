@@ -875,16 +875,14 @@ class SceneInferencer:
         iy0, iy1, ix0, ix1 = blk['interior']
         if iy0 >= iy1 or ix0 >= ix1:
             return
-        # converted a strip of rows at a time (a strip's float copy, not a block's)
-        out = {}
+        # converted a strip of rows at a time, normalised in place (the rings are
+        # saved; the interior of acc is not read again)
+        out, layers = {}, self._layers(acc.shape[0])
         for y in range(iy0, iy1, self.STRIP_ROWS):
             rows = slice(y - ey0, min(y + self.STRIP_ROWS, iy1) - ey0)
             cols = slice(ix0 - ex0, ix1 - ex0)
-            w = wsum[rows, cols]
-            valid = w > 0
-            value = acc[:, rows, cols] / np.maximum(w, 1e-12)  # as _block_value
-            np.copyto(value, 0.0, where=~valid)
-            for name, spec in self._layers(acc.shape[0]).items():
+            value, valid = _normalise(acc[:, rows, cols], wsum[rows, cols])
+            for name, spec in layers.items():
                 arr = spec['convert'](value, valid)
                 if name not in out:
                     out[name] = np.empty((arr.shape[0], iy1 - iy0, ix1 - ix0),
@@ -930,10 +928,7 @@ class SceneInferencer:
                     src[:, sy0 - ry0:sy1 - ry0, sx0 - rx0:sx1 - rx0]
                 wsum[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] += \
                     w[sy0 - ry0:sy1 - ry0, sx0 - rx0:sx1 - rx0]
-        valid = wsum > 0
-        np.divide(acc, np.maximum(wsum, 1e-12), out=acc)  # in place
-        np.copyto(acc, 0.0, where=~valid)
-        return acc, valid
+        return _normalise(acc, wsum)
 
     @staticmethod
     def _interior_layer(work, plan, b, name, part):
@@ -1078,6 +1073,16 @@ class SceneInferencer:
         pca = dict(mean=mean.tolist(), components=comps.tolist())
         _atomic_json(pca, osp.join(out_dir, 'embeddings_pca.json'))
         return dict(png=osp.basename(path), pca='embeddings_pca.json')
+
+
+def _normalise(acc, wsum):
+    """Blended values from weighted sums, in place: ``acc / wsum`` where some
+    window gave weight, 0 elsewhere; returns ``(acc, valid)``. Block interiors
+    (when saved) and rings (when assembled) go through it: the same numbers."""
+    valid = wsum > 0
+    np.divide(acc, np.maximum(wsum, 1e-12), out=acc)
+    np.copyto(acc, 0.0, where=~valid)
+    return acc, valid
 
 
 def _box_and(a, b):

@@ -99,6 +99,42 @@ def test_windows_cores_and_weights():
 
 
 @pytest.mark.parametrize('blend', ['cosine', 'none'])
+def test_block_rings_and_interiors_partition_each_footprint(setup, blend):
+    """A block's rings (saved as floats) and interior (saved as output layers) tile
+    its windows' footprint exactly; no other block reaches an interior; the rings
+    are the lesser part (what keeps the work folder small); without blending the
+    interior is the whole region."""
+    import types
+    config, ckpt, _ = setup
+    inf = SceneInferencer(config, ckpt, tile=40, overlap=10, block=4, blend=blend,
+                          progress=False)
+    h, w = 150, 330
+    plan = inf._plan(types.SimpleNamespace(width=w, height=h))
+    assert len(plan['blocks']) > 4
+    ring_px = interior_px = 0
+    for b, blk in enumerate(plan['blocks']):
+        cover = np.zeros((h, w), int)
+        boxes = blk['rings'] + [blk['interior']]
+        for y0, y1, x0, x1 in boxes:
+            cover[y0:y1, x0:x1] += 1
+        ey0, ey1, ex0, ex1 = blk['extent']
+        assert (cover[ey0:ey1, ex0:ex1] == 1).all() and cover.sum() == (
+            ey1 - ey0) * (ex1 - ex0)
+        iy0, iy1, ix0, ix1 = blk['interior']
+        ry0, ry1, rx0, rx1 = blk['region']
+        assert ry0 <= iy0 <= iy1 <= ry1 and rx0 <= ix0 <= ix1 <= rx1
+        for k, other in enumerate(plan['blocks']):
+            if k != b and iy0 < iy1 and ix0 < ix1:
+                oy0, oy1, ox0, ox1 = other['extent']
+                assert oy1 <= iy0 or oy0 >= iy1 or ox1 <= ix0 or ox0 >= ix1
+        ring_px += sum((y1 - y0) * (x1 - x0) for y0, y1, x0, x1 in blk['rings'])
+        interior_px += (iy1 - iy0) * (ix1 - ix0)
+        if blend == 'none':
+            assert blk['interior'] == blk['region'] and blk['rings'] == []
+    assert ring_px < interior_px
+
+
+@pytest.mark.parametrize('blend', ['cosine', 'none'])
 def test_tiled_equals_whole_image_and_files_are_geo_referenced(setup, tmp_path, blend):
     """A translation-equivariant model (stride 1, receptive field 9 px): tiles with
     an overlap of 10 px give the whole-image probabilities to 1e-5 away from the

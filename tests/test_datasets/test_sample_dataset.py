@@ -138,7 +138,9 @@ def test_scene_is_drawn_as_the_tiles(tmp_path):
     hr = gdal.Open(osp.join(tmp_path, 'a', scene['modalities']['hr']['path']))
     assert (hr.RasterXSize, hr.RasterYSize, hr.RasterCount) == (256, 256, 4)
     # 26 parcels (6.5 per 32 x 32 px): many more boundaries than a tile's 4-9
+    # (64 x 64 px maps of 9 parcels: at most 340 class edges over 20 seeds; of 26:
+    # at least 455)
     edges = (np.diff(lab, axis=0) != 0).sum() + (np.diff(lab, axis=1) != 0).sum()
-    assert edges > 4 * 64
+    assert edges > 400
     with pytest.raises(ValueError, match='variant must be one of'):
         make_scene(str(tmp_path / 'x'), variant='harder')
