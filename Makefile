@@ -15,7 +15,7 @@ setup:
 	@bash tools/setup_env.sh
 
 demo: setup
-	$(PY) tools/misc/make_sample_dataset.py data/sample
+	$(PY) tools/misc/make_sample_dataset.py data/sample --num-tiles 168 --num-val 96
 	CUDA_VISIBLE_DEVICES= PYTHON=$(PY) tools/dist_train.sh \
 		configs/skysense/skysense-pretrain_tiny_2xb4-150it_eofm-sample-192px.py 2 \
 		--work-dir work_dirs/demo

@@ -340,16 +340,21 @@ def make_tile(rng, out, tile_id, region, size=32, hr_factor=8, year=2021,
 
 
 def generate(out, num_tiles=96, size=32, hr_factor=8, val_fraction=0.25, seed=0,
-             variant='default'):
+             variant='default', num_val=None):
     """Write the dataset under ``out``; returns the two annotation file paths.
 
     ``variant``: ``'default'`` (the five classes :data:`CLASSES`, separable from
     single-date spectra) or ``'hard'`` (:data:`HARD_CLASSES`, see
     :data:`CLASS_SPECS`: told apart only by texture, timing, SAR or region).
+    The validation split is the first ``num_val`` tiles (default
+    ``round(num_tiles * val_fraction)``), the training split the rest.
     """
     if variant not in VARIANTS:
         raise ValueError(f'generate: variant must be one of {sorted(VARIANTS)}, got '
                          f'{variant!r}')
+    if num_val is not None and not 0 <= num_val < num_tiles:
+        raise ValueError(f'generate: num_val must be in [0, num_tiles) = [0, '
+                         f'{num_tiles}), got {num_val}')
     rng = np.random.default_rng(seed)
     for d in ('hr', 'hr_post', 's2', 's1', 'labels', 'change'):
         os.makedirs(osp.join(out, d), exist_ok=True)
@@ -357,7 +362,7 @@ def generate(out, num_tiles=96, size=32, hr_factor=8, val_fraction=0.25, seed=0,
         make_tile(rng, out, i, REGIONS[i % len(REGIONS)], size, hr_factor,
                   variant=variant) for i in range(num_tiles)
     ]
-    n_val = int(round(num_tiles * val_fraction))
+    n_val = int(round(num_tiles * val_fraction)) if num_val is None else int(num_val)
     meta = dict(
         classes=list(VARIANTS[variant]),
         regions=[r[0] for r in REGIONS],

@@ -8,7 +8,8 @@ The protocol of the public foundation-model benchmarks on fixed features:
   T = 0.07);
 * :func:`fit_linear_probe`: multinomial logistic regression on standardised
   features, full batch with L-BFGS, the L2 strength picked on a validation split
-  carved (stratified) out of the training features;
+  carved (stratified) out of the training features, or, for pixels, by k-fold
+  cross-validation over whole training tiles (a tile's pixels are correlated);
 * :func:`stratified_fraction`: a label fraction of the training set, the same share
   of every class (at least one sample each), seeded;
 * :func:`bootstrap_ci`: percentile bootstrap of the accuracy over test samples.
@@ -85,12 +86,18 @@ class LinearProbe:
 
 def fit_linear_probe(train_x, train_y, num_classes,
                      weight_decays: Sequence[float] = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1),
-                     val_fraction=0.2, seed=0, max_iter=200) -> LinearProbe:
-    """Logistic regression with the L2 strength chosen on a validation split.
+                     val_fraction=0.2, seed=0, max_iter=200,
+                     groups: Optional[np.ndarray] = None) -> LinearProbe:
+    """Logistic regression with the L2 strength chosen on held-out samples.
 
-    The validation split is a stratified ``val_fraction`` of the training samples
-    (classes with a single sample stay in training); with fewer than two samples
-    left for validation the first strength that fits is taken. The chosen strength
+    Without ``groups`` the validation split is a stratified ``val_fraction`` of the
+    training samples (classes with a single sample stay in training). With
+    ``groups`` (e.g. the tile of each pixel) the samples of a group are correlated,
+    so that a split of samples would validate on the training tiles' own pixels and
+    pick the weakest regularisation: the strength is then chosen by group k-fold
+    cross-validation, ``min(5, n_groups)`` folds of whole groups (accuracy over all
+    held-out samples). With nothing to validate on (fewer than two samples left for
+    validation, or a single group) the first strength is taken. The chosen strength
     is refitted on all training samples.
     """
     _check(train_x, train_y, 'fit_linear_probe')
@@ -99,17 +106,31 @@ def fit_linear_probe(train_x, train_y, num_classes,
     mean, std = x.mean(0), x.std(0, unbiased=False).clamp_min(1e-6)
     xs = (x - mean) / std
     weight_decays = list(weight_decays)
-    best = weight_decays[0]
-    if len(weight_decays) > 1:
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (len(y), ):
+            raise ValueError(f'fit_linear_probe: groups must be ({len(y)},), got '
+                             f'{groups.shape}')
+        ids = np.random.default_rng(seed).permutation(np.unique(groups))
+        folds = [np.isin(groups, f) for f in np.array_split(ids, min(5, len(ids)))]
+    else:
         val = stratified_fraction(y, val_fraction, seed, keep_one_per_class=False)
-        fit = np.setdiff1d(np.arange(len(y)), val)
-        if len(val) >= 2 and len(fit) >= 2:
-            scores = []
-            for wd in weight_decays:
-                layer = _train_logreg(xs[fit], y[fit], num_classes, wd, max_iter)
+        held = np.zeros(len(y), dtype=bool)
+        held[val] = True
+        folds = [held]
+    folds = [f for f in folds if 2 <= f.sum() <= len(y) - 2]
+    best = weight_decays[0]
+    if len(weight_decays) > 1 and folds:
+        scores = []
+        for wd in weight_decays:
+            correct = 0.0
+            for held in folds:
+                held_t = torch.from_numpy(held)
+                layer = _train_logreg(xs[~held_t], y[~held_t], num_classes, wd, max_iter)
                 with torch.no_grad():
-                    scores.append((layer(xs[val]).argmax(1) == y[val]).float().mean())
-            best = weight_decays[int(torch.stack(scores).argmax())]
+                    correct += float((layer(xs[held_t]).argmax(1) == y[held_t]).sum())
+            scores.append(correct)
+        best = weight_decays[int(np.argmax(scores))]
     layer = _train_logreg(xs, y, num_classes, best, max_iter)
     return LinearProbe(mean, std, layer, best)
 
@@ -201,7 +222,10 @@ def probe_features(feats, level, probe, fraction, seed, k=20, temperature=0.07):
     if probe == 'knn':
         pred = knn_predict(tx[idx], ty[idx], vx, num_classes, k=k, temperature=temperature)
     else:
-        pred = fit_linear_probe(tx[idx], ty[idx], num_classes, seed=seed).predict(vx)
+        # pixels: the regularisation is validated on held-out tiles
+        train_groups = tiles[idx.numpy()] if level == 'pixel' else None
+        pred = fit_linear_probe(tx[idx], ty[idx], num_classes, seed=seed,
+                                groups=train_groups).predict(vx)
     correct = (pred == vy).float()
     lo, hi = bootstrap_ci(correct, seed=seed, groups=groups)
     return dict(n_train=len(idx), n_test=len(vy), accuracy=accuracy(pred, vy),

@@ -43,6 +43,46 @@ def test_linear_probe_separable_and_chance():
     assert acc < 0.7
 
 
+def test_linear_probe_validates_on_whole_held_out_groups(monkeypatch):
+    """With groups (the tiles of pixels) the L2 strength is chosen by k-fold over
+    whole groups: no fold trains on a sample of a group it scores."""
+    from eofm.evaluation import probes
+    n, num_groups = 60, 7
+    groups = np.arange(n) % num_groups
+    x = torch.randn(n, 4, generator=torch.Generator().manual_seed(0))
+    x[:, 0] = torch.arange(n, dtype=torch.float32)  # the sample index, to trace rows
+    y = (x[:, 1] > 0).long()
+    mean, std = x[:, 0].mean(), x[:, 0].std(unbiased=False)
+    fits = []
+    real = probes._train_logreg
+
+    def spy(xs, ys, num_classes, wd, max_iter):
+        fits.append((wd, set((xs[:, 0] * std + mean).round().long().tolist())))
+        return real(xs, ys, num_classes, wd, max_iter)
+
+    monkeypatch.setattr(probes, '_train_logreg', spy)
+    wds = (1e-3, 1e-1)
+    probe = fit_linear_probe(x, y, 2, weight_decays=wds, groups=groups)
+    *cv, final = fits
+    assert final[1] == set(range(n)) and final[0] == probe.weight_decay
+    assert len(cv) == 2 * 5  # min(5, 7 groups) folds per strength
+    for wd in wds:
+        held = [set(range(n)) - rows for w, rows in cv if w == wd]
+        assert sorted(i for h in held for i in h) == list(range(n))  # each once
+        for h in held:  # whole groups: a held-out group has no sample in training
+            assert {i for i in range(n) if groups[i] in {groups[j] for j in h}} == h
+    # one group: nothing to hold out, the first strength without validation
+    fits.clear()
+    probe = fit_linear_probe(x, y, 2, weight_decays=wds, groups=np.zeros(n, int))
+    assert len(fits) == 1 and probe.weight_decay == wds[0]
+    # without groups: one stratified split of samples, as before
+    fits.clear()
+    fit_linear_probe(x, y, 2, weight_decays=wds)
+    assert len(fits) == 3
+    with pytest.raises(ValueError, match=r'groups must be \(60,\)'):
+        fit_linear_probe(x, y, 2, groups=groups[:10])
+
+
 def test_stratified_fraction_keeps_class_shares():
     labels = np.array([0] * 100 + [1] * 20 + [2] * 3)
     idx = stratified_fraction(labels, 0.1, seed=0)

@@ -30,6 +30,11 @@ def parse_args():
         default=8,
         help='HR pixels per Sentinel-2 pixel along each axis')
     parser.add_argument('--val-fraction', type=float, default=0.25)
+    parser.add_argument(
+        '--num-val',
+        type=int,
+        help='validation tiles (the first ones generated; default: --val-fraction of '
+        '--num-tiles); the rest are the training split')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--variant',
@@ -45,8 +50,12 @@ def main():
     if args.num_tiles < 2 or args.size < 4 or args.hr_factor < 1:
         raise SystemExit('make_sample_dataset: need --num-tiles >= 2, --size >= 4 and '
                          '--hr-factor >= 1')
+    if args.num_val is not None and not 0 <= args.num_val < args.num_tiles:
+        raise SystemExit(f'make_sample_dataset: --num-val must be in [0, --num-tiles), '
+                         f'got {args.num_val} of {args.num_tiles}')
     files = generate(args.out, args.num_tiles, args.size, args.hr_factor,
-                     args.val_fraction, args.seed, variant=args.variant)
+                     args.val_fraction, args.seed, variant=args.variant,
+                     num_val=args.num_val)
     print(f'wrote {args.num_tiles} tiles to {args.out}: {", ".join(files)}')
 
 

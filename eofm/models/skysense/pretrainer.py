@@ -211,22 +211,30 @@ class SkySensePretrainer(EMATeacherMixin, BaseSelfSupervisor):
         weights = weights.to(student.dtype)
         return weights.transpose(1, 2) @ student, weights.transpose(1, 2) @ teacher
 
-    def _mgcl(self, s_maps, t_maps, geo_s, geo_t, heads_t):
-        """Sum over sources of pixel/object/image losses for one view order."""
-        losses = {lv: 0.0 for lv in self.levels}
+    #: The projection heads run once per source on the rows of every level and view
+    #: order together (a head is row-wise, so these are the same logits as one call
+    #: per level and order, which the tests compare it with).
+    batch_heads = True
+
+    def _mgcl_inputs(self, s_maps, t_maps, geo_s, geo_t):
+        """The rows MGCL contrasts for one view order (student view, teacher view).
+
+        Returns ``{source: [(level, student rows (N, C), teacher rows (N, C),
+        weights (N,)), ...]}``: image level (Eq. 7, the maps' mean per date), pixel
+        level (Eq. 5, matched cells of the same ground) and object level (Eq. 6,
+        Sinkhorn clusters of the matched cells).
+        """
+        rows = {}
         pairs = {}  # (student grid, teacher grid) -> per-image cell pairs
         for src in self.sources:
             fs, valid_s = s_maps[src]
             ft, valid_t = t_maps[src]
             b, t, c = fs.shape[:3]
             valid = (valid_s & valid_t).float()  # (B, T): same dates in both views
-            head_s, head_t = self.heads[src], heads_t[src]
+            out = rows[src] = []
             if 'img' in self.levels:
-                zs = head_s(fs.mean((-2, -1)))
-                with torch.no_grad():
-                    zt = head_t(ft.mean((-2, -1)))
-                losses['img'] = losses['img'] + self.loss_cl(zs, zt, f'{src}.img',
-                                                             valid)
+                out.append(('img', fs.mean((-2, -1)).reshape(-1, c),
+                            ft.mean((-2, -1)).reshape(-1, c), valid.reshape(-1)))
             if 'pix' not in self.levels and 'obj' not in self.levels:
                 continue
             pix_s, pix_t, pix_w, obj_s, obj_t, obj_w = [], [], [], [], [], []
@@ -271,13 +279,34 @@ class SkySensePretrainer(EMATeacherMixin, BaseSelfSupervisor):
                     obj_w.append(valid[i][:, None].expand(t, cs.shape[1]).reshape(-1))
             for level, (xs, xt, ws) in (('pix', (pix_s, pix_t, pix_w)),
                                         ('obj', (obj_s, obj_t, obj_w))):
-                if level not in self.levels or not xs:
-                    continue
-                zs = head_s(torch.cat(xs))
+                if level in self.levels and xs:
+                    out.append((level, torch.cat(xs), torch.cat(xt), torch.cat(ws)))
+        return rows
+
+    def _mgcl(self, orders, heads_t):
+        """Sums over view orders and sources of the pixel / object / image losses.
+
+        ``orders``: the :meth:`_mgcl_inputs` of each (student, teacher) view order.
+        Each stream's loss calls (and so its centre updates) keep the order of
+        ``orders``.
+        """
+        losses = {lv: 0.0 for lv in self.levels}
+        for src in self.sources:
+            items = [item for rows in orders for item in rows[src]]
+            if not items:
+                continue
+            head_s, head_t = self.heads[src], heads_t[src]
+            if self.batch_heads:
+                sizes = [len(xs) for _, xs, _, _ in items]
+                zs = head_s(torch.cat([xs for _, xs, _, _ in items])).split(sizes)
                 with torch.no_grad():
-                    zt = head_t(torch.cat(xt))
-                losses[level] = losses[level] + self.loss_cl(zs, zt, f'{src}.{level}',
-                                                             torch.cat(ws))
+                    zt = head_t(torch.cat([xt for _, _, xt, _ in items])).split(sizes)
+            else:
+                zs = [head_s(xs) for _, xs, _, _ in items]
+                with torch.no_grad():
+                    zt = [head_t(xt) for _, _, xt, _ in items]
+            for (level, _, _, w), a, b in zip(items, zs, zt):
+                losses[level] = losses[level] + self.loss_cl(a, b, f'{src}.{level}', w)
         return losses
 
     def _align(self, s_maps):
@@ -317,18 +346,17 @@ class SkySensePretrainer(EMATeacherMixin, BaseSelfSupervisor):
         students = [self._sources(o) for o in outs]
         with record_function('pretrain.teacher'):
             teachers = [self._teacher_features(view) for view in inputs[:2]]
-        heads_t = self.teacher.module['heads']
-        sums, pairs = {lv: 0.0 for lv in self.levels}, 0
-        for i, s_maps in enumerate(students):
-            for j, t_maps in enumerate(teachers):
-                if i == j:
-                    continue
-                with record_function('pretrain.mgcl'):
-                    part = self._mgcl(s_maps, t_maps, geos[i], geos[j], heads_t)
-                for lv in self.levels:
-                    sums[lv] = sums[lv] + part[lv]
-                pairs += 1
-        losses = {f'loss_{lv}': self.alpha * sums[lv] / pairs for lv in self.levels}
+        orders = [(i, j) for i in range(len(students)) for j in range(len(teachers))
+                  if i != j]
+        with record_function('pretrain.mgcl'):
+            sums = self._mgcl([
+                self._mgcl_inputs(students[i], teachers[j], geos[i], geos[j])
+                for i, j in orders
+            ], self.teacher.module['heads'])
+        losses = {
+            f'loss_{lv}': self.alpha * sums[lv] / len(orders)
+            for lv in self.levels
+        }
         with record_function('pretrain.align'):
             align = self._align(students[0])
         if align is not None and self.beta > 0:

@@ -180,7 +180,7 @@ class PretrainReportHook(Hook):
         from eofm.evaluation.probes import fit_linear_probe
         return fit_linear_probe(torch.from_numpy(feats['train_pixel_x']),
                                 torch.from_numpy(feats['train_pixel_y']).long(),
-                                self.num_classes)
+                                self.num_classes, groups=feats['train_pixel_tile'])
 
     @staticmethod
     def _loss_curves(runner, path):

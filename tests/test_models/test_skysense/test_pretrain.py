@@ -159,27 +159,35 @@ def test_losses_gradients_and_ema(cfg):
 
 
 def test_batched_mgcl_equals_the_per_image_loop(cfg):
-    """All images at once give the losses and gradients of one image at a time."""
+    """All images at once, and one head call per source for every level and view
+    order, give the losses and gradients of one image and one level at a time."""
     import copy
     base, data = _model_and_batch(cfg, n=4, seed=1)
     base.max_pairs = 16  # every image gets as many cell pairs: the batched path
     results = []
-    for batched in (True, False):
+    for batched, heads in ((True, True), (True, False), (False, False)):
         model = copy.deepcopy(base)  # the DINO centres are updated by a loss call
-        model.batch_images = batched
+        model.batch_images, model.batch_heads = batched, heads
         calls, cluster = [], model._cluster
         model._cluster = lambda a, b: calls.append(len(a)) or cluster(a, b)
+        head_calls = []
+        model.heads['hr'].register_forward_hook(lambda *a: head_calls.append(1))
         torch.manual_seed(5)  # the pair subsampling draws the same cells
         losses = model(**data, mode='loss')
         sum(losses.values()).backward()
         results.append(({k: v.item() for k, v in losses.items()},
-                        model.heads['hr'].mlp[0].weight.grad.clone()))
+                        model.heads['hr'].mlp[0].weight.grad.clone(),
+                        model.loss_cl.centers.clone()))
         # 4 sources x 2 view orders: one call each, or one per image
         assert len(calls) == (8 if batched else 8 * 4)
-    (batched, g_batched), (loop, g_loop) = results
-    for k in loop:
-        assert batched[k] == pytest.approx(loop[k], rel=1e-5, abs=1e-6), k
-    assert torch.allclose(g_batched, g_loop, rtol=1e-4, atol=1e-6)
+        # the student's hr head: once, or per level (pix, obj, img) and view order
+        assert len(head_calls) == (1 if heads else 3 * 2)
+    *fast, (loop, g_loop, c_loop) = results
+    for batched, g_batched, c_batched in fast:
+        for k in loop:
+            assert batched[k] == pytest.approx(loop[k], rel=1e-5, abs=1e-6), k
+        assert torch.allclose(g_batched, g_loop, rtol=1e-4, atol=1e-6)
+        assert torch.allclose(c_batched, c_loop, rtol=1e-4, atol=1e-6)
 
 
 def test_pixel_pairs_are_the_same_ground(cfg):
