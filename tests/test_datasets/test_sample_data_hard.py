@@ -78,3 +78,16 @@ def test_default_variant_is_unchanged_and_bad_variant_named(tmp_path):
     assert meta['classes'] == ['water', 'forest', 'cropland', 'urban', 'bare']
     with pytest.raises(ValueError, match="variant must be one of"):
         generate(str(tmp_path / 'x'), num_tiles=2, variant='harder')
+
+
+def test_num_val_sets_the_validation_split(tmp_path):
+    """``num_val``: the first tiles generated are the validation split, and the
+    tiles are the same as in a smaller generation with the same seed."""
+    train, val = generate(str(tmp_path / 'a'), num_tiles=6, num_val=4)
+    ids = [[e['sample_id'] for e in json.load(open(f))['data_list']] for f in (train, val)]
+    assert ids == [['tile_0004', 'tile_0005'], [f'tile_000{i}' for i in range(4)]]
+    generate(str(tmp_path / 'b'), num_tiles=4)
+    assert open(tmp_path / 'a' / 's2' / 'tile_0003.tif', 'rb').read() == open(
+        tmp_path / 'b' / 's2' / 'tile_0003.tif', 'rb').read()
+    with pytest.raises(ValueError, match=r'num_val must be in \[0, num_tiles\)'):
+        generate(str(tmp_path / 'c'), num_tiles=4, num_val=4)
