@@ -28,7 +28,21 @@ import torch
 
 from eofm.models.common import get_2d_sincos_pos_embed_with_scale, irpe_bucket_ids
 
-__all__ = ['reference_irpe_on_keys', 'reference_forward']
+__all__ = ['reference_irpe_on_keys', 'reference_forward', 'randomise_release_weights']
+
+
+def randomise_release_weights(model, seed=0):
+    """Perturb ``model``'s weights in place so that every parameter matters: the iRPE
+    tables (zero at initialisation) get N(0, 0.5^2) entries and every matrix an
+    N(0, 0.05^2) offset. Returns ``model``."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith('lookup_table_weight'):
+                p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+            elif p.dim() > 1:
+                p.add_(torch.randn(p.shape, generator=g) * 0.05)
+    return model
 
 
 def reference_irpe_on_keys(q, table, height, width, skip=1):

@@ -105,8 +105,11 @@ class AnySatSpatialTransformer(nn.Module):
             d, (gh, gw), resolution, cls_token=True).to(tokens)
         x = torch.cat([self.cls_token.expand(m, -1, -1).to(tokens.dtype), tokens], 1)
         x = x + pos
-        for blk in self.predictor_blocks:
-            x = blk(x, (gh, gw))
+        last = len(self.predictor_blocks) - 1
+        for i, blk in enumerate(self.predictor_blocks):
+            # without the sub-patch tokens only the cls row of the last block is read:
+            # compute that row only (the same numbers, 1/L of the last block's work)
+            x = blk(x, (gh, gw), num_queries=None if keep_subpatch or i < last else 1)
         x = self.predictor_norm(x)
         if keep_subpatch:
             return x[:, 0], x[:, 1:]

@@ -216,9 +216,12 @@ class RPEAttention(nn.Module):
         rpe_query_heads (str): ``query_heads`` of the iRPE, ``'own'`` (default) or
             ``'first'`` (AnySat's release).
 
-    ``forward(x, hw_shape=None, num_grids=1)``: x (B, L, dim). With
+    ``forward(x, hw_shape=None, num_grids=1, num_queries=None)``: x (B, L, dim). With
     ``grid='per_modality'`` the last ``num_grids * h * w`` tokens are ``num_grids``
-    row-major ``h x w`` grids and the leading ones skip tokens (cls).
+    row-major ``h x w`` grids and the leading ones skip tokens (cls). With
+    ``num_queries=q`` only the first ``q`` tokens query (all ``L`` are keys and
+    values) and the output is (B, q, dim): the same rows as the full output, without
+    computing the others (a patch token reads only the cls row of the last block).
     """
 
     def __init__(self,
@@ -251,18 +254,30 @@ class RPEAttention(nn.Module):
             rpe_ratio,
             query_heads=rpe_query_heads) if rpe else None
 
-    def forward(self, x, hw_shape=None, num_grids=1):
+    def forward(self, x, hw_shape=None, num_grids=1, num_queries=None):
         b, n, c = x.shape
-        qkv = self.qkv(x).reshape(b, n, 3, self.num_heads, c // self.num_heads)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        heads, hd = self.num_heads, c // self.num_heads
+        if num_queries is None or num_queries >= n:
+            qkv = self.qkv(x).reshape(b, n, 3, heads, hd)
+            q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+            nq = n
+        else:  # the query rows of the fused projection on the first tokens only
+            nq = num_queries
+            w, bias_qkv = self.qkv.weight, self.qkv.bias
+            q = F.linear(x[:, :nq], w[:c], None if bias_qkv is None else bias_qkv[:c])
+            kv = F.linear(x, w[c:], None if bias_qkv is None else bias_qkv[c:])
+            q = q.reshape(b, nq, heads, hd).transpose(1, 2)
+            k, v = kv.reshape(b, n, 2, heads, hd).permute(2, 0, 3, 1, 4).unbind(0)
         bias = None
         if self.rpe_k is not None:
             if self.grid == 'inferred':
-                bias = self.rpe_k(q * self.scale)
+                (height, width), grids = (None, None), 1
             else:
                 if hw_shape is None:
                     raise ValueError("grid='per_modality' needs hw_shape")
-                bias = self.rpe_k(q * self.scale, hw_shape[0], hw_shape[1], num_grids)
+                (height, width), grids = hw_shape, num_grids
+            ids = self.rpe_k.bucket_ids(n, height, width, grids, x.device)
+            bias = self.rpe_k.lookup(q * self.scale, ids[:nq])
         out = F.scaled_dot_product_attention(
             q,
             k,
@@ -270,5 +285,5 @@ class RPEAttention(nn.Module):
             attn_mask=bias,
             dropout_p=self.attn_drop.p if self.training else 0.0,
             scale=self.scale)
-        out = self.proj(out.transpose(1, 2).reshape(b, n, c))
+        out = self.proj(out.transpose(1, 2).reshape(b, nq, c))
         return self.proj_drop(out)

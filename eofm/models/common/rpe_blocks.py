@@ -100,8 +100,13 @@ class RPEBlock(nn.Module):
         self.norm2 = nn.LayerNorm(dim, eps=norm_eps)
         self.mlp = Mlp(dim, int(dim * mlp_ratio), drop)
 
-    def forward(self, x, hw_shape=None, num_grids=1):
-        x = x + self.drop_path(self.attn(self.norm1(x), hw_shape, num_grids))
+    def forward(self, x, hw_shape=None, num_grids=1, num_queries=None):
+        """``num_queries=q``: only the first ``q`` tokens are updated and returned
+        (B, q, dim), the rest serving as keys and values (see :class:`RPEAttention`)."""
+        a = self.attn(self.norm1(x), hw_shape, num_grids, num_queries)
+        if num_queries is not None:
+            x = x[:, :num_queries]
+        x = x + self.drop_path(a)
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
 

@@ -10,6 +10,7 @@ from eofm.models.anysat import (ImagePatchProjector, TimeSeriesProjector,
 from eofm.models.common import (CrossRPEBlock, get_2d_sincos_pos_embed_with_resolution, irpe_bucket_ids)
 from eofm.models.common import PretrainedMismatchError, empty_weights
 from eofm.registry import MODELS
+from tests.helpers.anysat_reference import randomise_release_weights
 
 # Channels / sub-patch px of the image modalities and channels / input GroupNorm of
 # the time series of the release (the reference's Any_Base_multi.yaml).
@@ -403,18 +404,6 @@ def test_real_treesatai_tile_through_the_eofm_data_layer(tmp_path):
 
 
 # ------------------------------------------------------------------ reference parity
-def _randomised(model, seed=0):
-    """Random weights of the release layout, iRPE tables included (zero at init)."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith('lookup_table_weight'):
-                p.copy_(torch.randn(p.shape, generator=g) * 0.5)
-            elif p.dim() > 1:
-                p.add_(torch.randn(p.shape, generator=g) * 0.05)
-    return model
-
-
 def _parity_inputs(names, b=2, seed=1):
     g = torch.Generator().manual_seed(seed)
     out = {}
@@ -458,7 +447,7 @@ def test_release_default_reproduces_the_reference_forward(names, patch_size, tra
     gives the reference's outputs in every mode, patch size, subset and mode."""
     from tests.helpers.anysat_reference import reference_forward
     torch.manual_seed(0)
-    model = _randomised(AnySat('tiny', modalities=list(names)))
+    model = randomise_release_weights(AnySat('tiny', modalities=list(names)))
     assert model.rpe_query_heads == 'first'
     model.train(train)
     inputs = _parity_inputs(names)
@@ -480,7 +469,7 @@ def test_per_head_irpe_is_an_option_and_differs_from_the_release():
     from tests.helpers.anysat_reference import reference_forward
     names = ('aerial', 's2')
     torch.manual_seed(0)
-    first = _randomised(AnySat('tiny', modalities=list(names))).eval()
+    first = randomise_release_weights(AnySat('tiny', modalities=list(names))).eval()
     own = AnySat('tiny', modalities=list(names), rpe_query_heads='own').eval()
     own.load_state_dict(first.state_dict(), strict=True)
     inputs = _parity_inputs(names)

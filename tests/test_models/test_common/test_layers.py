@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from eofm.models.common import (LTAE, RPEAttention, date_positional_encoding, iRPE, irpe_bucket_ids, irpe_num_buckets, patchify_aligned, get_2d_sincos_pos_embed_with_resolution, get_2d_sincos_pos_embed_with_scale)
+from eofm.models.common import (LTAE, RPEAttention, RPEBlock, date_positional_encoding, iRPE, irpe_bucket_ids, irpe_num_buckets, patchify_aligned, get_2d_sincos_pos_embed_with_resolution, get_2d_sincos_pos_embed_with_scale)
 from eofm.models.common.mil_nce import MILNCELoss
 from eofm.registry import MODELS
 
@@ -239,6 +239,41 @@ def test_rpe_attention_matches_explicit_logits(grid):
                 expected[b, :, h] = logits.softmax(-1) @ v[b, :, h]
         expected = attn.proj(expected.reshape(2, length, dim))
     assert torch.allclose(out, expected, atol=1e-5)
+    # only the first rows queried: the same rows of the explicit computation
+    kwargs = {} if grid == 'inferred' else dict(hw_shape=(2, 2), num_grids=2)
+    first = attn(x, num_queries=3, **kwargs)
+    assert first.shape == (2, 3, dim)
+    assert torch.allclose(first, expected[:, :3], atol=1e-5)
+
+
+@pytest.mark.parametrize('query_heads', ['own', 'first'])
+def test_rpe_block_num_queries_gives_the_first_rows(query_heads):
+    """A block queried by its first rows only returns those rows of the full block,
+    in eval and, with the same stochastic-depth draws, in training (gradients too)."""
+    torch.manual_seed(0)
+    blk = RPEBlock(24, 3, grid='per_modality', rpe_query_heads=query_heads,
+                   drop_path=0.3)
+    with torch.no_grad():
+        blk.attn.rpe_k.lookup_table_weight.normal_()
+    x = torch.randn(4, 1 + 9, 24)
+    for training in (False, True):
+        blk.train(training)
+        torch.manual_seed(1)
+        full = blk(x, (3, 3))
+        torch.manual_seed(1)
+        cls = blk(x, (3, 3), num_queries=1)
+        assert cls.shape == (4, 1, 24)
+        assert torch.allclose(cls, full[:, :1], atol=1e-6)
+    blk.train()
+    grads = []
+    for nq in (None, 1):
+        blk.zero_grad()
+        torch.manual_seed(1)
+        out = blk(x, (3, 3), num_queries=nq)
+        out[:, 0].square().sum().backward()
+        grads.append(blk.attn.qkv.weight.grad.clone())
+    assert grads[0].abs().sum() > 0
+    assert torch.allclose(grads[0], grads[1], atol=1e-5)
 
 
 # ------------------------------------------------------------------- sin-cos positions
