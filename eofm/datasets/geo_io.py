@@ -6,9 +6,12 @@ requested ground footprint are decoded (``gdal.Dataset.ReadAsArray`` with a sour
 window and a buffer size, which also resamples), never the whole scene.
 """
 import calendar
+import collections
 import datetime
+import os
 import os.path as osp
 import re
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,21 +92,29 @@ def open_raster(path):
     return ds
 
 
-def raster_info(ds_or_path, require_geotransform=True):
-    """:class:`RasterInfo` of an open dataset or a path.
+#: :class:`RasterInfo` of files already read, by (path, mtime, size, inode): a
+#: GeoTIFF's CRS is rebuilt as WKT from its geo-keys on every ``GetProjection``
+#: (about 0.5 ms, a sixth of a sample's loading time on the sample dataset), and a
+#: dataset opens the same files again and again. A rewritten file has a new key;
+#: a file changed in the last seconds is not cached (file times are coarse, so a
+#: rewrite at once could keep its key).
+_INFO_CACHE = collections.OrderedDict()
+_INFO_CACHE_SIZE = 4096
+_INFO_CACHE_MIN_AGE_S = 2.0
 
-    Args:
-        ds_or_path: An open GDAL dataset or a path.
-        require_geotransform (bool): Raise for a raster without geo-referencing
-            (PNG, JPEG); when False its ``geotransform`` is None.
-    """
-    ds = open_raster(ds_or_path) if isinstance(ds_or_path, str) else ds_or_path
+
+def _file_key(path):
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):  # an in-memory dataset (VRT, MEM) has no file
+        return None
+    if not osp.isfile(path) or time.time() - st.st_mtime < _INFO_CACHE_MIN_AGE_S:
+        return None
+    return osp.abspath(path), st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def _read_info(ds, path):
     gt = ds.GetGeoTransform(can_return_null=True)
-    path = ds.GetDescription()
-    if gt is None and require_geotransform:
-        raise RasterReadError(f'{path}: has no geotransform (not geo-referenced)')
-    if gt is not None and (gt[2] != 0 or gt[4] != 0):
-        raise RasterReadError(f'{path}: rotated geotransforms are not supported')
     bands = [ds.GetRasterBand(i + 1) for i in range(ds.RasterCount)]
     return RasterInfo(
         path=path,
@@ -114,6 +125,34 @@ def raster_info(ds_or_path, require_geotransform=True):
         crs_wkt=ds.GetProjection() or '',
         band_names=tuple(b.GetDescription() for b in bands),
         nodata=tuple(b.GetNoDataValue() for b in bands))
+
+
+def raster_info(ds_or_path, require_geotransform=True):
+    """:class:`RasterInfo` of an open dataset or a path.
+
+    Args:
+        ds_or_path: An open GDAL dataset or a path.
+        require_geotransform (bool): Raise for a raster without geo-referencing
+            (PNG, JPEG); when False its ``geotransform`` is None.
+    """
+    ds = open_raster(ds_or_path) if isinstance(ds_or_path, str) else ds_or_path
+    path = ds.GetDescription()
+    key = _file_key(path) if path else None
+    info = _INFO_CACHE.get(key) if key is not None else None
+    if info is None:
+        info = _read_info(ds, path)
+        if key is not None:
+            _INFO_CACHE[key] = info
+            if len(_INFO_CACHE) > _INFO_CACHE_SIZE:
+                _INFO_CACHE.popitem(last=False)
+    else:
+        _INFO_CACHE.move_to_end(key)
+    gt = info.geotransform
+    if gt is None and require_geotransform:
+        raise RasterReadError(f'{path}: has no geotransform (not geo-referenced)')
+    if gt is not None and (gt[2] != 0 or gt[4] != 0):
+        raise RasterReadError(f'{path}: rotated geotransforms are not supported')
+    return info
 
 
 def check_window(info, window):
@@ -189,23 +228,34 @@ def read_footprint(ds,
     if resample not in algs:
         raise ValueError(f'resample must be one of {sorted(algs)}, got {resample!r}')
     band_indices = range(info.count) if band_indices is None else band_indices
-    out = []
-    for b in band_indices:
-        band = ds.GetRasterBand(int(b) + 1)
+    bands = [int(b) + 1 for b in band_indices]
+    kwargs = dict(
+        xoff=xoff,
+        yoff=yoff,
+        buf_xsize=out_size[1],
+        buf_ysize=out_size[0],
+        resample_alg=algs[resample])
+    types = {ds.GetRasterBand(b).DataType for b in bands}
+    if len(bands) > 1 and len(types) == 1:
+        # all bands in one dataset read: one call instead of one per band (a series
+        # of 100+ bands reads 2-10x faster; the same pixels, checked by the tests);
+        # on an error the band-by-band read below names the band
         try:
-            arr = band.ReadAsArray(
-                xoff=xoff,
-                yoff=yoff,
-                win_xsize=xsize,
-                win_ysize=ysize,
-                buf_xsize=out_size[1],
-                buf_ysize=out_size[0],
-                resample_alg=algs[resample])
+            arr = ds.ReadAsArray(xsize=xsize, ysize=ysize, band_list=bands, **kwargs)
+        except RuntimeError:
+            arr = None
+        if arr is not None:
+            return arr
+    out = []
+    for b in bands:
+        band = ds.GetRasterBand(b)
+        try:
+            arr = band.ReadAsArray(win_xsize=xsize, win_ysize=ysize, **kwargs)
         except RuntimeError as e:
-            raise RasterReadError(f'{info.path}: band {b + 1} cannot be read, the '
+            raise RasterReadError(f'{info.path}: band {b} cannot be read, the '
                                   f'file may be truncated or corrupt ({e})') from e
         if arr is None:
-            raise RasterReadError(f'{info.path}: band {b + 1} cannot be read, the '
+            raise RasterReadError(f'{info.path}: band {b} cannot be read, the '
                                   'file may be truncated or corrupt')
         out.append(arr)
     return np.stack(out, axis=0)
