@@ -1,6 +1,7 @@
 """benchmark_pretrain: one profiled pretraining step of the small preset, its JSON."""
 import json
 import math
+import statistics
 
 import pytest
 import torch
@@ -72,8 +73,17 @@ def test_fp32_and_bf16_side_by_side(tmp_path):
     data = str(tmp_path / 'sample')
     generate(data, num_tiles=4, size=32, hr_factor=8, seed=0)
     report = main(['--preset', 'small', '--iters', '1', '--warmup', '0',
-                   '--data-root', data, '--precision', 'fp32', 'bf16'])
+                   '--data-root', data, '--precision', 'fp32', 'bf16',
+                   '--alternate', '2'])
     assert [r['precision'] for r in report['results']] == ['fp32', 'bf16']
+    alt = report['alternating']['small']  # the two precisions' steps in turn
+    assert {k: len(v) for k, v in alt['step_times_s'].items()} == dict(fp32=2, bf16=2)
+    assert alt['bf16_over_fp32'] == pytest.approx(
+        statistics.median(alt['step_times_s']['bf16']) /
+        statistics.median(alt['step_times_s']['fp32']))
+    with pytest.raises(SystemExit, match='--alternate compares fp32 with bf16'):
+        main(['--preset', 'small', '--iters', '1', '--data-root', data,
+              '--alternate', '2'])
     assert set(report['matmul_peak_flops_per_s']) == {'fp32', 'bf16'}
     ratio = report['bf16_over_fp32_step_time']['small']
     times = [r['step_time_s'] for r in report['results']]

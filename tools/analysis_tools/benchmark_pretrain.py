@@ -406,16 +406,13 @@ def uses_teacher_ema(cfg, model):
         str(t).split('.')[-1] == 'TeacherEMAHook' for t in hooks)
 
 
-def bench_preset(preset, config, data_root, batch_size, iters, warmup, device=None,
-                 precision='fp32'):
-    """The measurements of one preset as a dict (see the module docstring);
-    ``precision`` ('fp32' or 'bf16') is that of the forward and the losses."""
-    from torch.utils.flop_counter import FlopCounterMode
+def build_step(preset, config, data_root, batch_size=None, device=None,
+               precision='fp32'):
+    """(config, :class:`PretrainStep`, batching) of one preset in ``precision``
+    (the model built with the same seed whatever the precision)."""
     device = device or torch.device('cpu')
     cfg = load_config(config, preset, data_root, batch_size)
     batch_size = cfg.train_dataloader.batch_size
-    skysense = is_skysense(cfg)
-    parts_names = PARTS if skysense else GENERIC_PARTS
     model, optim_wrapper, dataset = build(cfg, device=device)
     if len(dataset) == 0:
         raise ValueError(f'benchmark_pretrain: the train split of {data_root} is '
@@ -429,9 +426,48 @@ def bench_preset(preset, config, data_root, batch_size, iters, warmup, device=No
         batches=batches,
         collate=build_collate(cfg),
         teacher_ema=uses_teacher_ema(cfg, model)
-        or (skysense and hasattr(model, 'update_teacher')),
+        or (is_skysense(cfg) and hasattr(model, 'update_teacher')),
         device=device,
         precision=precision)
+    return cfg, step, batching
+
+
+def alternate_precisions(preset, config, data_root, batch_size, iters, warmup,
+                         device=None, precisions=('fp32', 'bf16')):
+    """Step times of one preset in each precision, the steps called in turn.
+
+    One model per precision, built alike; after ``warmup`` untimed steps of each,
+    ``iters`` rounds call one step of each precision in turn, so that a change of
+    the machine's load hits all of them (the per-precision results of
+    :func:`bench_preset` run one after another). Returns ``{precision: [seconds of
+    each step]}``.
+    """
+    steps = {
+        p: build_step(preset, config, data_root, batch_size, device, p)[1]
+        for p in precisions
+    }
+    for _ in range(warmup):
+        for step in steps.values():
+            step()
+    times = {p: [] for p in precisions}
+    for _ in range(iters):
+        for p, step in steps.items():
+            times[p].append(step()['step'])
+    return times
+
+
+def bench_preset(preset, config, data_root, batch_size, iters, warmup, device=None,
+                 precision='fp32'):
+    """The measurements of one preset as a dict (see the module docstring);
+    ``precision`` ('fp32' or 'bf16') is that of the forward and the losses."""
+    from torch.utils.flop_counter import FlopCounterMode
+    device = device or torch.device('cpu')
+    cfg, step, batching = build_step(preset, config, data_root, batch_size, device,
+                                     precision)
+    model, optim_wrapper = step.model, step.optim_wrapper
+    batch_size = cfg.train_dataloader.batch_size
+    skysense = is_skysense(cfg)
+    parts_names = PARTS if skysense else GENERIC_PARTS
     for _ in range(warmup):
         step()
     if device.type == 'cuda':
@@ -645,10 +681,17 @@ def parse_args(argv=None):
         help='precision of the forward and the losses (autocast, as '
         "AmpOptimWrapper); several run side by side; auto: bf16 where the CPU has "
         'bf16 matrix units (default: fp32)')
+    parser.add_argument(
+        '--alternate',
+        type=int,
+        default=0,
+        help='with --precision fp32 bf16: also time this many steps of each '
+        'precision called in turn (a fairer bf16 / fp32 ratio on a loaded machine; '
+        'default 0: off)')
     parser.add_argument('--out', help='write the numbers to this JSON file')
     args = parser.parse_args(argv)
     for name, low in (('batch_size', 1), ('iters', 1), ('warmup', 0), ('threads', 1),
-                      ('num_tiles', 2)):
+                      ('num_tiles', 2), ('alternate', 0)):
         if getattr(args, name) is not None and getattr(args, name) < low:
             parser.error(f'--{name.replace("_", "-")} must be >= {low}')
     if args.config is None:
@@ -712,6 +755,21 @@ def main(argv=None):
             bench_preset(p, args.config, root, args.batch_size, args.iters, args.warmup,
                          device, precision) for p in presets for precision in precisions
         ]
+        alternating = {}
+        if args.alternate and not {'fp32', 'bf16'} <= set(precisions):
+            raise SystemExit('benchmark_pretrain: --alternate compares fp32 with bf16: '
+                             f'give --precision fp32 bf16 (resolved here: '
+                             f'{precisions})')
+        if args.alternate:
+            for p in presets:
+                times = alternate_precisions(p, args.config, root, args.batch_size,
+                                             args.alternate, args.warmup, device)
+                med = {k: statistics.median(v) for k, v in times.items()}
+                alternating[p] = dict(
+                    steps=args.alternate,
+                    step_times_s=times,
+                    median_step_time_s=med,
+                    bf16_over_fp32=med['bf16'] / med['fp32'])
     config = osp.relpath(args.config, REPO_ROOT) if osp.abspath(
         args.config).startswith(REPO_ROOT + os.sep) else args.config
     report = dict(
@@ -730,6 +788,7 @@ def main(argv=None):
         'best of 3 1024^3 (bf16)',
         precision_auto=resolve_precision('auto', device.type),
         bf16_over_fp32_step_time=_precision_ratios(results),
+        alternating=alternating,
         memory_method=CUDA_MEMORY_METHOD if device.type == 'cuda' else MEMORY_METHOD,
         rss_method=RSS_METHOD,
         flops_method='FlopCounterMode over one step, matrix products only, '
@@ -750,6 +809,11 @@ def main(argv=None):
         print('\n'.join(preset_table(r, peaks)))
     for preset, ratio in report['bf16_over_fp32_step_time'].items():
         print(f'preset {preset}: bf16 step time = {ratio:.3f} x the fp32 step')
+    for preset, alt in alternating.items():
+        med = alt['median_step_time_s']
+        print(f'preset {preset}, {alt["steps"]} steps of each precision in turn: '
+              f'fp32 {_ms(med["fp32"])} ms, bf16 {_ms(med["bf16"])} ms, bf16 = '
+              f'{alt["bf16_over_fp32"]:.3f} x the fp32 step')
     print(f'\npeak memory: {report["memory_method"]}; process RSS: {RSS_METHOD}')
     if args.out:
         write_json(report, args.out)
