@@ -62,7 +62,10 @@ a temporary folder). Measured:
 
 The model's state moves on between steps (EMA teacher, prototypes, DINO centres,
 AdamW), as in training. Other processes on the same cores slow the timings down:
-the 1-minute load average before the run is printed and written.
+the 1-minute load average before the run is printed and written. The precisions of
+``--precision fp32 bf16`` are measured one after another; ``--alternate N`` also
+times ``N`` steps of each called in turn (one model per precision, built alike), and
+reports that bf16 / fp32 ratio (``alternating``), which a change of load hits alike.
 
 Examples::
 
