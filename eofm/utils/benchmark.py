@@ -16,7 +16,8 @@ import time
 import torch
 
 __all__ = [
-    'MEMORY_METHODS', 'sync', 'device_name', 'matmul_peak', 'time_runs', 'peak_memory',
+    'MEMORY_METHODS', 'sync', 'device_name', 'matmul_peak', 'time_runs', 'alternate',
+    'peak_memory',
     'CUSTOM_FLOPS', 'write_json', 'peak_rss_bytes'
 ]
 
@@ -76,6 +77,24 @@ def time_runs(fn, iters, warmup, device):
         fn()
         sync(device)
         times.append(time.perf_counter() - t0)
+    return times
+
+
+def alternate(fns, iters, warmup, device=torch.device('cpu')):
+    """Seconds of ``iters`` calls of each function of ``fns`` (a dict), called in
+    turn after ``warmup`` rounds, so that a change of the machine's load hits them
+    alike. Returns ``{name: [seconds of each call]}``."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    sync(device)
+    times = {k: [] for k in fns}
+    for _ in range(iters):
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            sync(device)
+            times[k].append(time.perf_counter() - t0)
     return times
 
 

@@ -22,3 +22,13 @@ def test_peak_rss_of_a_child_is_its_own(repo_root):
     assert 0 < child < parent - 300 * 2**20
     del big
 
+
+
+def test_alternate_calls_the_functions_in_turn():
+    from eofm.utils.benchmark import alternate
+    order = []
+    times = alternate(dict(a=lambda: order.append('a'), b=lambda: order.append('b')),
+                      iters=3, warmup=1)
+    assert order == ['a', 'b'] * 4  # one warm-up round, then three timed rounds
+    assert {k: len(v) for k, v in times.items()} == dict(a=3, b=3)
+    assert all(t >= 0 for v in times.values() for t in v)

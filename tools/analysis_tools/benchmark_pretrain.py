@@ -93,8 +93,9 @@ import torch
 
 # Run as a script, the repository root is not on sys.path.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from eofm.utils.benchmark import (CUSTOM_FLOPS, device_name, matmul_peak,  # noqa: E402
-                                  peak_memory, peak_rss_bytes, sync, write_json)
+from eofm.utils.benchmark import (CUSTOM_FLOPS, alternate, device_name,  # noqa: E402
+                                  matmul_peak, peak_memory, peak_rss_bytes, sync,
+                                  write_json)
 from eofm.utils.precision import autocast, resolve_precision  # noqa: E402
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -449,14 +450,7 @@ def alternate_precisions(preset, config, data_root, batch_size, iters, warmup,
         p: build_step(preset, config, data_root, batch_size, device, p)[1]
         for p in precisions
     }
-    for _ in range(warmup):
-        for step in steps.values():
-            step()
-    times = {p: [] for p in precisions}
-    for _ in range(iters):
-        for p, step in steps.items():
-            times[p].append(step()['step'])
-    return times
+    return alternate(steps, iters, warmup, device or torch.device('cpu'))
 
 
 def bench_preset(preset, config, data_root, batch_size, iters, warmup, device=None,

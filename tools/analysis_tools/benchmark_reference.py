@@ -36,7 +36,8 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if REPO_ROOT not in sys.path:  # the reference transcription is a test fixture
     sys.path.insert(0, REPO_ROOT)
 
-from eofm.utils.benchmark import device_name, matmul_peak, write_json  # noqa: E402
+from eofm.utils.benchmark import (alternate, device_name, matmul_peak,  # noqa: E402
+                                  write_json)
 from eofm.utils.precision import autocast, resolve_precision  # noqa: E402
 
 MODALITIES = ('aerial', 's2', 's1-asc')
@@ -75,21 +76,6 @@ def count_flops(fn):
     with counter:
         fn()
     return counter.get_total_flops()
-
-
-def alternate(fns, iters, warmup):
-    """Seconds of ``iters`` calls of each function of ``fns``, called in turn."""
-    import time
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    times = {k: [] for k in fns}
-    for _ in range(iters):
-        for k, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - t0)
-    return times
 
 
 def bench(preset, patch_size, precisions, iters, warmup, batch_size, output='patch'):
