@@ -11,8 +11,9 @@ import datetime
 import os
 import os.path as osp
 import re
+import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -108,7 +109,8 @@ def _file_key(path):
         st = os.stat(path)
     except (OSError, ValueError):  # an in-memory dataset (VRT, MEM) has no file
         return None
-    if not osp.isfile(path) or time.time() - st.st_mtime < _INFO_CACHE_MIN_AGE_S:
+    recent = time.time() - st.st_mtime < _INFO_CACHE_MIN_AGE_S
+    if not stat.S_ISREG(st.st_mode) or recent:
         return None
     return osp.abspath(path), st.st_mtime_ns, st.st_size, st.st_ino
 
@@ -147,6 +149,8 @@ def raster_info(ds_or_path, require_geotransform=True):
                 _INFO_CACHE.popitem(last=False)
     else:
         _INFO_CACHE.move_to_end(key)
+        if info.path != path:  # the same file by another name: errors name this one
+            info = replace(info, path=path)
     gt = info.geotransform
     if gt is None and require_geotransform:
         raise RasterReadError(f'{path}: has no geotransform (not geo-referenced)')

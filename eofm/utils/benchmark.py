@@ -68,16 +68,7 @@ def matmul_peak(device, dtype=torch.float32, n=2048, reps=5):
 
 def time_runs(fn, iters, warmup, device):
     """Seconds of each of ``iters`` calls of ``fn`` after ``warmup`` calls."""
-    for _ in range(warmup):
-        fn()
-    sync(device)
-    times = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        fn()
-        sync(device)
-        times.append(time.perf_counter() - t0)
-    return times
+    return alternate(dict(fn=fn), iters, warmup, device)['fn']
 
 
 def alternate(fns, iters, warmup, device=torch.device('cpu')):

@@ -83,6 +83,10 @@ def test_raster_info_is_reused_until_the_file_changes(tmp_path):
     os.utime(path, (old, old))
     first = raster_info(path)
     assert raster_info(path) is first  # unchanged: the same info, no GDAL query
+    # the same file by another name: the cached numbers, under the name asked for
+    other = str(tmp_path) + '/./x.tif'
+    assert raster_info(other).path == other
+    assert raster_info(other).crs_wkt == first.crs_wkt and raster_info(path) is first
     # rewritten with another CRS and nodata: the new file's info
     write_geotiff(path, np.zeros((2, 4, 4), np.uint16), (0.0, 40.0), 10.0, 3857,
                   nodata=0)

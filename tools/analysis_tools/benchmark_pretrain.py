@@ -744,6 +744,10 @@ def main(argv=None):
             generate(root, num_tiles=args.num_tiles, size=32, hr_factor=8)
         precisions = list(dict.fromkeys(
             resolve_precision(p, device.type) for p in args.precision))
+        if args.alternate and not {'fp32', 'bf16'} <= set(precisions):
+            raise SystemExit('benchmark_pretrain: --alternate compares fp32 with bf16: '
+                             f'give --precision fp32 bf16 (resolved here: '
+                             f'{precisions})')
         peak = matmul_peak(device)
         peaks = dict(fp32=peak)
         if 'bf16' in precisions or device.type == 'cpu':
@@ -753,10 +757,6 @@ def main(argv=None):
                          device, precision) for p in presets for precision in precisions
         ]
         alternating = {}
-        if args.alternate and not {'fp32', 'bf16'} <= set(precisions):
-            raise SystemExit('benchmark_pretrain: --alternate compares fp32 with bf16: '
-                             f'give --precision fp32 bf16 (resolved here: '
-                             f'{precisions})')
         if args.alternate:
             for p in presets:
                 times = alternate_precisions(p, args.config, root, args.batch_size,

@@ -166,10 +166,13 @@ class iRPE(nn.Module):
                                                self.ratio, device)
         return self._cache[key]
 
-    def forward(self, x, height=None, width=None, num_grids=1):
-        b, _, length, _ = x.shape
+    def forward(self, x, height=None, width=None, num_grids=1, length=None):
+        """``length``: tokens of the key sequence when the queries ``x`` are only its
+        first ones (default: as many as the queries); the term is (B, H, Lq, L)."""
+        queries = x.shape[2]
+        length = queries if length is None else length
         ids = self.bucket_ids(length, height, width, num_grids, x.device)
-        return self.lookup(x, ids)
+        return self.lookup(x, ids[:queries] if queries < length else ids)
 
     def lookup(self, x, ids):
         """The term (B, H or 1, Lq, Lk) of queries ``x`` (B, H, Lq, hd) for bucket
@@ -271,13 +274,12 @@ class RPEAttention(nn.Module):
         bias = None
         if self.rpe_k is not None:
             if self.grid == 'inferred':
-                (height, width), grids = (None, None), 1
+                bias = self.rpe_k(q * self.scale, length=n)
             else:
                 if hw_shape is None:
                     raise ValueError("grid='per_modality' needs hw_shape")
-                (height, width), grids = hw_shape, num_grids
-            ids = self.rpe_k.bucket_ids(n, height, width, grids, x.device)
-            bias = self.rpe_k.lookup(q * self.scale, ids[:nq])
+                bias = self.rpe_k(q * self.scale, hw_shape[0], hw_shape[1], num_grids,
+                                  length=n)
         out = F.scaled_dot_product_attention(
             q,
             k,
